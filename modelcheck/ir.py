@@ -1,0 +1,247 @@
+"""The intermediate representation: a finite transition system of threads.
+
+This is the only thing engines see. Its meaning is defined by `modelcheck.interp`
+(the reference interpreter); every engine must agree with it.
+
+State: one integer per variable (each within its declared domain) and one program
+counter per thread. Threads are lists of locations; each location holds the edges
+leaving it. A step picks one thread and one of its enabled edges, evaluates the
+assignments in the pre-state, and moves the thread to the edge's target.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+
+@dataclass(frozen=True)
+class Span:
+    """A place in a spec file; lines and columns count from 1."""
+    file: str
+    line: int
+    col: int
+    end_line: int = 0
+    end_col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# --- expressions -----------------------------------------------------------
+# Integer-valued: Const, Ref, Arith, Ite. Boolean-valued: BoolConst, Not, BoolOp, Cmp.
+
+@dataclass(frozen=True)
+class Const:
+    value: int
+
+
+@dataclass(frozen=True)
+class BoolConst:
+    value: bool
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The current value of a variable (never a program counter)."""
+    var: str
+
+
+@dataclass(frozen=True)
+class Not:
+    arg: "Expr"
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    """'and' / 'or' over one or more boolean operands."""
+    op: str
+    args: tuple["Expr", ...]
+
+
+@dataclass(frozen=True)
+class Cmp:
+    """Comparison of two integer expressions: == != < <= > >=."""
+    op: str
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(frozen=True)
+class Arith:
+    """'+' or '-' of two integer expressions."""
+    op: str
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(frozen=True)
+class Ite:
+    """if cond then a else b; cond is boolean, a and b are integers."""
+    cond: "Expr"
+    then: "Expr"
+    other: "Expr"
+
+
+Expr = Union[Const, BoolConst, Ref, Not, BoolOp, Cmp, Arith, Ite]
+
+BOOL_EXPRS = (BoolConst, Not, BoolOp, Cmp)
+INT_EXPRS = (Const, Ref, Arith, Ite)
+CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+TRUE = BoolConst(True)
+FALSE = BoolConst(False)
+
+
+def is_bool(expr: Expr) -> bool:
+    return isinstance(expr, BOOL_EXPRS)
+
+
+def truth(expr: Expr) -> Expr:
+    """A boolean view of an expression: integers are true when non-zero."""
+    return expr if is_bool(expr) else Cmp("!=", expr, Const(0))
+
+
+def as_int(expr: Expr) -> Expr:
+    """An integer view of an expression: booleans become 1 or 0."""
+    return Ite(expr, Const(1), Const(0)) if is_bool(expr) else expr
+
+
+def eq(var: str, value: int) -> Expr:
+    return Cmp("==", Ref(var), Const(value))
+
+
+def conj(*args: Expr) -> Expr:
+    parts = tuple(a for a in args if a != TRUE)
+    if any(a == FALSE for a in parts):
+        return FALSE
+    if not parts:
+        return TRUE
+    return parts[0] if len(parts) == 1 else BoolOp("and", parts)
+
+
+def disj(*args: Expr) -> Expr:
+    parts = tuple(a for a in args if a != FALSE)
+    if any(a == TRUE for a in parts):
+        return TRUE
+    if not parts:
+        return FALSE
+    return parts[0] if len(parts) == 1 else BoolOp("or", parts)
+
+
+def neg(expr: Expr) -> Expr:
+    if expr == TRUE:
+        return FALSE
+    if expr == FALSE:
+        return TRUE
+    return Not(expr)
+
+
+# --- variables -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Variable:
+    """A state variable ranging over lo..hi.
+
+    init is the value at boot; None means any value in the domain (a Kconfig
+    option or platform fact left open), restricted by Model.constraints.
+    labels, when given, name each value lo..hi for traces (e.g. n/m/y).
+    """
+    name: str
+    lo: int
+    hi: int
+    init: Optional[int]
+    role: str = "state"          # config | platform | state | kernel
+    labels: tuple[str, ...] = ()
+    span: Optional[Span] = None
+
+    def show(self, value: int) -> str:
+        if self.labels and self.lo <= value <= self.hi:
+            return self.labels[value - self.lo]
+        return str(value)
+
+
+# --- threads ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """A built-in or user check made when an edge is taken: `ok` must hold in the pre-state."""
+    prop: str
+    ok: Expr
+    message: str
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An atomic step: enabled when `guard` holds; assignments are simultaneous."""
+    guard: Expr
+    assigns: tuple[tuple[str, Expr], ...]
+    target: int
+    label: str
+    span: Optional[Span] = None
+    checks: tuple[Check, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    """A program point. `rest`: a thread blocked here has finished its job (an idle worker)."""
+    edges: tuple[Edge, ...]
+    rest: bool = False
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A sequential actor; it starts at location 0 and is finished at len(locations)."""
+    name: str
+    locations: tuple[Location, ...]
+    kind: str = "thread"         # boot | modprobe | worker | async | userspace | thread
+
+
+# --- properties ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Property:
+    """What must hold.
+
+    kind 'check':     no step ever fails a Check with this property name;
+    kind 'invariant': `expr` holds in every reachable state;
+    kind 'final':     `expr` holds in every state where no step is enabled and every
+                      thread is finished or resting;
+    kind 'deadlock':  no reachable state has no step enabled while some thread is
+                      neither finished nor resting.
+    expect is 'holds', 'violation' or None (no recorded verdict).
+    """
+    name: str
+    kind: str
+    description: str
+    expr: Optional[Expr] = None
+    expect: Optional[str] = None
+    span: Optional[Span] = None
+    builtin: bool = False
+
+
+@dataclass(frozen=True)
+class Model:
+    """A whole compiled spec."""
+    name: str
+    file: str
+    variables: tuple[Variable, ...]
+    threads: tuple[Thread, ...]
+    constraints: tuple[Expr, ...] = ()     # must hold in the initial state (Kconfig 'depends on')
+    properties: tuple[Property, ...] = ()
+    title: str = ""
+
+    def variable(self, name: str) -> Variable:
+        return self._variables_by_name()[name]
+
+    def _variables_by_name(self) -> dict[str, Variable]:
+        cache = self.__dict__.get("_by_name")
+        if cache is None:
+            cache = {v.name: v for v in self.variables}
+            object.__setattr__(self, "_by_name", cache)
+        return cache
+
+    def property(self, name: str) -> Property:
+        for prop in self.properties:
+            if prop.name == name:
+                return prop
+        raise KeyError(name)

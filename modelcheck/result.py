@@ -1,0 +1,54 @@
+"""What an engine returns: a verdict per property, with a trace for violations."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+class Verdict(enum.Enum):
+    """The closed set of answers, from most to least conclusive."""
+    VIOLATED = "VIOLATED"   # a trace reaches the bad state, and it replays on the IR
+    PROVED = "PROVED"       # no execution of any length, under any allowed config, reaches it
+    VACUOUS = "VACUOUS"     # the property's trigger can never happen, so it says nothing
+    BOUNDED = "BOUNDED"     # no violation within `bound` steps; longer executions unchecked
+    TIMEOUT = "TIMEOUT"     # the time limit or the solver gave up before any conclusion
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step: which thread moved and which edge of its current location it took."""
+    thread: int
+    edge: int
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A concrete execution: the initial values of every variable, then the steps."""
+    initial: tuple[int, ...]          # in Model.variables order
+    steps: tuple[TraceStep, ...]
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    prop: str
+    verdict: Verdict
+    engine: str
+    seconds: float
+    bound: Optional[int] = None       # depth searched (BOUNDED), or the completeness threshold (PROVED)
+    argument: str = ""                # why PROVED is complete, or why the search stopped
+    trace: Optional[Trace] = None     # VIOLATED only
+
+    @property
+    def label(self) -> str:
+        if self.verdict is Verdict.BOUNDED:
+            return f"BOUNDED({self.bound})"
+        return self.verdict.value
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Limits shared by every engine."""
+    max_depth: int = 200              # deepest unrolling / search depth
+    timeout: float = 60.0             # seconds per property
+    max_states: int = 2_000_000       # explicit engine: give up beyond this many states
