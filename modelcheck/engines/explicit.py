@@ -1,0 +1,450 @@
+"""Explicit-state engine: breadth-first search over the states of the reference interpreter.
+
+Shares nothing with the SAT/SMT engines but the IR and `modelcheck.interp`: initial
+states, enabled steps, successors, failed checks and state violations all come from
+the interpreter, so this engine means exactly what the interpreter means.
+
+The search runs layer by layer (layer d holds the states first reached in d steps), so
+the first violation found is a shortest one. Among shortest traces it returns one with
+the fewest thread switches: every state remembers the smallest switch count over its
+shortest paths and, per last-moving thread achieving it, one parent link. That is exact
+because a path's future switches depend only on its state and its last thread.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from ..interp import Interpreter, State, state_violates
+from ..ir import Edge, Model, Property
+from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
+
+ENGINE = "explicit"
+
+Move = tuple[int, int, Edge, State]          # thread, edge index, edge, successor
+Link = Optional[tuple[State, Optional[int], int]]   # parent, parent's last thread, edge index
+
+
+class SearchIncomplete(RuntimeError):
+    """A limit stopped the search before every reachable state was seen."""
+
+
+# --- public API ------------------------------------------------------------------
+
+def check(model: Model, prop: str, options: EngineOptions) -> PropertyResult:
+    return check_all(model, [prop], options)[prop]
+
+
+def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[str, PropertyResult]:
+    """Decide every property in `props` with one shared breadth-first search.
+
+    options.timeout bounds the whole shared search, not each property.
+    """
+    trackers = {name: _tracker_for(model.property(name)) for name in dict.fromkeys(props)}
+    if not trackers:
+        return {}
+    observer = _PropertyObserver(list(trackers.values()))
+    explorer = _Explorer(model, options, observer)
+    exploration = explorer.run()
+    return {name: _result(model, tracker, explorer, exploration, options)
+            for name, tracker in trackers.items()}
+
+
+def reachable_states(model: Model, options: EngineOptions) -> int:
+    """How many states are reachable; raises SearchIncomplete if a limit cut the search short."""
+    exploration = _Explorer(model, options, _NullObserver()).run()
+    _require_exhaustive(exploration, options)
+    return exploration.states
+
+
+def outcomes(model: Model, observe: list[str],
+             options: EngineOptions) -> dict[tuple[int, ...], tuple[Trace, int]]:
+    """Every terminal state (no step enabled), projected on `observe`.
+
+    Maps each projection to a shortest witness trace and the number of distinct paths
+    (sequences of steps) from an initial state to a terminal state with that projection.
+    Raises ValueError if the state graph has a cycle (the count would be unbounded) and
+    SearchIncomplete if a limit stopped the search.
+    """
+    interp = Interpreter(model)
+    unknown = [name for name in observe if name not in interp.index]
+    if unknown:
+        raise ValueError(f"model {model.name} has no variable(s) {', '.join(unknown)}")
+    observer = _OutcomeObserver([interp.index[name] for name in observe])
+    explorer = _Explorer(model, options, observer)
+    exploration = explorer.run()
+    _require_exhaustive(exploration, options)
+    paths = _count_paths(explorer, observer.in_degree)
+    return {key: (explorer.trace_to(witness, explorer.nodes[witness].any_last()),
+                  sum(paths[s] for s in observer.terminals[key]))
+            for key, witness in sorted(observer.witness.items())}
+
+
+# --- the search ------------------------------------------------------------------
+
+class _Node:
+    """What the search remembers about one reached state."""
+    __slots__ = ("depth", "switches", "links")
+
+    def __init__(self, depth: int, switches: int, links: dict[Optional[int], Link]):
+        self.depth = depth
+        self.switches = switches      # fewest thread switches over the shortest paths here
+        self.links = links            # last thread -> parent link, for threads achieving it
+
+    def switches_after(self, thread: int) -> int:
+        # The first step of a trace, or one by the thread that moved last, is no switch.
+        if thread in self.links or None in self.links:
+            return self.switches
+        return self.switches + 1
+
+    def last_before(self, thread: int) -> Optional[int]:
+        """The last thread of the best path here to extend with a step of `thread`."""
+        return thread if thread in self.links else self.any_last()
+
+    def any_last(self) -> Optional[int]:
+        return next(iter(self.links))
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """How a search ended."""
+    stop: str             # exhausted | decided | states | depth | time
+    completed: int        # every execution of at most this many steps was examined; -1: none
+    deepest: int          # deepest layer reached (the longest shortest path if exhausted)
+    states: int
+    layer: int            # the layer being explored (time) or stored (states, depth) at the stop
+
+    @property
+    def exhaustive(self) -> bool:
+        return self.stop == "exhausted"
+
+
+class _Explorer:
+    """Breadth-first search from every initial state, reporting each state to an observer."""
+
+    def __init__(self, model: Model, options: EngineOptions, observer):
+        self.model = model
+        self.options = options
+        self.observer = observer
+        self.interp = Interpreter(model)
+        self.nodes: dict[State, _Node] = {}
+        self.start = time.monotonic()
+        self.deadline = self.start + options.timeout
+        self.refused = False          # a new state was not stored because of a limit
+
+    def run(self) -> Exploration:
+        layer = self._initial_layer()
+        if layer is None:
+            return self._stopped("time" if self.timed_out() else "states", -1, 0)
+        depth = 0
+        while layer:
+            next_layer = self._expand(layer, depth)
+            # Settle even a cut-short layer: what it found is real and of the shortest length.
+            self.observer.end_layer(self, depth, complete=next_layer is not None)
+            if next_layer is None:
+                return self._stopped("time", depth - 1, depth)
+            if self.observer.decided():
+                return self._stopped("decided", depth, depth)
+            if self.refused:
+                limit = "depth" if depth >= self.options.max_depth else "states"
+                return self._stopped(limit, depth, depth + 1)
+            layer, depth = next_layer, depth + 1
+        return self._stopped("exhausted", depth - 1, depth - 1)
+
+    def trace_to(self, state: State, last: Optional[int],
+                 extra: Optional[TraceStep] = None) -> Trace:
+        """The stored best path to `state` ending with a step of `last`, then `extra`."""
+        steps = [extra] if extra else []
+        while (link := self.nodes[state].links[last]) is not None:
+            parent, parent_last, edge = link
+            steps.append(TraceStep(last, edge))
+            state, last = parent, parent_last
+        return Trace(initial=state.values, steps=tuple(reversed(steps)))
+
+    def timed_out(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def _initial_layer(self) -> Optional[list[State]]:
+        """Depth 0, or None when a limit stops it before every initial state is stored."""
+        layer = []
+        for state in self.interp.initial_states():
+            if len(self.nodes) >= self.options.max_states or self.timed_out():
+                return None
+            if state not in self.nodes:
+                self.nodes[state] = _Node(0, 0, {None: None})
+                layer.append(state)
+        return layer
+
+    def _expand(self, layer: list[State], depth: int) -> Optional[list[State]]:
+        """Report every state of `layer` and collect the next one; None on timeout."""
+        next_layer: list[State] = []
+        for state in layer:
+            if self.timed_out():
+                return None
+            node = self.nodes[state]
+            moves = [(t, e, edge, self.interp.step(state, t, edge))
+                     for t, e, edge in self.interp.enabled(state)]
+            self.observer.visit(self, state, node, moves)
+            for thread, edge_index, _, after in moves:
+                self._reach(state, node, thread, edge_index, after, depth + 1, next_layer)
+        return next_layer
+
+    def _reach(self, parent: State, node: _Node, thread: int, edge: int, state: State,
+               depth: int, next_layer: list[State]) -> None:
+        switches = node.switches_after(thread)
+        link = (parent, node.last_before(thread), edge)
+        known = self.nodes.get(state)
+        if known is None:
+            if self._admitting(depth):
+                self.nodes[state] = _Node(depth, switches, {thread: link})
+                next_layer.append(state)
+            else:
+                self.refused = True
+        elif known.depth == depth:
+            # Another shortest path to a state of the next layer: keep the fewest switches.
+            if switches < known.switches:
+                known.switches, known.links = switches, {thread: link}
+            elif switches == known.switches and thread not in known.links:
+                known.links[thread] = link
+
+    def _admitting(self, depth: int) -> bool:
+        return depth <= self.options.max_depth and len(self.nodes) < self.options.max_states
+
+    def _stopped(self, stop: str, completed: int, layer: int) -> Exploration:
+        deepest = max((n.depth for n in self.nodes.values()), default=-1)
+        return Exploration(stop, completed, deepest, len(self.nodes), layer)
+
+
+# --- observers -------------------------------------------------------------------
+
+class _NullObserver:
+    def visit(self, explorer, state, node, moves) -> None:
+        pass
+
+    def end_layer(self, explorer, depth: int, complete: bool) -> None:
+        pass
+
+    def decided(self) -> bool:
+        return False
+
+
+class _Tracker:
+    """Watches one property during the search; keeps its best violation in the current layer."""
+
+    def __init__(self, prop: Property):
+        self.prop = prop
+        self.candidate: Optional[tuple[int, State, Optional[int], Optional[TraceStep]]] = None
+        self.trace: Optional[Trace] = None
+        self.decided_at: Optional[float] = None
+        self.fewest_switches = False  # the trace's layer was complete, so its switch count is minimal
+
+    def offer(self, switches: int, state: State, last: Optional[int],
+              extra: Optional[TraceStep] = None) -> None:
+        if self.candidate is None or switches < self.candidate[0]:
+            self.candidate = (switches, state, last, extra)
+
+    def settle(self, explorer: _Explorer, complete: bool) -> None:
+        """Turn the layer's best violation, if any, into the property's trace."""
+        if self.candidate is not None and self.trace is None:
+            _, state, last, extra = self.candidate
+            self.trace = explorer.trace_to(state, last, extra)
+            self.decided_at = explorer.elapsed()
+            self.fewest_switches = complete
+
+    def visit(self, interp: Interpreter, state: State, node: _Node, moves: list[Move]) -> None:
+        raise NotImplementedError
+
+
+class _CheckTracker(_Tracker):
+    """kind 'check': a step whose edge checks the property fails it in its pre-state."""
+
+    def __init__(self, prop: Property):
+        super().__init__(prop)
+        self.reached = False          # some reachable step takes an edge checking the property
+
+    def visit(self, interp, state, node, moves) -> None:
+        for thread, edge_index, edge, _ in moves:
+            if not any(c.prop == self.prop.name for c in edge.checks):
+                continue
+            self.reached = True
+            if self.prop.name in interp.failed_checks(state, edge):
+                self.offer(node.switches_after(thread), state, node.last_before(thread),
+                           TraceStep(thread, edge_index))
+
+
+class _StateTracker(_Tracker):
+    """kinds 'invariant', 'deadlock', 'final': the state itself is bad."""
+
+    def __init__(self, prop: Property):
+        super().__init__(prop)
+        self.settled_terminal = False   # some reachable terminal state has every thread settled
+
+    def visit(self, interp, state, node, moves) -> None:
+        terminal = not moves
+        if terminal and not self.settled_terminal and not interp.stuck_threads(state):
+            self.settled_terminal = True
+        if state_violates(interp, self.prop.name, state, terminal):
+            self.offer(node.switches, state, node.any_last())
+
+
+def _tracker_for(prop: Property) -> _Tracker:
+    if prop.kind == "check":
+        return _CheckTracker(prop)
+    if prop.kind in ("invariant", "deadlock", "final"):
+        return _StateTracker(prop)
+    raise ValueError(f"property {prop.name} has unknown kind {prop.kind!r}")
+
+
+class _PropertyObserver:
+    """Feeds every state to the trackers still undecided."""
+
+    def __init__(self, trackers: list[_Tracker]):
+        self.trackers = trackers
+
+    def visit(self, explorer, state, node, moves) -> None:
+        for tracker in self.trackers:
+            if tracker.trace is None:
+                tracker.visit(explorer.interp, state, node, moves)
+
+    def end_layer(self, explorer, depth: int, complete: bool) -> None:
+        for tracker in self.trackers:
+            tracker.settle(explorer, complete)
+
+    def decided(self) -> bool:
+        return all(t.trace is not None for t in self.trackers)
+
+
+class _OutcomeObserver:
+    """Collects terminal states by projection and counts incoming steps for path counting."""
+
+    def __init__(self, observed: list[int]):
+        self.observed = observed
+        self.in_degree: dict[State, int] = {}
+        self.terminals: dict[tuple[int, ...], list[State]] = {}
+        self.witness: dict[tuple[int, ...], State] = {}
+
+    def visit(self, explorer, state, node, moves) -> None:
+        for _, _, _, after in moves:
+            self.in_degree[after] = self.in_degree.get(after, 0) + 1
+        if moves:
+            return
+        key = tuple(state.values[i] for i in self.observed)
+        self.terminals.setdefault(key, []).append(state)
+        best = self.witness.get(key)
+        # States arrive in layer order, so only the switch count can improve a witness.
+        if best is None or (explorer.nodes[best].depth == node.depth
+                            and node.switches < explorer.nodes[best].switches):
+            self.witness[key] = state
+
+    def end_layer(self, explorer, depth: int, complete: bool) -> None:
+        pass
+
+    def decided(self) -> bool:
+        return False
+
+
+# --- path counting ---------------------------------------------------------------
+
+def _count_paths(explorer: _Explorer, in_degree: dict[State, int]) -> dict[State, int]:
+    """Paths from the initial states to every state, in topological order (Kahn)."""
+    remaining = dict(in_degree)
+    paths = {state: (1 if node.depth == 0 else 0) for state, node in explorer.nodes.items()}
+    ready = [state for state in explorer.nodes if remaining.get(state, 0) == 0]
+    done = 0
+    while ready:
+        state = ready.pop()
+        done += 1
+        for thread, _, edge in explorer.interp.enabled(state):
+            after = explorer.interp.step(state, thread, edge)
+            paths[after] += paths[state]
+            remaining[after] -= 1
+            if remaining[after] == 0:
+                ready.append(after)
+    if done < len(explorer.nodes):
+        raise ValueError(
+            f"the state graph of model {explorer.model.name} has a cycle "
+            f"({len(explorer.nodes) - done} of {len(explorer.nodes)} states lie on or after one), "
+            "so the number of paths is unbounded and cannot be counted")
+    return paths
+
+
+# --- verdicts --------------------------------------------------------------------
+
+def _require_exhaustive(exploration: Exploration, options: EngineOptions) -> None:
+    if not exploration.exhaustive:
+        raise SearchIncomplete(_limit_text(exploration, options)
+                               + "; the set of reachable states is incomplete")
+
+
+def _result(model: Model, tracker: _Tracker, explorer: _Explorer,
+            exploration: Exploration, options: EngineOptions) -> PropertyResult:
+    name = tracker.prop.name
+    if tracker.trace is not None:
+        steps = len(tracker.trace.steps)
+        return PropertyResult(name, Verdict.VIOLATED, ENGINE, tracker.decided_at, bound=steps,
+                              argument=_violation_text(tracker), trace=tracker.trace)
+    seconds = explorer.elapsed()
+    if exploration.exhaustive and exploration.states == 0:
+        return PropertyResult(name, Verdict.VACUOUS, ENGINE, seconds, bound=0,
+                              argument="no initial state satisfies the model's constraints, "
+                                       "so there is no execution at all")
+    if exploration.exhaustive:
+        verdict, argument = _complete_verdict(model, tracker, exploration)
+        return PropertyResult(name, verdict, ENGINE, seconds, bound=exploration.deepest,
+                              argument=argument)
+    if exploration.completed < 0:
+        return PropertyResult(name, Verdict.TIMEOUT, ENGINE, seconds,
+                              argument=_limit_text(exploration, options)
+                              + "; no conclusion about any execution")
+    return PropertyResult(name, Verdict.BOUNDED, ENGINE, seconds, bound=exploration.completed,
+                          argument=_bounded_text(exploration, options))
+
+
+def _violation_text(tracker: _Tracker) -> str:
+    steps = len(tracker.trace.steps)
+    switches = tracker.candidate[0]
+    among = (" (fewest among traces of that length)" if tracker.fewest_switches
+             else " (the search stopped before comparing every trace of that length)")
+    return (f"breadth-first search found a shortest violating trace: {steps} steps, "
+            f"{switches} thread switches{among}")
+
+
+def _complete_verdict(model: Model, tracker: _Tracker,
+                      exploration: Exploration) -> tuple[Verdict, str]:
+    explored = (f"all {exploration.states} reachable states explored "
+                f"(longest shortest path {exploration.deepest} steps)")
+    name = tracker.prop.name
+    if isinstance(tracker, _CheckTracker) and not tracker.reached:
+        where = ("no reachable step takes an edge that checks it" if _checked_anywhere(model, name)
+                 else "no edge of the model checks it")
+        return Verdict.VACUOUS, f"{name} is never checked: {where}; {explored}"
+    if tracker.prop.kind == "final" and not tracker.settled_terminal:
+        return Verdict.VACUOUS, (f"{name} is never evaluated: no reachable state has every thread "
+                                 f"finished or resting with no step enabled; {explored}")
+    return Verdict.PROVED, explored
+
+
+def _checked_anywhere(model: Model, name: str) -> bool:
+    return any(c.prop == name for th in model.threads for loc in th.locations
+               for edge in loc.edges for c in edge.checks)
+
+
+def _limit_text(exploration: Exploration, options: EngineOptions) -> str:
+    if exploration.stop == "time":
+        return (f"the time limit ({options.timeout:g} s) ran out while exploring depth "
+                f"{exploration.layer}")
+    if exploration.stop == "states":
+        return (f"the state limit (max_states={options.max_states}) was reached while "
+                f"storing the states at depth {exploration.layer}")
+    return (f"the depth limit (max_depth={options.max_depth}) kept the states at depth "
+            f"{exploration.layer} from being explored")
+
+
+def _bounded_text(exploration: Exploration, options: EngineOptions) -> str:
+    return (f"{_limit_text(exploration, options)}: no violation in any execution of at most "
+            f"{exploration.completed} steps ({exploration.states} states stored); "
+            f"deeper states were not explored")
