@@ -1,1 +1,1 @@
-
+"""Renderers: verdicts and traces for people and for tools."""

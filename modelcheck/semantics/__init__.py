@@ -1,1 +1,1 @@
-
+"""Semantic analysis: names, kernel rules, lowering to the IR."""

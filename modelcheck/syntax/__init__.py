@@ -1,1 +1,1 @@
-
+"""Parsing .probe text into the AST."""

@@ -1,0 +1,87 @@
+"""Run an engine over every property of a model, and refuse any trace that does not replay."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from .ir import Model, Property
+from .replay import Replay, ReplayError, confirm_violation
+from .result import EngineOptions, PropertyResult, Verdict
+
+ENGINE_NAMES = ("bmc", "explicit")
+
+
+EXIT_CODES = {
+    0: "every verdict is as expected",
+    1: "a property is violated unexpectedly, or an expected violation was not found",
+    2: "a spec error or a checker error: nothing trustworthy was decided",
+    3: "inconclusive: a bound or time limit was reached before a verdict",
+    4: "vacuous: a property with an expectation can never be triggered",
+}
+
+
+def exit_code(statuses: list[str]) -> int:
+    for status, code in (("unexpected", 1), ("inconclusive", 3), ("vacuous", 4)):
+        if status in statuses:
+            return code
+    return 0
+
+
+class CheckerError(Exception):
+    """The checker itself went wrong (e.g. a trace that does not replay): never a verdict."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One property's result, judged against the spec's `expect` line."""
+    prop: Property
+    result: PropertyResult
+    replay: Optional[Replay] = None
+
+    @property
+    def expect(self) -> Optional[str]:
+        return self.prop.expect
+
+    @property
+    def status(self) -> str:
+        """ok | unexpected | inconclusive | vacuous (see EXIT_CODES)."""
+        v = self.result.verdict
+        if v in (Verdict.BOUNDED, Verdict.TIMEOUT):
+            return "inconclusive"
+        if v is Verdict.VACUOUS and (self.expect is not None or not self.prop.builtin):
+            return "vacuous"   # a property someone relies on says nothing
+        if self.expect == "violation":
+            return "ok" if v is Verdict.VIOLATED else "unexpected"
+        if v is Verdict.VIOLATED:
+            return "unexpected"
+        return "ok"
+
+
+def engine_check(name: str):
+    if name == "bmc":
+        from .engines import bmc
+        return bmc.check
+    if name == "explicit":
+        from .engines import explicit
+        return explicit.check
+    raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
+
+
+def check_model(model: Model, engine: str = "bmc", options: EngineOptions = EngineOptions(),
+                only: Optional[list[str]] = None) -> list[Outcome]:
+    run = engine_check(engine)
+    outcomes = []
+    for prop in model.properties:
+        if only and prop.name not in only:
+            continue
+        result = run(model, prop.name, options)
+        replayed = None
+        if result.verdict is Verdict.VIOLATED:
+            try:
+                replayed = confirm_violation(model, result.trace, prop.name)
+            except ReplayError as exc:
+                raise CheckerError(f"{model.file}: the {engine} engine's trace for {prop.name} "
+                                   f"does not replay: {exc}") from None
+        outcomes.append(Outcome(prop, result, replayed))
+    return outcomes

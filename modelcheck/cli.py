@@ -1,0 +1,98 @@
+"""The `modelcheck` command: wires the stages together; no stage imports this module."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .checker import ENGINE_NAMES, EXIT_CODES, CheckerError, check_model, exit_code
+from .errors import SpecError
+from .frontend import load_file
+from .report.text import spec_report
+from .result import EngineOptions
+
+
+def spec_paths(args: list[str]) -> list[str]:
+    """Files as given; directories searched recursively for *.probe, in sorted order."""
+    out = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            out += sorted(str(p) for p in path.rglob("*.probe"))
+        else:
+            out.append(arg)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelcheck", description="Model checker for Linux kernel probe ordering.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="decide every property of the given specs",
+                           epilog="exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()))
+    check.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
+    check.add_argument("--engine", choices=ENGINE_NAMES, default="bmc")
+    check.add_argument("--property", action="append", dest="properties", help="check only this property")
+    check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
+    check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")
+    check.add_argument("--no-trace", action="store_true", help="verdicts only")
+    return parser
+
+
+def run_check(args) -> int:
+    options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
+    statuses: list[str] = []
+    errors = 0
+    paths = spec_paths(args.paths)
+    if not paths:
+        print("modelcheck: no .probe files found", file=sys.stderr)
+        return 2
+    for path in paths:
+        try:
+            model, _ = load_file(path)
+        except SpecError as exc:
+            print(exc.render(_source(path)), file=sys.stderr)
+            errors += 1
+            continue
+        try:
+            outcomes = check_model(model, args.engine, options, args.properties)
+        except CheckerError as exc:
+            print(f"modelcheck: checker error: {exc}", file=sys.stderr)
+            errors += 1
+            continue
+        print(spec_report(model, outcomes, show_traces=not args.no_trace))
+        print()
+        statuses += [o.status for o in outcomes]
+    code = 2 if errors else exit_code(statuses)
+    print(_summary(statuses, errors, code))
+    return code
+
+
+def _summary(statuses: list[str], errors: int, code: int) -> str:
+    counts = {s: statuses.count(s) for s in ("ok", "unexpected", "inconclusive", "vacuous")}
+    parts = [f"{n} {s}" for s, n in counts.items() if n]
+    if errors:
+        parts.append(f"{errors} spec error{'s' if errors > 1 else ''}")
+    return f"modelcheck: {', '.join(parts) or 'nothing checked'} (exit {code}: {EXIT_CODES[code]})"
+
+
+def _source(path: str):
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+    except KeyboardInterrupt:
+        print("modelcheck: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Spec errors: one table of every error the front end can raise, and how they are shown.
+
+The error reference in docs/errors.md is generated from ERRORS, so the two cannot drift.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .ir import Span
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    code: str
+    title: str
+    example: str      # a spec fragment that triggers it
+    fix: str          # what to write instead
+
+
+ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
+    ErrorKind("E100", "syntax error",
+              'module m loadable { init { x = ; } }',
+              "complete the statement; the message lists the tokens that may come next"),
+    ErrorKind("E101", "unexpected character",
+              'spec "x" $',
+              "remove the character; comments start with # or //"),
+    ErrorKind("E102", "unexpected end of file",
+              'module m loadable {',
+              "close every { with a matching }"),
+    ErrorKind("E200", "unknown name",
+              'module m loadable { init { flag = true; } }',
+              "declare the name first (var, work, workqueue, config, platform, range, ...) or fix its spelling"),
+    ErrorKind("E201", "name declared twice",
+              'platform p : bool;\nplatform p : bool;',
+              "give each declaration its own name; names are global to the spec"),
+    ErrorKind("E202", "wrong kind of name",
+              'config C : bool;\nmodule m loadable { init { flush_work(C); } }',
+              "pass the kind of object the primitive takes (the message names it)"),
+    ErrorKind("E203", "unknown primitive or function",
+              'module m loadable { init { flush_wrok(w); } }',
+              "use one of the primitives listed in docs/language.md, or declare `fn NAME { ... }`"),
+    ErrorKind("E204", "wrong number of arguments",
+              'module m loadable { work w; init { flush_work(w, w); } }',
+              "pass exactly the arguments the primitive takes"),
+    ErrorKind("E205", "type mismatch",
+              'module m loadable { var n : int 0..3 = 0; init { if n + true { } } }',
+              "compare integers with == or < to get a condition; use true/false for booleans"),
+    ErrorKind("E206", "value outside the declared range",
+              'module m loadable { var n : int 0..3 = 7; }',
+              "pick an initial value inside the range, or widen the range"),
+    ErrorKind("E207", "expect names an unknown property",
+              'expect violation no_such_property;',
+              "name a built-in property (see `modelcheck check --list-properties`) or one declared with invariant/final/assert"),
+    ErrorKind("E208", "recursive function call",
+              'fn a { a(); }',
+              "function bodies are inlined; rewrite the recursion as a bounded `for` loop"),
+    ErrorKind("E209", "module dependency cycle",
+              'module a loadable { uses b; }\nmodule b loadable { uses a; }',
+              "symbol dependencies must form a DAG, as depmod requires"),
+    ErrorKind("E210", "unknown initcall level",
+              'builtin b { initcall early_boot { } }',
+              "use one of: pure core postcore arch subsys fs rootfs device late, optionally with _sync"),
+    ErrorKind("E211", "invalid Kconfig value",
+              'config C : bool = m;',
+              "a bool option is y or n; a tristate option is y, m or n"),
+    ErrorKind("E212", "statement out of place",
+              'module m loadable { init { continue; } }',
+              "use `continue` only inside `for`, and the named primitive only where the message says"),
+    ErrorKind("E213", "unknown error code",
+              'driver d { probe { return -EWHATEVER; } }',
+              "use one of -EPROBE_DEFER -EBUSY -ENODEV -ENOMEM -ENXIO -ENOENT -EINVAL -EIO"),
+    ErrorKind("E214", "unknown property to disable",
+              'disable no_such_check;',
+              "name a built-in property: flush_uninitialized_work, queue_on_dead_workqueue, no_double_claim, deadlock, value_in_range"),
+    ErrorKind("E215", "a spec must say what it models",
+              'module m loadable { }',
+              'start the file with spec "title" and source "where the design comes from"'),
+    ErrorKind("E300", "cannot read spec file",
+              "(a path that does not exist)",
+              "check the path; directories are searched for *.probe files"),
+)}
+
+
+class SpecError(Exception):
+    """An error in a spec, located at a span, with what to write instead."""
+
+    def __init__(self, code: str, span: Optional[Span], message: str, hint: Optional[str] = None):
+        super().__init__(message)
+        self.code = code
+        self.span = span
+        self.message = message
+        self.hint = hint if hint is not None else ERRORS[code].fix
+
+    def render(self, source: Optional[str] = None) -> str:
+        where = str(self.span) if self.span else "<spec>"
+        lines = [f"{where}: error[{self.code}]: {self.message}"]
+        if self.span and source is not None:
+            text = source.splitlines()
+            if 1 <= self.span.line <= len(text):
+                line = text[self.span.line - 1].replace("\t", " ")
+                width = 1
+                if self.span.end_line == self.span.line and self.span.end_col > self.span.col:
+                    width = self.span.end_col - self.span.col
+                lines.append(f"  {self.span.line:4d} | {line}")
+                lines.append(f"       | {' ' * (self.span.col - 1)}{'^' * width}")
+        lines.append(f"  help: {self.hint}")
+        return "\n".join(lines)

@@ -1,0 +1,22 @@
+"""Spec file to IR model: read, parse, compile. Every failure is a SpecError."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import SpecError
+from .ir import Model, Span
+from .semantics.compile import compile_spec
+from .syntax.parser import parse
+
+
+def load_text(text: str, file: str = "<spec>") -> Model:
+    return compile_spec(parse(text, file))
+
+
+def load_file(path: str) -> tuple[Model, str]:
+    """The compiled model and the source text (for error rendering and traces)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError("E300", Span(path, 1, 1), f"cannot read {path}: {exc}") from None
+    return load_text(text, path), text

@@ -1,0 +1,91 @@
+"""Plain-text verdicts and traces, for terminals and mail."""
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from ..checker import Outcome
+from ..interp import State
+from ..ir import Model
+from ..replay import Replay
+from ..result import Verdict
+
+
+def verdict_line(outcome: Outcome, width: int = 28) -> str:
+    r = outcome.result
+    expect = {"violation": "expected violation", "holds": "expected to hold"}.get(outcome.expect or "", "")
+    mark = {"ok": "", "unexpected": "  << UNEXPECTED", "inconclusive": "  << INCONCLUSIVE",
+            "vacuous": "  << VACUOUS"}[outcome.status]
+    note = f"  [{expect}]" if expect else ""
+    return f"  {r.prop:<{width}} {r.label:<13} {r.seconds:6.2f}s{note}{mark}"
+
+
+def argument_line(outcome: Outcome) -> str:
+    return f"      {outcome.result.argument}" if outcome.result.argument else ""
+
+
+def choices(model: Model, values: tuple[int, ...]) -> tuple[str, str]:
+    """The Kconfig and platform choices of a trace's initial state, as NAME=value lists."""
+    config, platform = [], []
+    for var, value in zip(model.variables, values):
+        if var.role == "config":
+            config.append(f"{var.name}={var.show(value)}")
+        elif var.role == "platform":
+            platform.append(f"{var.name}={var.show(value)}")
+    return " ".join(config) or "(none)", " ".join(platform) or "(none)"
+
+
+def step_changes(model: Model, before: State, after: State) -> list[str]:
+    out = []
+    for var, old, new in zip(model.variables, before.values, after.values):
+        if old != new and var.role != "local":
+            out.append(f"{var.name}: {var.show(old)} -> {var.show(new)}")
+    return out
+
+
+def trace_text(model: Model, outcome: Outcome) -> str:
+    """The counterexample: header with config and platform choices, then numbered steps."""
+    replay: Replay = outcome.replay
+    prop = model.property(outcome.result.prop)
+    config, platform = choices(model, replay.initial.values)
+    lines = [f"  {prop.name}: VIOLATED in {len(replay.steps)} steps -- {prop.description}",
+             f"    config:   {config}", f"    platform: {platform}", ""]
+    thread_width = max((len(s.thread) for s in replay.steps), default=6)
+    for step in replay.steps:
+        where = f"{os.path.basename(step.edge.span.file)}:{step.edge.span.line}" if step.edge.span else ""
+        label = step.edge.label or "(internal step)"
+        lines.append(f"    {step.index:3d}  {step.thread:<{thread_width}}  {label}"
+                     + (f"   [{where}]" if where else ""))
+        for change in step_changes(model, step.before, step.after):
+            lines.append(f"         {'':<{thread_width}}    {change}")
+        for failed in step.failed:
+            if failed == prop.name:
+                message = next(c.message for c in step.edge.checks if c.prop == failed)
+                lines.append(f"         {'':<{thread_width}}    !! {message}")
+    if prop.kind in ("final", "deadlock", "invariant"):
+        lines.append(f"    end state violates {prop.name}" + _stuck(model, replay))
+    return "\n".join(lines)
+
+
+def _stuck(model: Model, replay: Replay) -> str:
+    if model.property is None:
+        return ""
+    from ..interp import Interpreter
+    stuck = Interpreter(model).stuck_threads(replay.final)
+    return f": blocked threads: {', '.join(stuck)}" if stuck else ""
+
+
+def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = True) -> str:
+    outcomes = list(outcomes)
+    width = max([len(o.result.prop) for o in outcomes] + [10])
+    lines = [f"{model.file}: {model.title}"]
+    for o in outcomes:
+        lines.append(verdict_line(o, width))
+        if o.result.verdict is not Verdict.VIOLATED and o.result.argument:
+            lines.append(argument_line(o))
+    if show_traces:
+        for o in outcomes:
+            if o.replay is not None:
+                lines.append("")
+                lines.append(trace_text(model, o))
+    return "\n".join(lines)

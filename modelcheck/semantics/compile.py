@@ -1,0 +1,167 @@
+"""AST to IR: declarations become variables, code becomes threads, checks become properties."""
+from __future__ import annotations
+
+from ..errors import SpecError
+from ..ir import Const, Model, Property, Ref, conj, eq, neg
+from ..syntax import ast
+from .context import Context, Frame
+from .driver_core import DriverCore
+from .exprs import Expressions
+from .modules import Modules
+from .resources import Resources
+from .statements import Statements, show
+from .symbols import TRISTATE_LITERALS, Symbols
+from .workqueue import Workqueues
+
+BUILTIN_PROPERTIES = {
+    "flush_uninitialized_work": "flush_work/cancel_work_sync never runs on a work item whose func is NULL (§4.4)",
+    "queue_uninitialized_work": "queue_work never queues a work item whose func is NULL (§4.2)",
+    "reinit_busy_work": "INIT_WORK never re-initializes a pending or running work item (§4.1)",
+    "queue_on_dead_workqueue": "no queue/flush/destroy on a NULL or destroyed workqueue (§4.2, §4.4)",
+    "module_unload_leaks": "a module is never freed while its work runs or its driver is registered (§2.2)",
+    "value_in_range": "every assignment stays inside the variable's declared range",
+    "no_double_claim": "no memory range is held by two dax_regions at once (§6.5)",
+    "deadlock": "no reachable state where nothing can move and some thread is blocked mid-way",
+}
+
+
+class Compiler:
+    def __init__(self, spec: ast.Spec):
+        self.spec = spec
+        self.sym = Symbols(spec)
+        self.ctx = Context(spec.file)
+        self.exprs = Expressions(self)
+        self.stmts = Statements(self)
+        self.resources = Resources(self)
+        self.workqueues = Workqueues(self)
+        self.driver_core = DriverCore(self)
+        self.modules = Modules(self)
+        calls = list(_all_calls(spec))
+        self.uses_request_module = any(c.func == "request_module" for c in calls)
+        self.statements = {}
+        for area in (self.workqueues, self.driver_core, self.modules, self.resources):
+            self.statements.update(area.statements())
+            self.exprs.register(area.queries())
+        self.resources.prescan(calls)
+        self.workqueues.prescan(calls)
+
+    def compile(self) -> Model:
+        if not self.spec.title:
+            raise SpecError("E215", None, "the spec has no title")
+        self.declare_configs()
+        self.declare_state()
+        self.resources.declare()
+        self.workqueues.declare()
+        self.driver_core.declare()
+        self.modules.declare()
+        self.modules.build_boot()
+        self.modules.build_userspace()
+        self.workqueues.build_workers()
+        self.driver_core.build_threads()
+        self.add_properties()
+        return Model(
+            name=_stem(self.spec.file), file=self.spec.file,
+            variables=tuple(self.ctx.variables.values()), threads=tuple(self.ctx.threads),
+            constraints=tuple(self.ctx.constraints), properties=tuple(self.ctx.properties.values()),
+            title=self.spec.title)
+
+    # -- declarations --
+    def declare_configs(self) -> None:
+        for c in self.spec.configs:
+            init = None
+            if c.value is not None:
+                allowed = ("y", "n") if c.kind == "bool" else ("y", "m", "n")
+                if c.value not in allowed:
+                    raise SpecError("E211", c.span, f"{c.name} is a {c.kind}; {c.value!r} is not one of its values")
+                init = TRISTATE_LITERALS[c.value]
+            self.ctx.var(c.name, 0, 2, init, "config", ("n", "m", "y"), c.span)
+            if c.kind == "bool":
+                self.ctx.constraints.append(neg(eq(c.name, 1)))   # a bool option is never m
+        for p in self.spec.platforms:
+            t = p.type
+            self.ctx.var(p.name, t.lo, t.hi, None, "platform", t.labels, p.span)
+        for r in self.spec.requires:
+            self.ctx.constraints.append(self.exprs.cond(r.cond, Frame(None, "require")))
+
+    def declare_state(self) -> None:
+        for m in self.spec.modules:
+            for v in m.vars:
+                t = v.type
+                init = t.lo
+                if v.init is not None:
+                    value = self.exprs.lower(v.init, Frame(None, "decl"))
+                    if not isinstance(value, Const) and getattr(value, "value", None) is None:
+                        raise SpecError("E206", v.init.span, "an initial value must be a constant")
+                    init = int(value.value)
+                if not t.lo <= init <= t.hi:
+                    raise SpecError("E206", v.span, f"{v.name} starts at {init}, outside {t.lo}..{t.hi}")
+                self.ctx.var(v.name, t.lo, t.hi, init, "state", t.labels, v.span)
+
+    # -- properties --
+    def add_properties(self) -> None:
+        disabled = set()
+        for d in self.spec.disables:
+            if d.prop not in BUILTIN_PROPERTIES:
+                raise SpecError("E214", d.span, f"{d.prop!r} is not a built-in property")
+            disabled.add(d.prop)
+        for name, text in BUILTIN_PROPERTIES.items():
+            if name in self.ctx.checked_props and name not in self.ctx.properties:
+                self.ctx.add_property(Property(name, "check", text, builtin=True))
+        double = self.resources.double_claim_property()
+        if double is not None:
+            self.ctx.add_property(double)
+        self.ctx.add_property(Property("deadlock", "deadlock", BUILTIN_PROPERTIES["deadlock"], builtin=True))
+        for p in self.spec.properties:
+            expr = self.exprs.cond(p.cond, Frame(None, p.kind))
+            self.ctx.add_property(Property(p.name, p.kind, f"{p.kind} {show(p.cond)}", expr, span=p.span))
+        for name in disabled:
+            self.ctx.properties.pop(name, None)
+        self.attach_expectations(disabled)
+
+    def attach_expectations(self, disabled: set[str]) -> None:
+        from dataclasses import replace
+        for e in self.spec.expects:
+            prop = self.ctx.properties.get(e.prop)
+            if prop is None:
+                known = ", ".join(sorted(self.ctx.properties))
+                why = " (it is disabled)" if e.prop in disabled else ""
+                raise SpecError("E207", e.span, f"no property named {e.prop!r} in this spec{why}",
+                                f"name one of: {known}")
+            self.ctx.properties[e.prop] = replace(prop, expect=e.verdict, span=prop.span or e.span)
+
+
+def compile_spec(spec: ast.Spec) -> Model:
+    return Compiler(spec).compile()
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name[:-len(".probe")] if name.endswith(".probe") else name
+
+
+def _all_calls(spec: ast.Spec):
+    """Every call anywhere in the spec, for the pre-scans that size the state."""
+    blocks = [f.body for f in spec.fns] + [u.body for u in spec.userspaces]
+    for m in spec.modules:
+        blocks += [b for b in (m.init, m.exit) if b is not None]
+        blocks += [i.body for i in m.initcalls]
+        for d in m.drivers:
+            blocks += [b for b in (d.probe.body if d.probe else None, d.remove) if b is not None]
+    for block in blocks:
+        yield from _calls_in(block)
+
+
+def _calls_in(node):
+    if isinstance(node, ast.Block):
+        for s in node.stmts:
+            yield from _calls_in(s)
+    elif isinstance(node, ast.If):
+        yield from _calls_in(node.then)
+        if node.other is not None:
+            yield from _calls_in(node.other)
+    elif isinstance(node, ast.For):
+        yield from _calls_in(node.body)
+    elif isinstance(node, ast.CallStmt):
+        yield node.call
+    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+        yield node.value

@@ -1,0 +1,421 @@
+"""The driver core (kernel-semantics.md §3): registration, matching, probing, deferral,
+async probing, device locks, devres and wait_for_device_probe."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from ..errors import SpecError
+from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, conj, disj, eq, neg
+from ..syntax import ast
+from .context import ERRNO, Frame
+from .exprs import arity
+from .program import ThreadBuilder
+
+if TYPE_CHECKING:
+    from .compile import Compiler
+
+DEFER = ERRNO["EPROBE_DEFER"]
+EBUSY = ERRNO["EBUSY"]
+DEFERRED = ("no", "pending list", "active list")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One device: a plain device, or one element of a device array (device d[r in KIND])."""
+    name: str
+    decl: ast.DeviceDecl
+    extent: Optional[str]
+
+
+class DriverCore:
+    def __init__(self, compiler: "Compiler"):
+        self.c = compiler
+        self.drivers = {s.name: s for s in compiler.sym.of_kind("driver")}
+        self.instances: list[Instance] = []
+        self.devm_sites: dict[str, list[ast.Call]] = {d: [] for d in self.drivers}
+
+    # -- setup --
+    def declare(self) -> None:
+        ctx = self.c.ctx
+        for sym in self.c.sym.of_kind("device"):
+            decl = sym.decl
+            self.c.sym.require(decl.driver, ("driver",), decl.span, "a driver")
+            if decl.index_var:
+                for ext in self.c.resources.domain(decl.index_domain, decl.span):
+                    self.instances.append(Instance(f"{decl.name}[{ext}]", decl, ext))
+            else:
+                self.instances.append(Instance(decl.name, decl, None))
+        for d in self.drivers:
+            ctx.flag(f"{d}.registered")
+            self.devm_sites[d] = _devm_calls(self.drivers[d].decl)
+        for inst in self.instances:
+            ctx.flag(f"{inst.name}.added", 1 if inst.decl.present else 0)
+            ctx.flag(f"{inst.name}.bound")
+            ctx.flag(f"{inst.name}.locked")
+            ctx.flag(f"{inst.name}.probing")
+            if self.may_defer(inst):
+                ctx.var(f"{inst.name}.deferred", 0, 2, 0, labels=DEFERRED)
+            if self.may_be_async(inst):
+                ctx.flag(f"{inst.name}.async")
+            for k, _ in enumerate(self.devm_sites[inst.decl.driver]):
+                ctx.flag(f"{inst.name}.devres{k}")
+        if self.deferrable():
+            ctx.flag("deferred_probe_enable")
+            ctx.flag("deferred_probe_work.pending")
+            ctx.flag("deferred_probe_work.running")
+
+    def driver_of(self, inst: Instance):
+        return self.drivers[inst.decl.driver].decl
+
+    def may_defer(self, inst: Instance) -> bool:
+        probe = self.driver_of(inst).probe
+        return probe is not None and _may_return_defer(probe.body)
+
+    def deferrable(self) -> list[Instance]:
+        return [i for i in self.instances if self.may_defer(i)]
+
+    def async_expr(self, driver: str) -> Expr:
+        """Whether probing is asynchronous (§3.3 driver_allows_async_probing)."""
+        decl = self.drivers[driver].decl
+        if decl.probe_type == "prefer_async":
+            return TRUE
+        if decl.probe_type == "force_sync":
+            return FALSE
+        module = self.c.sym.get(self.drivers[driver].owner)
+        if module is not None and module.decl.async_probe is not None:
+            return self.c.exprs.cond(module.decl.async_probe, Frame(None, "module"))
+        return FALSE
+
+    def may_be_async(self, inst: Instance) -> bool:
+        return self.async_expr(inst.decl.driver) != FALSE
+
+    def of_driver(self, driver: str) -> list[Instance]:
+        return [i for i in self.instances if i.decl.driver == driver]
+
+    def all_async_done(self) -> Expr:
+        return conj(*(eq(f"{i.name}.async", 0) for i in self.instances if self.may_be_async(i)))
+
+    # -- the probe itself (§3.2) --
+    def probe(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str) -> None:
+        """driver_probe_device + really_probe, inlined at one call site."""
+        b, n = frame.b, inst.name
+        d = inst.decl.driver
+        decl = self.driver_of(inst)
+        can = conj(eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 1))
+        rc = self.c.ctx.local(f"rc:{n}", 0, len(ERRNO), labels=_rc_labels())
+        body = b.new()
+        b.edge(at, nxt, f"{how}: {n} already bound or no driver, nothing to probe", None,
+               guard=conj(eq(f"{n}.locked", 0), neg(can)))
+        b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
+               guard=conj(eq(f"{n}.locked", 0), can),
+               assigns=((f"{n}.locked", Const(1)), (f"{n}.probing", Const(1)), (rc, Const(0))))
+        post = b.new()
+        if decl.probe is not None:
+            inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc)
+            if decl.probe.param:
+                if inst.extent is None:
+                    raise SpecError("E202", decl.probe.span,
+                                    f"probe({decl.probe.param}) needs a device array, and {n} is a single device",
+                                    f"declare it as `device {inst.decl.name}[r in soft_reserved] : {d};`")
+                inner = inner.bind(decl.probe.param, ("extent", inst.extent))
+            self.c.stmts.block(decl.probe.body, inner, body, post)
+        else:
+            b.edge(body, post, "", None)
+        failed = b.new()
+        b.edge(post, nxt, f"{d}.probe({n}) returned 0: bound", None, guard=eq(rc, 0),
+               assigns=((f"{n}.bound", Const(1)), (f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)))
+               + self._off_deferred_list(inst) + self.trigger_assigns())
+        b.edge(post, failed, f"{d}.probe({n}) failed: release devres", None, guard=neg(eq(rc, 0)))
+        done = b.new()
+        self.release_devres(inst, b, failed, done)
+        b.edge(done, nxt, f"{d}.probe({n}) failed, device unlocked", None,
+               assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0))) + self._park(inst, rc))
+
+    def _off_deferred_list(self, inst: Instance):
+        return ((f"{inst.name}.deferred", Const(0)),) if self.may_defer(inst) else ()
+
+    def _park(self, inst: Instance, rc: str):
+        """-EPROBE_DEFER puts the device on the pending list (§3.2)."""
+        if not self.may_defer(inst):
+            return ()
+        var = f"{inst.name}.deferred"
+        return ((var, Ite(eq(rc, DEFER), Const(1), Ref(var))),)
+
+    def trigger_assigns(self) -> tuple:
+        """driver_deferred_probe_trigger: pending list -> active list, queue the retry work."""
+        devices = self.deferrable()
+        if not devices:
+            return ()
+        on = eq("deferred_probe_enable", 1)
+        out = [(f"{i.name}.deferred", Ite(conj(on, eq(f"{i.name}.deferred", 1)), Const(2),
+                                          Ref(f"{i.name}.deferred"))) for i in devices]
+        out.append(("deferred_probe_work.pending",
+                    Ite(on, Const(1), Ref("deferred_probe_work.pending"))))
+        return tuple(out)
+
+    def release_devres(self, inst: Instance, b: ThreadBuilder, at: int, nxt: int) -> None:
+        """devres_release_all: actions run last-registered first (§3.6)."""
+        sites = self.devm_sites[inst.decl.driver]
+        for k in reversed(range(len(sites))):
+            flag = f"{inst.name}.devres{k}"
+            fn = sites[k].args[0].id
+            run, after = b.new(), (nxt if k == 0 else b.new())
+            b.edge(at, run, f"devres: release action {fn}() of {inst.name}", sites[k].span,
+                   guard=eq(flag, 1), assigns=((flag, Const(0)),))
+            b.edge(at, after, "", None, guard=eq(flag, 0))
+            fn_decl = self.c.sym.require(fn, ("fn",), sites[k].span, "a function").decl
+            frame = Frame(b, "fn", module=self.drivers[inst.decl.driver].owner, device=inst.name,
+                          ret=after, stack=(fn,))
+            if fn_decl.param:
+                frame = frame.bind(fn_decl.param, ("extent", self._devm_arg(sites[k], inst)))
+            self.c.stmts.block(fn_decl.body, frame, run, after)
+            at = after
+        if not sites:
+            b.edge(at, nxt, "", None)
+
+    def _devm_arg(self, call: ast.Call, inst: Instance) -> str:
+        if len(call.args) < 2 or inst.extent is None:
+            raise SpecError("E204", call.span, "this action takes the device's range: devm_add_action(fn, r)")
+        return inst.extent
+
+    def unbind(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str) -> None:
+        """device_release_driver: remove(), then devres release, under the device lock."""
+        b, n = frame.b, inst.name
+        d = inst.decl.driver
+        decl = self.driver_of(inst)
+        start = b.new()
+        b.edge(at, nxt, f"{how}: {n} is not bound", None, guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 0)))
+        b.edge(at, start, f"{how}: {d}.remove({n}) (device locked)", decl.span,
+               guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 1)), assigns=((f"{n}.locked", Const(1)),))
+        released = b.new()
+        if decl.remove is not None:
+            after_remove = b.new()
+            inner = Frame(b, "remove", module=self.drivers[d].owner, device=n, ret=after_remove)
+            self.c.stmts.block(decl.remove, inner, start, after_remove)
+            self.release_devres(inst, b, after_remove, released)
+        else:
+            self.release_devres(inst, b, start, released)
+        b.edge(released, nxt, f"{n} unbound from {d}", None,
+               assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))))
+
+    def attach(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str) -> None:
+        """Probe now, or hand the device to an async probe thread (§3.1)."""
+        asynchronous = self.async_expr(inst.decl.driver)
+        if asynchronous == FALSE:
+            self.probe(inst, frame, at, nxt, how)
+            return
+        sync = frame.b.new()
+        frame.b.edge(at, nxt, f"{how}: {inst.name} queued for async probe", None, guard=asynchronous,
+                     assigns=((f"{inst.name}.async", Ite(conj(eq(f"{inst.name}.bound", 0),
+                                                              eq(f"{inst.name}.added", 1)),
+                                                         Const(1), Ref(f"{inst.name}.async"))),))
+        frame.b.edge(at, sync, "", None, guard=neg(asynchronous))
+        self.probe(inst, frame, sync, nxt, how)
+
+    # -- statements --
+    def statements(self) -> dict:
+        return {"register_driver": self.register_driver, "unregister_driver": self.unregister_driver,
+                "device_add": self.device_add, "device_del": self.device_del,
+                "bus_rescan": self.bus_rescan, "wait_for_device_probe": self.wait_for_device_probe,
+                "device_lock": self.device_lock, "device_unlock": self.device_unlock,
+                "devm_add_action": self.devm_add_action, "bind": self.bind, "unbind": self.unbind_stmt}
+
+    def queries(self) -> dict:
+        return {"bound": self.q_bound, "registered": self.q_registered}
+
+    def device_arg(self, call: ast.Call, frame: Frame) -> Instance:
+        arity(call, 1, 2)
+        sym = self.c.exprs.symbol_arg(call, 0, ("device",), "a device")
+        ext = self.c.exprs.extent_arg(call, 1, frame) if len(call.args) == 2 else None
+        for inst in self.instances:
+            if inst.decl.name == sym.name and inst.extent == ext:
+                return inst
+        if ext is None:
+            raise SpecError("E204", call.span, f"{sym.name} is a device array; name the element: "
+                            f"{call.func}({sym.name}, r)")
+        raise SpecError("E202", call.span, f"{sym.name} has no element for {ext}")
+
+    def driver_arg(self, call: ast.Call) -> str:
+        arity(call, 1)
+        return self.c.exprs.symbol_arg(call, 0, ("driver",), "a driver").name
+
+    def q_bound(self, call, frame) -> Expr:
+        return eq(f"{self.device_arg(call, frame).name}.bound", 1)
+
+    def q_registered(self, call, frame) -> Expr:
+        return eq(f"{self.driver_arg(call)}.registered", 1)
+
+    def register_driver(self, call, frame, at, nxt, target) -> None:
+        d = self.driver_arg(call)
+        at = frame.b.step(at, f"register_driver({d})", call.span, assigns=((f"{d}.registered", Const(1)),))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.attach(i, frame, a, n, "driver_attach"))
+
+    def unregister_driver(self, call, frame, at, nxt, target) -> None:
+        d = self.driver_arg(call)
+        if self.async_expr(d) != FALSE:
+            # driver_detach first waits for outstanding async probes (§3.3).
+            at = frame.b.step(at, f"unregister_driver({d}): async_synchronize_full()", call.span,
+                              guard=self.all_async_done())
+        end = frame.b.new()
+        self._each(self.of_driver(d), frame, at, end, lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach"))
+        frame.b.edge(end, nxt, f"unregister_driver({d}) done", call.span, assigns=((f"{d}.registered", Const(0)),))
+
+    def _each(self, items, frame, at, nxt, emit) -> None:
+        if not items:
+            frame.b.edge(at, nxt, "", None)
+        for k, inst in enumerate(items):
+            after = nxt if k == len(items) - 1 else frame.b.new()
+            emit(inst, at, after)
+            at = after
+
+    def device_add(self, call, frame, at, nxt, target) -> None:
+        inst = self.device_arg(call, frame)
+        at = frame.b.step(at, f"device_add({inst.name})", call.span, assigns=((f"{inst.name}.added", Const(1)),))
+        self.attach(inst, frame, at, nxt, "bus_probe_device")
+
+    def device_del(self, call, frame, at, nxt, target) -> None:
+        inst = self.device_arg(call, frame)
+        mid = frame.b.new()
+        self.unbind(inst, frame, at, mid, "device_del")
+        frame.b.edge(mid, nxt, f"device_del({inst.name})", call.span,
+                     assigns=((f"{inst.name}.added", Const(0)),) + self._off_deferred_list(inst))
+
+    def bind(self, call, frame, at, nxt, target) -> None:
+        self.probe(self.device_arg(call, frame), frame, at, nxt, "bind (sysfs)")
+
+    def unbind_stmt(self, call, frame, at, nxt, target) -> None:
+        self.unbind(self.device_arg(call, frame), frame, at, nxt, "unbind (sysfs)")
+
+    def bus_rescan(self, call, frame, at, nxt, target) -> None:
+        """bus_rescan_devices: device_attach on every unbound device, always synchronously (§3.1)."""
+        d = self.driver_arg(call)
+        at = frame.b.step(at, f"bus_rescan_devices (driver {d})", call.span)
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.probe(i, frame, a, n, "device_attach"))
+
+    def wait_for_device_probe(self, call, frame, at, nxt, target) -> None:
+        """§3.4: flush the current deferred pass, wait for probe_count == 0, then async_synchronize_full."""
+        arity(call, 0)
+        b = frame.b
+        if self.deferrable():
+            at = b.step(at, "wait_for_device_probe: flush_work(deferred_probe_work)", call.span,
+                        guard=conj(eq("deferred_probe_work.pending", 0), eq("deferred_probe_work.running", 0)))
+        no_probe = conj(*(eq(f"{i.name}.probing", 0) for i in self.instances))
+        last = nxt
+        if self.all_async_done() != TRUE:
+            last = b.new()
+        b.edge(at, last, "wait_for_device_probe: probe_count == 0", call.span, guard=no_probe)
+        if last != nxt:
+            b.edge(last, nxt, "wait_for_device_probe: async_synchronize_full()", call.span,
+                   guard=self.all_async_done())
+
+    def device_lock(self, call, frame, at, nxt, target) -> None:
+        inst = self.device_arg(call, frame)
+        frame.b.edge(at, nxt, f"device_lock({inst.name})", call.span, guard=eq(f"{inst.name}.locked", 0),
+                     assigns=((f"{inst.name}.locked", Const(1)),))
+
+    def device_unlock(self, call, frame, at, nxt, target) -> None:
+        inst = self.device_arg(call, frame)
+        frame.b.edge(at, nxt, f"device_unlock({inst.name})", call.span, assigns=((f"{inst.name}.locked", Const(0)),))
+
+    def devm_add_action(self, call, frame, at, nxt, target) -> None:
+        if frame.context != "probe" or frame.device is None:
+            raise SpecError("E212", call.span, "devm_add_action() belongs in a probe body",
+                            "register devres actions from probe; they run when probe fails or on unbind")
+        inst = next(i for i in self.instances if i.name == frame.device)
+        sites = self.devm_sites[inst.decl.driver]
+        k = next(k for k, s in enumerate(sites) if s.span == call.span)
+        fn = call.args[0].id
+        frame.b.edge(at, nxt, f"devm_add_action({fn})", call.span, assigns=((f"{inst.name}.devres{k}", Const(1)),))
+
+    # -- kernel threads --
+    def build_threads(self) -> None:
+        for inst in self.instances:
+            if self.may_be_async(inst):
+                self.c.ctx.threads.append(self._async_thread(inst))
+        if self.deferrable():
+            self.c.ctx.threads.append(self._deferred_worker())
+
+    def _async_thread(self, inst: Instance):
+        b = ThreadBuilder(f"async:{inst.name}", "async")
+        b.mark_rest(0)
+        start, done = b.new(), b.new()
+        b.edge(0, start, f"async probe of {inst.name} starts", None, guard=eq(f"{inst.name}.async", 1))
+        self.probe(inst, Frame(b, "async"), start, done, "async probe")
+        b.edge(done, 0, f"async probe of {inst.name} finished", None, assigns=((f"{inst.name}.async", Const(0)),))
+        return b.finish(b.new())
+
+    def _deferred_worker(self):
+        """deferred_probe_work_func: retry every device on the active list (§3.2)."""
+        b = ThreadBuilder("kworker:deferred_probe", "worker")
+        b.mark_rest(0)
+        at = b.step(0, "deferred_probe_work starts", None, guard=eq("deferred_probe_work.pending", 1),
+                    assigns=(("deferred_probe_work.pending", Const(0)), ("deferred_probe_work.running", Const(1))))
+        frame = Frame(b, "work")
+        for inst in self.deferrable():
+            retry, after = b.new(), b.new()
+            var = f"{inst.name}.deferred"
+            b.edge(at, retry, f"deferred probe: retry {inst.name}", None, guard=eq(var, 2), assigns=((var, Const(0)),))
+            b.edge(at, after, "", None, guard=neg(eq(var, 2)))
+            self.attach(inst, frame, retry, after, "deferred retry")
+            at = after
+        b.edge(at, 0, "deferred_probe_work done", None, assigns=(("deferred_probe_work.running", Const(0)),))
+        return b.finish(b.new())
+
+    def late_initcall_steps(self, b: ThreadBuilder, at: int) -> int:
+        """deferred_probe_initcall (§1.3): enable retries, trigger, wait for the pass."""
+        if not self.deferrable():
+            return at
+        at = b.step(at, "deferred_probe_initcall: enable and trigger deferred probing", None,
+                    assigns=(("deferred_probe_enable", Const(1)),) + _enabled(self.trigger_assigns()))
+        return b.step(at, "deferred_probe_initcall: flush_work(deferred_probe_work)", None,
+                      guard=conj(eq("deferred_probe_work.pending", 0), eq("deferred_probe_work.running", 0)))
+
+
+def _enabled(assigns: tuple) -> tuple:
+    """The trigger as it acts right after the enable flag is set in the same step."""
+    out = []
+    for var, expr in assigns:
+        if var == "deferred_probe_work.pending":
+            out.append((var, Const(1)))
+        else:
+            out.append((var, Ite(eq(var, 1), Const(2), Ref(var))))
+    return tuple(out)
+
+
+def _rc_labels() -> tuple[str, ...]:
+    from .context import ERRNO_NAMES
+    return ERRNO_NAMES[: len(ERRNO) + 1]
+
+
+def _may_return_defer(block: ast.Block) -> bool:
+    for node in _walk(block):
+        if isinstance(node, ast.Return) and node.value is not None:
+            if not (isinstance(node.value, (ast.Num, ast.Errno)) and
+                    not (isinstance(node.value, ast.Errno) and node.value.name == "EPROBE_DEFER")):
+                return True
+    return False
+
+
+def _devm_calls(driver: ast.DriverDecl) -> list[ast.Call]:
+    if driver.probe is None:
+        return []
+    return [n.call for n in _walk(driver.probe.body)
+            if isinstance(n, ast.CallStmt) and n.call.func == "devm_add_action"]
+
+
+def _walk(node):
+    """Every statement inside a block, depth first."""
+    if isinstance(node, ast.Block):
+        for s in node.stmts:
+            yield from _walk(s)
+    elif isinstance(node, ast.If):
+        yield node
+        yield from _walk(node.then)
+        if node.other is not None:
+            yield from _walk(node.other)
+    elif isinstance(node, ast.For):
+        yield node
+        yield from _walk(node.body)
+    else:
+        yield node

@@ -1,0 +1,293 @@
+"""Modules and initcalls (kernel-semantics.md §1, §2): boot order, modprobe, request_module,
+symbol dependencies, unload and reload."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import SpecError
+from ..ir import FALSE, TRUE, Const, Expr, Property, Ref, conj, disj, eq, neg
+from ..syntax import ast
+from .context import ERRNO, ERRNO_NAMES, Frame
+from .exprs import arity
+from .program import ThreadBuilder
+
+if TYPE_CHECKING:
+    from .compile import Compiler
+
+LEVELS = ("pure", "core", "postcore", "arch", "subsys", "fs", "rootfs", "device", "late")
+MODULE_STATES = ("unloaded", "coming", "live", "going")
+UNLOADED, COMING, LIVE, GOING = range(4)
+
+
+def level_order() -> list[str]:
+    """Each level, then its _sync variant (§1.1)."""
+    return [name for level in LEVELS for name in (level, f"{level}_sync")]
+
+
+class Modules:
+    def __init__(self, compiler: "Compiler"):
+        self.c = compiler
+        self.spec = compiler.spec
+        self.modules = [m for m in self.spec.modules if not m.is_object]
+        self.by_name = {m.name: m for m in self.spec.modules}
+
+    # -- setup --
+    def declare(self) -> None:
+        for m in self.modules:
+            for dep in m.uses:
+                target = self.c.sym.require(dep, ("module",), m.span, "a module it imports symbols from")
+                if target.decl.is_object:
+                    raise SpecError("E202", m.span, f"{dep} is built-in code, always present; drop `uses {dep}`")
+            for dep in m.softdeps:
+                self.c.sym.require(dep, ("module",), m.span, "a module")
+            if m.mode == "config":
+                self.c.sym.require(m.config, ("config",), m.span, "a Kconfig option")
+            self.c.ctx.var(f"{m.name}.state", 0, 3, UNLOADED, labels=MODULE_STATES, span=m.span)
+        self._check_cycles()
+        for m in self.spec.modules:
+            for block in m.initcalls:
+                self._level(block.level, block.span)
+            if m.level:
+                self._level(m.level, m.span)
+        if self.c.uses_request_module:
+            self.c.ctx.flag("usermodehelpers_enabled")
+        self.c.ctx.flag("boot_done")
+
+    def _level(self, name: str, span) -> str:
+        if name not in level_order():
+            raise SpecError("E210", span, f"unknown initcall level {name!r}")
+        return name
+
+    def _check_cycles(self) -> None:
+        state: dict[str, int] = {}
+
+        def visit(m: ast.ModuleDecl, path: tuple[str, ...]) -> None:
+            if state.get(m.name) == 2:
+                return
+            if state.get(m.name) == 1:
+                raise SpecError("E209", m.span, f"modules depend on each other: {' -> '.join(path + (m.name,))}")
+            state[m.name] = 1
+            for dep in m.uses:
+                visit(self.by_name[dep], path + (m.name,))
+            state[m.name] = 2
+
+        for m in self.modules:
+            visit(m, ())
+
+    # -- how a module is built (§1.1: y built in, m loadable, n absent) --
+    def builtin(self, m: ast.ModuleDecl) -> Expr:
+        if m.is_object or m.mode == "builtin":
+            return TRUE
+        if m.mode == "loadable":
+            return FALSE
+        return eq(m.config, 2)
+
+    def loadable(self, m: ast.ModuleDecl) -> Expr:
+        if m.mode == "config":
+            return eq(m.config, 1)
+        return TRUE if m.mode == "loadable" else FALSE
+
+    def absent(self, m: ast.ModuleDecl) -> Expr:
+        return eq(m.config, 0) if m.mode == "config" else FALSE
+
+    def live(self, name: str) -> Expr:
+        return eq(f"{name}.state", LIVE)
+
+    def reset_assigns(self, m: ast.ModuleDecl) -> tuple:
+        """A module's own .data comes back from the image at each load (§2.2)."""
+        out = [(v.name, self.c.ctx.variables[v.name].init) for v in m.vars]
+        out = [(name, Const(value)) for name, value in out]
+        out += self.c.workqueues.reset_assigns(m.name)
+        return tuple(out)
+
+    # -- boot (§1.1) --
+    def build_boot(self) -> None:
+        b = ThreadBuilder("init (boot)", "boot")
+        at = 0
+        for level in level_order():
+            if level == "rootfs" and self.c.uses_request_module:
+                at = b.step(at, "populate_rootfs: usermode helpers enabled", None,
+                            assigns=(("usermodehelpers_enabled", Const(1)),))
+            if level == "late":
+                at = self.c.driver_core.late_initcall_steps(b, at)
+            for m in self.spec.modules:
+                for block in m.initcalls:
+                    if block.level == level:
+                        at = self._initcall(m, block, b, at)
+                if not m.is_object and (m.level or "device") == level and self.builtin(m) != FALSE:
+                    at = self._builtin_module_init(m, b, at)
+        if self.c.driver_core.all_async_done() != TRUE:
+            at = b.step(at, "kernel_init: async_synchronize_full()", None,
+                        guard=self.c.driver_core.all_async_done())
+        end = b.step(at, "boot done: userspace starts", None, assigns=(("boot_done", Const(1)),))
+        self.c.ctx.threads.append(b.finish(end))
+
+    def _initcall(self, m: ast.ModuleDecl, block: ast.InitcallBlock, b: ThreadBuilder, at: int) -> int:
+        start, end = b.new(), b.new()
+        guard = self.builtin(m)
+        b.edge(at, start, f"{block.level}_initcall of {m.name}", block.span, guard=guard)
+        if guard != TRUE:
+            b.edge(at, end, f"{m.name} not built in: no {block.level}_initcall", block.span, guard=neg(guard))
+        self.c.stmts.block(block.body, Frame(b, "initcall", module=m.name, ret=end), start, end)
+        return end
+
+    def _builtin_module_init(self, m: ast.ModuleDecl, b: ThreadBuilder, at: int) -> int:
+        guard = self.builtin(m)
+        end = b.new()
+        if guard != TRUE:
+            b.edge(at, end, f"{m.name} is not built in", None, guard=neg(guard))
+        rc = self.c.ctx.local(f"rc:{m.name}_init", 0, len(ERRNO), ERRNO_NAMES)
+        start, post = b.new(), b.new()
+        b.edge(at, start, f"initcall {m.name}_init (built in)", m.span, guard=guard,
+               assigns=((f"{m.name}.state", Const(COMING)), (rc, Const(0))))
+        if m.init is not None:
+            self.c.stmts.block(m.init, Frame(b, "init", module=m.name, ret=post, rc=rc), start, post)
+        else:
+            b.edge(start, post, "", None)
+        b.edge(post, end, f"{m.name}_init returned", None,
+               assigns=((f"{m.name}.state", Const(LIVE)),))
+        return end
+
+    # -- loading (§2.1) --
+    def load(self, m: ast.ModuleDecl, frame: Frame, at: int, nxt: int, how: str) -> None:
+        """modprobe: providers first, then this module's init; waits if another load is under way."""
+        b = frame.b
+        for dep in m.uses:
+            after = b.new()
+            self.load(self.by_name[dep], frame, at, after, f"modprobe {m.name}: dependency")
+            at = after
+        # A provider configured out leaves only its IS_ENABLED() stubs: no symbol to wait for.
+        providers = conj(*(disj(self.absent(self.by_name[d]), self.live(d)) for d in m.uses))
+        state = f"{m.name}.state"
+        if self.absent(m) != FALSE:
+            b.edge(at, nxt, f"{how} {m.name}: not configured (n), -ENOENT", None, guard=self.absent(m))
+        if self.builtin(m) != FALSE:
+            b.edge(at, nxt, f"{how} {m.name}: built in, nothing to load", None, guard=self.builtin(m))
+        loadable = self.loadable(m)
+        if loadable == FALSE:
+            return
+        b.edge(at, nxt, f"{how} {m.name}: already loaded", None, guard=conj(loadable, eq(state, LIVE)))
+        if providers != TRUE:
+            b.edge(at, nxt, f"{how} {m.name}: unknown symbol (a provider is not loaded), fails", None,
+                   guard=conj(loadable, eq(state, UNLOADED), neg(providers)))
+        rc = self.c.ctx.local(f"rc:{m.name}_init", 0, len(ERRNO), ERRNO_NAMES)
+        start, post = b.new(), b.new()
+        b.edge(at, start, f"{how} {m.name}: {m.name}_init starts", m.span,
+               guard=conj(loadable, eq(state, UNLOADED), providers),
+               assigns=((state, Const(COMING)), (rc, Const(0))) + self.reset_assigns(m))
+        if m.init is not None:
+            self.c.stmts.block(m.init, Frame(b, "init", module=m.name, ret=post, rc=rc), start, post)
+        else:
+            b.edge(start, post, "", None)
+        b.edge(post, nxt, f"{m.name}_init failed: module freed", None, guard=neg(eq(rc, 0)),
+               assigns=((state, Const(UNLOADED)),))
+        live = b.new()
+        b.edge(post, live, f"{m.name}_init returned 0: {m.name} is live", None, guard=eq(rc, 0),
+               assigns=((state, Const(LIVE)),))
+        self._async_sync_after_init(m, b, live, nxt)
+
+    def _async_sync_after_init(self, m: ast.ModuleDecl, b: ThreadBuilder, at: int, nxt: int) -> None:
+        """do_init_module waits for async probes unless the module asked for async_probe (§2.1)."""
+        done = self.c.driver_core.all_async_done()
+        if done == TRUE:
+            b.edge(at, nxt, "", None)
+            return
+        opted_out = self.c.exprs.cond(m.async_probe, Frame(None, "module")) if m.async_probe else FALSE
+        if opted_out != FALSE:
+            b.edge(at, nxt, f"{m.name} loaded with async_probe: no async_synchronize_full", None, guard=opted_out)
+        b.edge(at, nxt, f"do_init_module({m.name}): async_synchronize_full()", None,
+               guard=conj(neg(opted_out), done))
+
+    def unload(self, m: ast.ModuleDecl, frame: Frame, at: int, nxt: int) -> None:
+        """delete_module: refused while importers are loaded or when init has no exit (§2.2)."""
+        b = frame.b
+        state = f"{m.name}.state"
+        users = [u.name for u in self.modules if m.name in u.uses]
+        free = conj(*(eq(f"{u}.state", UNLOADED) for u in users))
+        can = conj(eq(state, LIVE), free)
+        if m.init is not None and m.exit is None:
+            can = FALSE   # a module with init and no exit cannot be removed
+        b.edge(at, nxt, f"rmmod {m.name}: refused (not live, in use, or no exit)", None, guard=neg(can))
+        if can == FALSE:
+            return
+        start, post = b.new(), b.new()
+        b.edge(at, start, f"rmmod {m.name}: {m.name}_exit runs", m.span, guard=can,
+               assigns=((state, Const(GOING)),))
+        if m.exit is not None:
+            self.c.stmts.block(m.exit, Frame(b, "exit", module=m.name, ret=post), start, post)
+        else:
+            b.edge(start, post, "", None)
+        leak = self.c.ctx.check("module_unload_leaks", self._nothing_left(m),
+                                f"{m.name} is freed while its work is queued or running, or its driver is registered")
+        b.edge(post, nxt, f"{m.name} unloaded", None, assigns=((state, Const(UNLOADED)),), checks=(leak,))
+
+    def _nothing_left(self, m: ast.ModuleDecl) -> Expr:
+        drivers = [d.name for d in m.drivers]
+        return conj(self.c.workqueues.module_works_idle(m.name),
+                    *(eq(f"{d}.registered", 0) for d in drivers))
+
+    # -- statements --
+    def statements(self) -> dict:
+        return {"request_module": self.request_module, "modprobe": self.modprobe, "rmmod": self.rmmod}
+
+    def queries(self) -> dict:
+        return {"loaded": self.q_loaded, "IS_ENABLED": self.q_enabled,
+                "IS_BUILTIN": self.q_builtin, "IS_MODULE": self.q_module}
+
+    def module_arg(self, call: ast.Call) -> ast.ModuleDecl:
+        arity(call, 1)
+        sym = self.c.exprs.symbol_arg(call, 0, ("module",), "a module")
+        if sym.decl.is_object:
+            raise SpecError("E202", call.span, f"{sym.name} is built-in code, not a module")
+        return sym.decl
+
+    def config_arg(self, call: ast.Call) -> str:
+        arity(call, 1)
+        return self.c.exprs.symbol_arg(call, 0, ("config",), "a Kconfig option").name
+
+    def q_loaded(self, call, frame) -> Expr:
+        return self.live(self.module_arg(call).name)
+
+    def q_enabled(self, call, frame) -> Expr:
+        return neg(eq(self.config_arg(call), 0))
+
+    def q_builtin(self, call, frame) -> Expr:
+        return eq(self.config_arg(call), 2)
+
+    def q_module(self, call, frame) -> Expr:
+        return eq(self.config_arg(call), 1)
+
+    def request_module(self, call, frame, at, nxt, target) -> None:
+        """Synchronous: returns after the target's init (and its async probes) finished (§2.1)."""
+        m = self.module_arg(call)
+        blocked = eq("usermodehelpers_enabled", 0)
+        frame.b.edge(at, nxt, f"request_module({m.name}): usermode helpers disabled, -EBUSY", call.span,
+                     guard=blocked)
+        start = frame.b.new()
+        frame.b.edge(at, start, f"request_module({m.name})", call.span, guard=neg(blocked))
+        self.load(m, frame, start, nxt, "request_module")
+
+    def modprobe(self, call, frame, at, nxt, target) -> None:
+        m = self.module_arg(call)
+        start = frame.b.step(at, f"modprobe {m.name}", call.span)
+        self.load(m, frame, start, nxt, "modprobe")
+
+    def rmmod(self, call, frame, at, nxt, target) -> None:
+        self.unload(self.module_arg(call), frame, at, nxt)
+
+    # -- userspace (§1.1: every loadable module loads after boot, in any order) --
+    def build_userspace(self) -> None:
+        for m in self.modules:
+            if m.manual or self.loadable(m) == FALSE:
+                continue
+            b = ThreadBuilder(f"udev: modprobe {m.name}", "userspace")
+            start, end = b.new(), b.new()
+            b.edge(0, start, f"udev: modprobe {m.name}", None, guard=eq("boot_done", 1))
+            self.load(m, Frame(b, "userspace"), start, end, "modprobe")
+            self.c.ctx.threads.append(b.finish(end))
+        for u in self.spec.userspaces:
+            b = ThreadBuilder(f"userspace:{u.name}", "userspace")
+            start, end = b.new(), b.new()
+            b.edge(0, start, f"userspace {u.name} starts", u.span, guard=eq("boot_done", 1))
+            self.c.stmts.block(u.body, Frame(b, "userspace", ret=end), start, end)
+            self.c.ctx.threads.append(b.finish(end))

@@ -1,0 +1,84 @@
+"""Emitting threads: locations and edges are added as statements are lowered."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..ir import TRUE, Check, Edge, Expr, Location, Span, Thread
+
+
+@dataclass
+class _Edge:
+    guard: Expr
+    assigns: tuple
+    target: int
+    label: str
+    span: Optional[Span]
+    checks: tuple
+
+
+class ThreadBuilder:
+    """A thread under construction. Location 0 is the entry; `finish` seals it."""
+
+    def __init__(self, name: str, kind: str):
+        self.name = name
+        self.kind = kind
+        self.edges: list[list[_Edge]] = [[]]
+        self.rest: set[int] = set()
+
+    def new(self) -> int:
+        self.edges.append([])
+        return len(self.edges) - 1
+
+    def edge(self, src: int, dst: int, label: str, span: Optional[Span] = None, *,
+             guard: Expr = TRUE, assigns=(), checks=()) -> None:
+        self.edges[src].append(_Edge(guard, tuple(assigns), dst, label, span, tuple(checks)))
+
+    def step(self, src: int, label: str, span: Optional[Span] = None, **kw) -> int:
+        """One atomic step from src to a fresh location; returns it."""
+        dst = self.new()
+        self.edge(src, dst, label, span, **kw)
+        return dst
+
+    def mark_rest(self, loc: int) -> None:
+        self.rest.add(loc)
+
+    def finish(self, end: int) -> Thread:
+        """Seal the thread; `end` is where it stops (a resting location with no edges)."""
+        self.rest.add(end)
+        forward = self._silent_jumps()
+        order = self._reachable(forward)
+        index = {loc: i for i, loc in enumerate(order)}
+        locations = tuple(
+            Location(tuple(Edge(e.guard, e.assigns, index[forward(e.target)], e.label, e.span, e.checks)
+                           for e in self.edges[loc]),
+                     rest=loc in self.rest)
+            for loc in order)
+        return Thread(self.name, locations, self.kind)
+
+    def _silent_jumps(self):
+        """Unlabelled unconditional jumps cost a step each; edges skip over them instead."""
+        def silent(loc: int) -> bool:
+            out = self.edges[loc]
+            return (loc != 0 and loc not in self.rest and len(out) == 1 and out[0].guard == TRUE
+                    and not out[0].assigns and not out[0].checks and not out[0].label)
+
+        def forward(loc: int) -> int:
+            seen = set()
+            while silent(loc) and loc not in seen:
+                seen.add(loc)
+                loc = self.edges[loc][0].target
+            return loc
+        return forward
+
+    def _reachable(self, forward) -> list[int]:
+        order, todo, seen = [], [0], {0}
+        while todo:
+            loc = todo.pop(0)
+            order.append(loc)
+            for e in self.edges[loc]:
+                nxt = forward(e.target)
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return order

@@ -1,0 +1,171 @@
+"""Memory (kernel-semantics.md §5, §6.5): Soft Reserved ranges, CXL windows and regions,
+exclusive dax_region claims, and the queries the designs make."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import SpecError
+from ..ir import FALSE, Arith, Const, Expr, Ite, Property, Ref, conj, disj, eq, neg
+from ..syntax import ast
+from .context import Frame
+from .exprs import arity
+
+if TYPE_CHECKING:
+    from .compile import Compiler
+
+DOMAINS = {"soft_reserved": "soft_reserved", "windows": "window", "window": "window",
+           "regions": "region", "region": "region"}
+
+
+class Resources:
+    def __init__(self, compiler: "Compiler"):
+        self.c = compiler
+        self.extents = {e.name: e for e in compiler.spec.extents}
+        self.claims: list[tuple[str, str]] = []          # (extent, owner) pairs that can be held
+
+    def prescan(self, calls: list[ast.Call]) -> None:
+        """Every (range, owner) pair a claim can make, so queries see all of them from the start."""
+        claimable = [e for e in self.extents.values() if e.kind in ("soft_reserved", "region")]
+        for call in calls:
+            if call.func != "claim" or len(call.args) != 2 or not isinstance(call.args[1], ast.Name):
+                continue
+            target, owner = call.args
+            named = isinstance(target, ast.Name) and target.id in self.extents
+            for e in ([self.extents[target.id]] if named else claimable):
+                if (e.name, owner.id) not in self.claims:
+                    self.claims.append((e.name, owner.id))
+
+    def declare(self) -> None:
+        for e, o in self.claims:
+            self.c.ctx.flag(f"{e}.held_by.{o}")
+        for e in self.extents.values():
+            if e.kind == "window":
+                self.c.ctx.flag(f"{e.name}.present")
+            elif e.kind == "region":
+                self.c.ctx.flag(f"{e.name}.committed")
+
+    def domain(self, name: str, span) -> list[str]:
+        kind = DOMAINS.get(name)
+        if kind is None:
+            raise SpecError("E200", span, f"unknown set {name!r}",
+                            "loop over soft_reserved, windows or regions")
+        return [e.name for e in self.extents.values() if e.kind == kind]
+
+    def overlaps(self, a: str, b: str) -> bool:
+        x, y = self.extents[a], self.extents[b]
+        return x.start <= y.end and y.start <= x.end
+
+    def contains(self, outer: str, inner: str) -> bool:
+        x, y = self.extents[outer], self.extents[inner]
+        return x.start <= y.start and y.end <= x.end
+
+    def held(self, extent: str, owner: str) -> str:
+        return f"{extent}.held_by.{owner}"
+
+    # -- queries --
+    def queries(self) -> dict:
+        return {"intersects_cxl": self.q_intersects_cxl, "region_contains": self.q_region_contains,
+                "owned": self.q_owned, "owned_by": self.q_owned_by, "owners": self.q_owners,
+                "present": self.q_present, "committed": self.q_committed}
+
+    def q_intersects_cxl(self, call, frame) -> Expr:
+        """region_intersects(..., IORES_DESC_CXL) != DISJOINT: a published window overlaps (§5.3)."""
+        arity(call, 1)
+        r = self.c.exprs.extent_arg(call, 0, frame)
+        return disj(*(eq(f"{w}.present", 1) for w in self.domain("windows", call.span) if self.overlaps(w, r)))
+
+    def q_region_contains(self, call, frame) -> Expr:
+        """cxl_region_contains_resource: a committed region fully contains the range (§6.4)."""
+        arity(call, 1)
+        r = self.c.exprs.extent_arg(call, 0, frame)
+        return disj(*(eq(f"{g}.committed", 1) for g in self.domain("regions", call.span) if self.contains(g, r)))
+
+    def _held_over(self, r: str, owner=None) -> list[str]:
+        return [self.held(e, o) for e, o in list(self.claims)
+                if self.overlaps(e, r) and (owner is None or o == owner)]
+
+    def q_owned(self, call, frame) -> Expr:
+        arity(call, 1)
+        r = self.c.exprs.extent_arg(call, 0, frame)
+        return disj(*(eq(h, 1) for h in self._held_over(r)))
+
+    def q_owned_by(self, call, frame) -> Expr:
+        arity(call, 2)
+        r = self.c.exprs.extent_arg(call, 0, frame)
+        owner = self.owner_arg(call, 1)
+        return disj(*(eq(h, 1) for h in self._held_over(r, owner)))
+
+    def q_owners(self, call, frame) -> Expr:
+        arity(call, 1)
+        r = self.c.exprs.extent_arg(call, 0, frame)
+        owners = sorted({o for e, o in self.claims if self.overlaps(e, r)})
+        total: Expr = Const(0)
+        for o in owners:
+            total = Arith("+", total, Ite(disj(*(eq(h, 1) for h in self._held_over(r, o))), Const(1), Const(0)))
+        return total
+
+    def q_present(self, call, frame) -> Expr:
+        arity(call, 1)
+        return eq(f"{self.c.exprs.extent_arg(call, 0, frame, ('window',))}.present", 1)
+
+    def q_committed(self, call, frame) -> Expr:
+        arity(call, 1)
+        return eq(f"{self.c.exprs.extent_arg(call, 0, frame, ('region',))}.committed", 1)
+
+    # -- statements --
+    def statements(self) -> dict:
+        return {"claim": self.claim, "release": self.release, "publish_window": self.publish_window,
+                "remove_window": self.remove_window, "commit_region": self.commit_region}
+
+    def owner_arg(self, call: ast.Call, i: int) -> str:
+        return self.c.exprs.symbol_arg(call, i, ("module", "driver"), "an owner (a module or driver name)").name
+
+    def claim(self, call, frame, at, nxt, target) -> None:
+        """alloc_dax_region: with `dax_regions exclusive;` (Linux 7.0+) any overlap fails (§6.5)."""
+        arity(call, 2)
+        r = self.c.exprs.extent_arg(call, 0, frame, ("soft_reserved", "region"))
+        owner = self.owner_arg(call, 1)
+        flag = self.held(r, owner)
+        ok = ((target, Const(1)),) if target else ()
+        fail = ((target, Const(0)),) if target else ()
+        if not self.c.spec.exclusive_dax_regions:
+            frame.b.edge(at, nxt, f"alloc_dax_region({r}) by {owner}", call.span,
+                         assigns=((flag, Const(1)),) + ok)
+            return
+        busy = disj(*(eq(self.held(e, o), 1) for e, o in self.claims if self.overlaps(e, r)))
+        frame.b.edge(at, nxt, f"alloc_dax_region({r}) by {owner}: succeeds", call.span,
+                     guard=neg(busy), assigns=((flag, Const(1)),) + ok)
+        frame.b.edge(at, nxt, f"alloc_dax_region({r}) by {owner}: range busy, returns NULL", call.span,
+                     guard=busy, assigns=fail)
+
+    def release(self, call, frame, at, nxt, target) -> None:
+        arity(call, 2)
+        r = self.c.exprs.extent_arg(call, 0, frame, ("soft_reserved", "region"))
+        owner = self.owner_arg(call, 1)
+        frame.b.edge(at, nxt, f"release dax_region {r} of {owner}", call.span,
+                     assigns=((self.held(r, owner), Const(0)),))
+
+    def publish_window(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        w = self.c.exprs.extent_arg(call, 0, frame, ("window",))
+        frame.b.edge(at, nxt, f"insert CXL window {w} into iomem", call.span, assigns=((f"{w}.present", Const(1)),))
+
+    def remove_window(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        w = self.c.exprs.extent_arg(call, 0, frame, ("window",))
+        frame.b.edge(at, nxt, f"remove CXL window {w} from iomem", call.span, assigns=((f"{w}.present", Const(0)),))
+
+    def commit_region(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        g = self.c.exprs.extent_arg(call, 0, frame, ("region",))
+        frame.b.edge(at, nxt, f"CXL region {g} committed", call.span, assigns=((f"{g}.committed", Const(1)),))
+
+    # -- the built-in property --
+    def double_claim_property(self):
+        pairs = [(a, b) for i, a in enumerate(self.claims) for b in self.claims[i + 1:]
+                 if self.overlaps(a[0], b[0])]
+        if not self.claims:
+            return None
+        expr = conj(*(neg(conj(eq(self.held(*a), 1), eq(self.held(*b), 1))) for a, b in pairs))
+        return Property("no_double_claim", "invariant",
+                        "no memory range is held by two dax_regions at once", expr, builtin=True)

@@ -1,0 +1,196 @@
+"""Statements: each becomes one or more atomic steps of the thread being built."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable, Optional
+
+from ..errors import SpecError
+from ..ir import Cmp, Const, Ite, Ref, conj, is_bool, neg, Property
+from ..syntax import ast
+from .context import Frame
+
+if TYPE_CHECKING:
+    from .compile import Compiler
+
+# handler(call, frame, at, nxt, target_var): emits steps from `at` ending in `nxt`
+Primitive = Callable[[ast.Call, Frame, int, int, Optional[str]], None]
+
+
+class Statements:
+    """Continuation style: lowering a statement emits steps from `at` that end in `nxt`,
+    so branches rejoin without extra steps."""
+
+    def __init__(self, compiler: "Compiler"):
+        self.c = compiler
+
+    def block(self, block: ast.Block, frame: Frame, at: int, nxt: int) -> None:
+        stmts = block.stmts
+        if not stmts:
+            frame.b.edge(at, nxt, "", None)
+            return
+        for i, stmt in enumerate(stmts):
+            after = nxt if i == len(stmts) - 1 else frame.b.new()
+            self.stmt(stmt, frame, at, after)
+            at = after
+
+    def stmt(self, node, frame: Frame, at: int, nxt: int) -> None:
+        kind = type(node)
+        if kind is ast.Block:
+            self.block(node, frame, at, nxt)
+        elif kind is ast.Assign:
+            self.assign(node, frame, at, nxt)
+        elif kind is ast.If:
+            self.if_(node, frame, at, nxt)
+        elif kind is ast.For:
+            self.for_(node, frame, at, nxt)
+        elif kind is ast.Return:
+            self.return_(node, frame, at)
+        elif kind is ast.Continue:
+            if frame.cont is None:
+                raise SpecError("E212", node.span, "`continue` outside a `for` loop")
+            frame.b.edge(at, frame.cont, "continue", node.span)
+        elif kind is ast.CallStmt:
+            self.call(node.call, frame, at, nxt, None)
+        elif kind is ast.Assert:
+            self.assert_(node, frame, at, nxt)
+        else:
+            raise AssertionError(f"unhandled statement node {kind.__name__}")
+
+    def assign(self, node: ast.Assign, frame: Frame, at: int, nxt: int) -> None:
+        sym = self.c.sym.require(node.target, ("var",), node.span, "a variable declared with `var`")
+        if isinstance(node.value, ast.Call) and node.value.func in self.c.statements:
+            if sym.decl.type.kind != "bool":
+                raise SpecError("E205", node.span, f"{node.value.func}() gives true or false; "
+                                f"{node.target!r} is not a bool")
+            self.call(node.value, frame, at, nxt, node.target)
+            return
+        var = self.c.ctx.variables[node.target]
+        expr = self.c.exprs.lower(node.value, frame)
+        if sym.decl.type.kind == "bool":
+            if not is_bool(expr):
+                raise SpecError("E205", node.value.span,
+                                f"{node.target!r} is a bool; assign true, false or a condition")
+            expr = Ite(expr, Const(1), Const(0))
+        elif is_bool(expr):
+            raise SpecError("E205", node.value.span, f"{node.target!r} holds a number, not a condition")
+        checks = ()
+        if not _always_in_range(expr, var.lo, var.hi):
+            in_range = conj(Cmp(">=", expr, Const(var.lo)), Cmp("<=", expr, Const(var.hi)))
+            checks = (self.c.ctx.check("value_in_range", in_range,
+                                       f"{node.target} leaves its range {var.lo}..{var.hi}"),)
+            expr = Ite(in_range, expr, Ref(node.target))   # keep the state inside the domain
+        frame.b.edge(at, nxt, f"{node.target} = {_show(node.value)}", node.span,
+                     assigns=((node.target, expr),), checks=checks)
+
+    def if_(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
+        cond = self.c.exprs.cond(node.cond, frame)
+        text = _show(node.cond)
+        then_at = frame.b.new() if node.then.stmts else nxt
+        else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
+        frame.b.edge(at, then_at, f"if ({text}): true", node.span, guard=cond)
+        frame.b.edge(at, else_at, f"if ({text}): false", node.span, guard=neg(cond))
+        if then_at != nxt:
+            self.block(node.then, frame, then_at, nxt)
+        if else_at != nxt:
+            self.block(node.other, frame, else_at, nxt)
+
+    def for_(self, node: ast.For, frame: Frame, at: int, nxt: int) -> None:
+        items = self.c.resources.domain(node.domain, node.span)
+        if not items:
+            frame.b.edge(at, nxt, f"for {node.var} in {node.domain}: empty", node.span)
+            return
+        for i, item in enumerate(items):
+            inner = frame.bind(node.var, ("extent", item))
+            after = nxt if i == len(items) - 1 else frame.b.new()
+            body_frame = replace(inner, cont=after)
+            start = at
+            if node.where is not None:
+                cond = self.c.exprs.cond(node.where, inner)
+                start = frame.b.new() if node.body.stmts else after
+                text = f"for {node.var} = {item}: {_show(node.where)}"
+                frame.b.edge(at, start, text, node.span, guard=cond)
+                frame.b.edge(at, after, f"{text}: false, skip", node.span, guard=neg(cond))
+                if start != after:
+                    self.block(node.body, body_frame, start, after)
+            else:
+                self.block(node.body, body_frame, start, after)
+            at = after
+
+    def return_(self, node: ast.Return, frame: Frame, at: int) -> None:
+        if frame.ret is None:
+            raise SpecError("E212", node.span, "`return` is not allowed here")
+        assigns = ()
+        label = "return"
+        if node.value is not None:
+            if frame.rc is None:
+                raise SpecError("E212", node.span, "this code returns no value",
+                                "write `return;`: only init and probe return an error code")
+            value = self.c.exprs.integer(node.value, frame)
+            assigns = ((frame.rc, value),)
+            label = f"return {_show(node.value)}"
+        frame.b.edge(at, frame.ret, label, node.span, assigns=assigns)
+
+    def assert_(self, node: ast.Assert, frame: Frame, at: int, nxt: int) -> None:
+        cond = self.c.exprs.cond(node.cond, frame)
+        if node.name not in self.c.ctx.properties:
+            self.c.ctx.add_property(Property(node.name, "check", f"assert {_show(node.cond)}",
+                                             span=node.span))
+        check = self.c.ctx.check(node.name, cond, f"assertion {node.name} fails")
+        frame.b.edge(at, nxt, f"assert {node.name}: {_show(node.cond)}", node.span, checks=(check,))
+
+    def call(self, node: ast.Call, frame: Frame, at: int, nxt: int, target: Optional[str]) -> None:
+        handler = self.c.statements.get(node.func)
+        if handler is not None:
+            handler(node, frame, at, nxt, target)
+            return
+        fn = self.c.sym.get(node.func)
+        if fn is not None and fn.kind == "fn":
+            if target is not None:
+                raise SpecError("E205", node.span, "functions return no value")
+            self.inline_fn(fn.decl, node, frame, at, nxt)
+            return
+        if node.func in self.c.exprs.queries:
+            raise SpecError("E212", node.span, f"{node.func}() only asks a question; use it in a condition",
+                            f"e.g. `if {node.func}(...) {{ ... }}`")
+        raise SpecError("E203", node.span, f"unknown primitive or function {node.func!r}")
+
+    def inline_fn(self, fn: ast.FnDecl, call: ast.Call, frame: Frame, at: int, nxt: int) -> None:
+        """Function bodies are inlined: `return` inside them continues after the call."""
+        if fn.name in frame.stack:
+            raise SpecError("E208", call.span, f"{fn.name}() calls itself through {' -> '.join(frame.stack)}")
+        expected = 1 if fn.param else 0
+        if len(call.args) != expected:
+            raise SpecError("E204", call.span, f"{fn.name}() takes {expected} argument(s), not {len(call.args)}")
+        inner = replace(frame, stack=frame.stack + (fn.name,), cont=None, rc=None, ret=nxt)
+        if fn.param:
+            inner = inner.bind(fn.param, ("extent", self.c.exprs.extent_arg(call, 0, frame)))
+        self.block(fn.body, inner, at, nxt)
+
+
+def _always_in_range(expr, lo: int, hi: int) -> bool:
+    return isinstance(expr, Const) and lo <= expr.value <= hi
+
+
+def _show(node) -> str:
+    """The expression as the spec writer would write it (for trace labels)."""
+    kind = type(node)
+    if kind is ast.Num:
+        return str(node.value)
+    if kind is ast.Errno:
+        return f"-{node.name}"
+    if kind is ast.BoolLit:
+        return "true" if node.value else "false"
+    if kind is ast.Name:
+        return node.id
+    if kind is ast.Call:
+        return f"{node.func}({', '.join(_show(a) for a in node.args)})"
+    if kind is ast.Unary:
+        return f"!{_show(node.arg)}"
+    if kind is ast.Binary:
+        return f"{_show(node.left)} {node.op} {_show(node.right)}"
+    if kind is ast.Quant:
+        return f"{node.kind}({node.var} in {node.domain}: {_show(node.body)})"
+    return "?"
+
+
+show = _show

@@ -1,0 +1,255 @@
+"""Workqueues (kernel-semantics.md §4): work items, queues, workers, flushes and cancels."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Optional
+
+from ..errors import SpecError
+from ..ir import (FALSE, TRUE, Arith, Cmp, Const, Expr, Ite, Ref, conj, disj, eq, neg)
+from ..syntax import ast
+from .context import Frame
+from .exprs import arity
+from .program import ThreadBuilder
+
+if TYPE_CHECKING:
+    from .compile import Compiler
+
+WQ_STATES = ("NULL", "alive", "destroying", "destroyed")
+NULL, ALIVE, DESTROYING, DESTROYED = range(4)
+
+
+class Workqueues:
+    def __init__(self, compiler: "Compiler"):
+        self.c = compiler
+        self.works = {s.name: s for s in compiler.sym.of_kind("work")}
+        self.wqs = {s.name: s for s in compiler.sym.of_kind("wq")}
+        self.funcs: dict[str, list[str]] = {w: [] for w in self.works}     # possible work functions
+        self.targets: dict[str, list[str]] = {w: [] for w in self.works}   # workqueues it may be queued on
+
+    # -- setup --
+    def prescan(self, calls: list[ast.Call]) -> None:
+        """Learn which functions and queues each work item can have, so state stays finite."""
+        for w, sym in self.works.items():
+            if sym.decl.func:
+                self.c.sym.require(sym.decl.func, ("fn",), sym.decl.span, "a function (fn NAME)")
+                self.funcs[w].append(sym.decl.func)
+        for call in calls:
+            if call.func == "init_work" and len(call.args) == 2:
+                w, fn = (a.id if isinstance(a, ast.Name) else None for a in call.args)
+                if w in self.funcs and fn and fn not in self.funcs[w]:
+                    self.c.sym.require(fn, ("fn",), call.args[1].span, "a function (fn NAME)")
+                    self.funcs[w].append(fn)
+            if call.func == "queue_work" and len(call.args) == 2:
+                q, w = (a.id if isinstance(a, ast.Name) else None for a in call.args)
+                if w in self.targets and q in self.wqs and q not in self.targets[w]:
+                    self.targets[w].append(q)
+
+    def declare(self) -> None:
+        ctx = self.c.ctx
+        for q, sym in self.wqs.items():
+            if sym.owner is not None:
+                ctx.var(f"{q}.state", 0, 3, NULL, labels=WQ_STATES, span=sym.span)
+        for w, sym in self.works.items():
+            labels = ("NULL",) + tuple(self.funcs[w])
+            static = self.funcs[w].index(sym.decl.func) + 1 if sym.decl.func else 0
+            ctx.var(f"{w}.func", 0, len(labels) - 1, static, labels=labels, span=sym.span)
+            ctx.flag(f"{w}.pending")
+            ctx.flag(f"{w}.running")
+            if self.targets[w]:
+                names = tuple(self.targets[w]) + ("(dropped)",)
+                ctx.var(f"{w}.wq", 0, len(names) - 1, 0, labels=names)
+            if self._ordered_targets(w):
+                ctx.var(f"{w}.pos", 0, len(self.works), 0)
+
+    def reset_assigns(self, module: str) -> list[tuple[str, Expr]]:
+        """A reloaded module's work items and queues come back as their static initializers."""
+        out: list[tuple[str, Expr]] = []
+        for w, sym in self.works.items():
+            if sym.owner == module:
+                v = self.c.ctx.variables[f"{w}.func"]
+                out += [(f"{w}.func", Const(v.init)), (f"{w}.pending", Const(0)), (f"{w}.running", Const(0))]
+        for q, sym in self.wqs.items():
+            if sym.owner == module:
+                out.append((f"{q}.state", Const(NULL)))
+        return out
+
+    def module_works_idle(self, module: str) -> Expr:
+        return conj(*(self.idle(w) for w, s in self.works.items() if s.owner == module))
+
+    # -- small expressions --
+    def idle(self, w: str) -> Expr:
+        return conj(eq(f"{w}.pending", 0), eq(f"{w}.running", 0))
+
+    def wq_state(self, q: str) -> Expr:
+        return Ref(f"{q}.state") if self.wqs[q].owner is not None else Const(ALIVE)
+
+    def on_queue(self, w: str, q: str) -> Expr:
+        if q not in self.targets[w]:
+            return FALSE
+        return eq(f"{w}.wq", self.targets[w].index(q))
+
+    def _ordered_targets(self, w: str) -> list[str]:
+        return [q for q in self.targets[w] if self.wqs[q].decl.ordered]
+
+    def _sharing(self, q: str) -> list[str]:
+        return [w for w in self.works if q in self.targets[w]]
+
+    # -- statements --
+    def statements(self) -> dict:
+        return {"init_work": self.init_work, "queue_work": self.queue_work,
+                "flush_work": self.flush_work, "cancel_work_sync": self.cancel_work_sync,
+                "flush_workqueue": self.flush_workqueue, "destroy_workqueue": self.destroy_workqueue,
+                "alloc_workqueue": self.alloc_workqueue}
+
+    def queries(self) -> dict:
+        return {"work_pending": self.work_pending}
+
+    def work(self, call: ast.Call, i: int) -> str:
+        return self.c.exprs.symbol_arg(call, i, ("work",), "a work item").name
+
+    def wq(self, call: ast.Call, i: int) -> str:
+        return self.c.exprs.symbol_arg(call, i, ("wq",), "a workqueue").name
+
+    def work_pending(self, call: ast.Call, frame: Frame) -> Expr:
+        arity(call, 1)
+        return eq(f"{self.work(call, 0)}.pending", 1)
+
+    def init_work(self, call, frame, at, nxt, target) -> None:
+        arity(call, 2)
+        w = self.work(call, 0)
+        fn = self.c.exprs.symbol_arg(call, 1, ("fn",), "a function").name
+        busy = self.c.ctx.check("reinit_busy_work", self.idle(w),
+                                f"INIT_WORK on {w} while it is pending or running corrupts the queue")
+        frame.b.edge(at, nxt, f"INIT_WORK({w}, {fn})", call.span,
+                     assigns=((f"{w}.func", Const(self.funcs[w].index(fn) + 1)),), checks=(busy,))
+
+    def queue_work(self, call, frame, at, nxt, target) -> None:
+        arity(call, 2)
+        q, w = self.wq(call, 0), self.work(call, 1)
+        ctx = self.c.ctx
+        checks = (ctx.check("queue_on_dead_workqueue", Cmp("==", self.wq_state(q), Const(ALIVE)),
+                            f"queue_work on {q}, which is not allocated or is being destroyed"),
+                  ctx.check("queue_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
+                            f"queue_work of {w}, whose func is NULL"))
+        ret_true = ((target, Const(1)),) if target else ()
+        ret_false = ((target, Const(0)),) if target else ()
+        frame.b.edge(at, nxt, f"queue_work({q}, {w}): already pending, returns false", call.span,
+                     guard=eq(f"{w}.pending", 1), assigns=ret_false, checks=checks)
+        slot = Const(self.targets[w].index(q))
+        dropped = Const(len(self.targets[w]))
+        alive = Cmp("==", self.wq_state(q), Const(ALIVE))
+        assigns = [(f"{w}.pending", Const(1)), (f"{w}.wq", Ite(alive, slot, dropped))]
+        if self.wqs[q].decl.ordered:
+            ahead: Expr = Const(1)
+            for v in self._sharing(q):
+                if v != w:
+                    ahead = Arith("+", ahead, Ite(conj(eq(f"{v}.pending", 1), self.on_queue(v, q)),
+                                                  Const(1), Const(0)))
+            assigns.append((f"{w}.pos", ahead))
+        frame.b.edge(at, nxt, f"queue_work({q}, {w})", call.span, guard=eq(f"{w}.pending", 0),
+                     assigns=tuple(assigns) + ret_true, checks=checks)
+
+    def flush_work(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        w = self.work(call, 0)
+        check = self.c.ctx.check("flush_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
+                                 f"flush_work({w}) with func NULL: WARN in __flush_work")
+        # Blocked until the item is idle; a NULL func returns at once after the WARN.
+        frame.b.edge(at, nxt, f"flush_work({w})", call.span,
+                     guard=disj(eq(f"{w}.func", 0), self.idle(w)), checks=(check,),
+                     assigns=((target, Const(0)),) if target else ())
+
+    def cancel_work_sync(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        w = self.work(call, 0)
+        check = self.c.ctx.check("flush_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
+                                 f"cancel_work_sync({w}) with func NULL: WARN in __flush_work")
+        mid = frame.b.new()
+        assigns = [(f"{w}.pending", Const(0))] + self._dequeue(w)
+        if target:
+            assigns.append((target, Ref(f"{w}.pending")))
+        frame.b.edge(at, mid, f"cancel_work_sync({w}): takes it off the queue", call.span,
+                     assigns=tuple(assigns), checks=(check,))
+        frame.b.edge(mid, nxt, f"cancel_work_sync({w}) returns", call.span,
+                     guard=disj(eq(f"{w}.func", 0), eq(f"{w}.running", 0)))
+
+    def _dequeue(self, w: str) -> list[tuple[str, Expr]]:
+        """Items queued behind w on an ordered queue move up one place."""
+        out = []
+        if not self._ordered_targets(w):
+            return out
+        for v in self.works:
+            if v == w or not set(self._ordered_targets(v)) & set(self._ordered_targets(w)):
+                continue
+            same = disj(*(conj(self.on_queue(v, q), self.on_queue(w, q)) for q in self._ordered_targets(w)))
+            behind = conj(eq(f"{w}.pending", 1), same, Cmp(">", Ref(f"{v}.pos"), Ref(f"{w}.pos")))
+            out.append((f"{v}.pos", Ite(behind, Arith("-", Ref(f"{v}.pos"), Const(1)), Ref(f"{v}.pos"))))
+        out.append((f"{w}.pos", Const(0)))
+        return out
+
+    def drained(self, q: str) -> Expr:
+        return conj(*(neg(conj(neg(self.idle(v)), self.on_queue(v, q))) for v in self._sharing(q)))
+
+    def flush_workqueue(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        q = self.wq(call, 0)
+        check = self.c.ctx.check("queue_on_dead_workqueue", Cmp("==", self.wq_state(q), Const(ALIVE)),
+                                 f"flush_workqueue({q}) on a workqueue that is NULL or destroyed")
+        frame.b.edge(at, nxt, f"flush_workqueue({q})", call.span,
+                     guard=disj(Cmp("!=", self.wq_state(q), Const(ALIVE)), self.drained(q)), checks=(check,))
+
+    def destroy_workqueue(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        q = self._module_wq(call)
+        check = self.c.ctx.check("queue_on_dead_workqueue", eq(f"{q}.state", ALIVE),
+                                 f"destroy_workqueue({q}) on a workqueue that is NULL or destroyed")
+        mid = frame.b.new()
+        frame.b.edge(at, mid, f"destroy_workqueue({q}): drains", call.span, checks=(check,),
+                     assigns=((f"{q}.state", Ite(eq(f"{q}.state", ALIVE), Const(DESTROYING), Ref(f"{q}.state"))),))
+        frame.b.edge(mid, nxt, f"destroy_workqueue({q}): destroyed", call.span,
+                     guard=self.drained(q), assigns=((f"{q}.state", Const(DESTROYED)),))
+
+    def alloc_workqueue(self, call, frame, at, nxt, target) -> None:
+        arity(call, 1)
+        q = self._module_wq(call)
+        frame.b.edge(at, nxt, f"{q} = alloc_workqueue()", call.span,
+                     assigns=((f"{q}.state", Const(ALIVE)),))
+
+    def _module_wq(self, call) -> str:
+        q = self.wq(call, 0)
+        if self.wqs[q].owner is None:
+            raise SpecError("E202", call.span, f"{q} is a system workqueue; it is never allocated or destroyed")
+        return q
+
+    # -- workers --
+    def build_workers(self) -> None:
+        for w in self.works:
+            if self.funcs[w]:
+                self.c.ctx.threads.append(self._worker(w))
+
+    def _worker(self, w: str):
+        b = ThreadBuilder(f"kworker:{w}", "worker")
+        b.mark_rest(0)
+        done = b.new()
+        start = [(f"{w}.pending", Const(0)), (f"{w}.running", Const(1))] + self._dequeue(w)
+        for i, fn in enumerate(self.funcs[w], start=1):
+            body = b.new()
+            b.edge(0, body, f"worker runs {w} -> {fn}()", None,
+                   guard=conj(eq(f"{w}.pending", 1), eq(f"{w}.func", i), self._may_start(w)),
+                   assigns=tuple(start))
+            decl = self.c.sym.get(fn).decl
+            frame = Frame(b, "work", module=self.works[w].owner, ret=done, stack=(fn,))
+            self.c.stmts.block(decl.body, frame, body, done)
+        b.edge(done, 0, f"{w} finished", None, assigns=((f"{w}.running", Const(0)),))
+        return b.finish(b.new())
+
+    def _may_start(self, w: str) -> Expr:
+        """Dropped items never run; on an ordered queue only the head runs, one at a time."""
+        if not self.targets[w]:
+            return TRUE
+        parts = [Cmp("!=", Ref(f"{w}.wq"), Const(len(self.targets[w])))]
+        for q in self._ordered_targets(w):
+            others_idle = conj(*(neg(conj(eq(f"{v}.running", 1), self.on_queue(v, q)))
+                                 for v in self._sharing(q) if v != w))
+            parts.append(disj(neg(self.on_queue(w, q)), conj(eq(f"{w}.pos", 1), others_idle)))
+        return conj(*parts)

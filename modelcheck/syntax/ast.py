@@ -1,0 +1,301 @@
+"""The abstract syntax tree of a .probe spec: one frozen dataclass per construct, each with its span."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from ..ir import Span
+
+
+# --- expressions ---
+
+@dataclass(frozen=True)
+class Num:
+    value: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class Errno:
+    """A negative error code such as -EPROBE_DEFER."""
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class BoolLit:
+    value: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple["ExprNode", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str          # 'not'
+    arg: "ExprNode"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str          # and or -> == != < <= > >= + -
+    left: "ExprNode"
+    right: "ExprNode"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Quant:
+    """all(r in KIND: body), any(...), count(...) over a declared set, unrolled."""
+    kind: str
+    var: str
+    domain: str
+    body: "ExprNode"
+    span: Span
+
+
+ExprNode = Union[Num, Errno, BoolLit, Name, Call, Unary, Binary, Quant]
+
+
+# --- statements ---
+
+@dataclass(frozen=True)
+class Assign:
+    target: str
+    value: ExprNode
+    span: Span
+
+
+@dataclass(frozen=True)
+class If:
+    cond: ExprNode
+    then: "Block"
+    other: Optional["Block"]
+    span: Span
+
+
+@dataclass(frozen=True)
+class For:
+    var: str
+    domain: str
+    where: Optional[ExprNode]
+    body: "Block"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Return:
+    value: Optional[ExprNode]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Continue:
+    span: Span
+
+
+@dataclass(frozen=True)
+class CallStmt:
+    call: Call
+    span: Span
+
+
+@dataclass(frozen=True)
+class Assert:
+    name: str
+    cond: ExprNode
+    span: Span
+
+
+@dataclass(frozen=True)
+class Block:
+    stmts: tuple["StmtNode", ...]
+    span: Span
+
+
+StmtNode = Union[Assign, If, For, Return, Continue, CallStmt, Assert, Block]
+
+
+# --- declarations ---
+
+@dataclass(frozen=True)
+class TypeSpec:
+    kind: str                     # bool | int | enum
+    lo: int = 0
+    hi: int = 1
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConfigDecl:
+    name: str
+    kind: str                     # bool | tristate
+    value: Optional[str]          # y | m | n, or None when left open
+    span: Span
+
+
+@dataclass(frozen=True)
+class Require:
+    cond: ExprNode
+    span: Span
+
+
+@dataclass(frozen=True)
+class PlatformDecl:
+    name: str
+    type: TypeSpec
+    span: Span
+
+
+@dataclass(frozen=True)
+class ExtentDecl:
+    """A Soft Reserved range, a CXL window or a CXL region, with its address span."""
+    kind: str                     # soft_reserved | window | region
+    name: str
+    start: int
+    end: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class VarDecl:
+    name: str
+    type: TypeSpec
+    init: Optional[ExprNode]
+    span: Span
+
+
+@dataclass(frozen=True)
+class WorkDecl:
+    name: str
+    func: Optional[str]           # static initializer (DECLARE_WORK), or None: func is NULL
+    span: Span
+
+
+@dataclass(frozen=True)
+class WqDecl:
+    name: str
+    ordered: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class Probe:
+    param: Optional[str]          # bound to the device's index for device arrays
+    body: Block
+    span: Span
+
+
+@dataclass(frozen=True)
+class DriverDecl:
+    name: str
+    probe_type: str               # default | prefer_async | force_sync
+    probe: Optional[Probe]
+    remove: Optional[Block]
+    span: Span
+
+
+@dataclass(frozen=True)
+class DeviceDecl:
+    name: str
+    index_var: Optional[str]      # device hmem[r in soft_reserved] : hmem;
+    index_domain: Optional[str]
+    driver: str
+    present: bool                 # added at boot, before any initcall
+    span: Span
+
+
+@dataclass(frozen=True)
+class InitcallBlock:
+    level: str
+    body: Block
+    span: Span
+
+
+@dataclass(frozen=True)
+class ModuleDecl:
+    """A module (mode: config NAME, builtin or loadable) or a built-in object (is_object)."""
+    name: str
+    mode: str                     # config | builtin | loadable
+    config: Optional[str]
+    is_object: bool
+    vars: tuple[VarDecl, ...]
+    works: tuple[WorkDecl, ...]
+    wqs: tuple[WqDecl, ...]
+    drivers: tuple[DriverDecl, ...]
+    devices: tuple[DeviceDecl, ...]
+    init: Optional[Block]
+    exit: Optional[Block]
+    initcalls: tuple[InitcallBlock, ...]
+    uses: tuple[str, ...]
+    softdeps: tuple[str, ...]
+    async_probe: Optional[ExprNode]
+    manual: bool
+    level: Optional[str]
+    span: Span
+
+
+@dataclass(frozen=True)
+class FnDecl:
+    name: str
+    param: Optional[str]
+    body: Block
+    span: Span
+
+
+@dataclass(frozen=True)
+class Userspace:
+    name: str
+    body: Block
+    span: Span
+
+
+@dataclass(frozen=True)
+class PropertyDecl:
+    name: str
+    kind: str                     # invariant | final
+    cond: ExprNode
+    span: Span
+
+
+@dataclass(frozen=True)
+class Expect:
+    verdict: str                  # violation | holds
+    prop: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Disable:
+    prop: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Spec:
+    file: str
+    title: str
+    source: str
+    configs: tuple[ConfigDecl, ...] = ()
+    requires: tuple[Require, ...] = ()
+    platforms: tuple[PlatformDecl, ...] = ()
+    exclusive_dax_regions: bool = False
+    extents: tuple[ExtentDecl, ...] = ()
+    modules: tuple[ModuleDecl, ...] = ()
+    fns: tuple[FnDecl, ...] = ()
+    userspaces: tuple[Userspace, ...] = ()
+    properties: tuple[PropertyDecl, ...] = ()
+    expects: tuple[Expect, ...] = ()
+    disables: tuple[Disable, ...] = ()

@@ -1,0 +1,232 @@
+"""Build the frozen AST from lark's parse tree (one method per grammar rule)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from lark import Token, Tree
+
+from ..errors import SpecError
+from ..ir import Span
+from . import ast
+
+
+class AstBuilder:
+    def __init__(self, file: str):
+        self.file = file
+
+    # -- helpers --
+    def span(self, node) -> Span:
+        if isinstance(node, Token):
+            return Span(self.file, node.line, node.column, node.end_line or node.line,
+                        node.end_column or node.column + len(node))
+        meta = node.meta
+        if getattr(meta, "empty", True):
+            return Span(self.file, 1, 1)
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    # -- top level --
+    def spec(self, tree: Tree) -> ast.Spec:
+        fields: dict[str, list] = {k: [] for k in (
+            "configs", "requires", "platforms", "extents", "modules", "fns",
+            "userspaces", "properties", "expects", "disables")}
+        title = source = ""
+        exclusive = False
+        for item in tree.children:
+            kind = item.data
+            if kind == "title":
+                title = _string(item.children[0])
+            elif kind == "source":
+                source = _string(item.children[0])
+            elif kind == "dax_regions":
+                exclusive = str(item.children[0]) == "exclusive"
+            else:
+                bucket, node = self.item(item)
+                fields[bucket].append(node)
+        return ast.Spec(self.file, title, source, exclusive_dax_regions=exclusive,
+                        **{k: tuple(v) for k, v in fields.items()})
+
+    def item(self, item: Tree):
+        kind, c = item.data, item.children
+        sp = self.span(item)
+        if kind == "config":
+            return "configs", ast.ConfigDecl(str(c[0]), str(c[1]), str(c[2]) if c[2] else None, sp)
+        if kind == "require":
+            return "requires", ast.Require(self.expr(c[0]), sp)
+        if kind == "platform":
+            return "platforms", ast.PlatformDecl(str(c[0]), self.type(c[1]), sp)
+        if kind in ("range_decl", "window_decl", "region_decl"):
+            return "extents", self.extent(kind, c, sp)
+        if kind in ("module", "builtin"):
+            return "modules", self.module(item)
+        if kind == "fn_decl":
+            return "fns", ast.FnDecl(str(c[0]), _opt(c[1]), self.block(c[2]), sp)
+        if kind == "userspace":
+            return "userspaces", ast.Userspace(str(c[0]), self.block(c[1]), sp)
+        if kind in ("invariant", "final"):
+            return "properties", ast.PropertyDecl(str(c[0]), str(kind), self.expr(c[1]), sp)
+        if kind == "expect":
+            return "expects", ast.Expect(str(c[0]), str(c[1]), self.span(c[1]))
+        if kind == "disable":
+            return "disables", ast.Disable(str(c[0]), self.span(c[0]))
+        raise AssertionError(f"unhandled grammar rule {kind}")
+
+    def extent(self, kind: str, c, sp: Span) -> ast.ExtentDecl:
+        if kind == "range_decl":
+            name, ext_kind, addr = str(c[0]), str(c[1]), c[2]
+        else:
+            name, ext_kind, addr = str(c[0]), kind[:-len("_decl")], c[1]
+        start, end = (int(str(t), 0) for t in addr.children)
+        if end < start:
+            raise SpecError("E206", sp, f"{name}: the end address is below the start",
+                            "write the lower address first: @ START .. END")
+        return ast.ExtentDecl(ext_kind, name, start, end, sp)
+
+    def type(self, t: Tree) -> ast.TypeSpec:
+        if t.data == "type_bool":
+            return ast.TypeSpec("bool", 0, 1, ("false", "true"))
+        if t.data == "type_int":
+            lo, hi = int(t.children[0]), int(t.children[1])
+            if hi < lo:
+                raise SpecError("E206", self.span(t), f"empty range {lo}..{hi}",
+                                "write the lower bound first: int LO..HI")
+            return ast.TypeSpec("int", lo, hi)
+        labels = tuple(str(n) for n in t.children[0].children)
+        return ast.TypeSpec("enum", 0, len(labels) - 1, labels)
+
+    def module(self, item: Tree) -> ast.ModuleDecl:
+        c = item.children
+        name = str(c[0])
+        if item.data == "builtin":
+            mode, config, members = "builtin", None, c[1:]
+        else:
+            mode_tree = c[1]
+            mode = {"mode_config": "config", "mode_builtin": "builtin",
+                    "mode_loadable": "loadable"}[mode_tree.data]
+            config = str(mode_tree.children[0]) if mode_tree.children else None
+            members = c[2:]
+        parts: dict[str, list] = {k: [] for k in (
+            "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps")}
+        init = exit_ = async_probe = level = None
+        manual = False
+        for m in members:
+            k, mc = m.data, m.children
+            if k == "var_decl":
+                parts["vars"].append(ast.VarDecl(str(mc[0]), self.type(mc[1]), self.opt_expr(mc[2]), self.span(m)))
+            elif k == "work_decl":
+                parts["works"].append(ast.WorkDecl(str(mc[0]), _opt(mc[1]), self.span(m)))
+            elif k == "wq_decl":
+                parts["wqs"].append(ast.WqDecl(str(mc[0]), str(mc[1]) == "ordered", self.span(m)))
+            elif k == "driver":
+                parts["drivers"].append(self.driver(m))
+            elif k == "device_decl":
+                parts["devices"].append(ast.DeviceDecl(
+                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), str(mc[3]), mc[4] is not None, self.span(m)))
+            elif k == "init_block":
+                init = self.block(mc[0])
+            elif k == "exit_block":
+                exit_ = self.block(mc[0])
+            elif k == "initcall_block":
+                parts["initcalls"].append(ast.InitcallBlock(str(mc[0]), self.block(mc[1]), self.span(mc[0])))
+            elif k in ("uses", "softdep"):
+                key = "uses" if k == "uses" else "softdeps"
+                parts[key].extend(str(n) for n in mc[0].children)
+            elif k == "async_probe":
+                async_probe = self.expr(mc[0]) if mc[0] is not None else ast.BoolLit(True, self.span(m))
+            elif k == "manual":
+                manual = True
+            elif k == "initcall_level":
+                level = str(mc[0])
+            else:
+                raise AssertionError(f"unhandled module member {k}")
+        return ast.ModuleDecl(
+            name, mode, config, item.data == "builtin",
+            tuple(parts["vars"]), tuple(parts["works"]), tuple(parts["wqs"]),
+            tuple(parts["drivers"]), tuple(parts["devices"]), init, exit_,
+            tuple(parts["initcalls"]), tuple(parts["uses"]), tuple(parts["softdeps"]),
+            async_probe, manual, level, self.span(c[0]))
+
+    def driver(self, m: Tree) -> ast.DriverDecl:
+        c = m.children
+        probe = remove = None
+        for member in c[2:]:
+            if member.data == "probe_block":
+                probe = ast.Probe(_opt(member.children[0]), self.block(member.children[1]), self.span(member))
+            else:
+                remove = self.block(member.children[0])
+        return ast.DriverDecl(str(c[0]), str(c[1]) if c[1] else "default", probe, remove, self.span(c[0]))
+
+    # -- statements --
+    def block(self, t: Tree) -> ast.Block:
+        return ast.Block(tuple(self.stmt(s) for s in t.children), self.span(t))
+
+    def stmt(self, t: Tree):
+        k, c, sp = t.data, t.children, self.span(t)
+        if k == "assign":
+            return ast.Assign(str(c[0]), self.expr(c[1]), sp)
+        if k == "if_stmt":
+            other = c[2]
+            if other is not None and other.data == "if_stmt":
+                other = ast.Block((self.stmt(other),), self.span(other))
+            elif other is not None:
+                other = self.block(other)
+            return ast.If(self.expr(c[0]), self.block(c[1]), other, sp)
+        if k == "for_stmt":
+            return ast.For(str(c[0]), str(c[1]), self.opt_expr(c[2]), self.block(c[3]), sp)
+        if k == "return_stmt":
+            return ast.Return(self.opt_expr(c[0]), sp)
+        if k == "continue_stmt":
+            return ast.Continue(sp)
+        if k == "call_stmt":
+            return ast.CallStmt(self.expr(c[0]), sp)
+        if k == "assert_stmt":
+            return ast.Assert(str(c[0]), self.expr(c[1]), sp)
+        if k == "block_stmt":
+            return self.block(c[0])
+        raise AssertionError(f"unhandled statement rule {k}")
+
+    # -- expressions --
+    def opt_expr(self, t) -> Optional[ast.ExprNode]:
+        return None if t is None else self.expr(t)
+
+    def expr(self, t) -> ast.ExprNode:
+        if isinstance(t, Token):
+            raise AssertionError(f"bare token {t!r} in expression position")
+        k, c, sp = t.data, t.children, self.span(t)
+        if k == "number":
+            return ast.Num(int(str(c[0]), 0), sp)
+        if k == "negative":
+            return ast.Num(-int(str(c[0]), 0), sp)
+        if k == "errno":
+            return ast.Errno(str(c[0]), sp)
+        if k in ("true", "false"):
+            return ast.BoolLit(k == "true", sp)
+        if k == "name":
+            return ast.Name(str(c[0]), sp)
+        if k == "call":
+            return ast.Call(str(c[0]), tuple(self.expr(a) for a in c[1:] if a is not None), sp)
+        if k == "not_":
+            return ast.Unary("not", self.expr(c[-1]), sp)
+        if k in ("q_all", "q_any", "q_count"):
+            return ast.Quant(k[2:], str(c[0]), str(c[1]), self.expr(c[2]), sp)
+        if k in ("add", "sub"):
+            return ast.Binary("+" if k == "add" else "-", self.expr(c[0]), self.expr(c[1]), sp)
+        if k == "comparison":
+            return ast.Binary(str(c[1]), self.expr(c[0]), self.expr(c[2]), sp)
+        if k == "implies":
+            return ast.Binary("->", self.expr(c[0]), self.expr(c[1]), sp)
+        if k in ("or_expr", "and_expr"):
+            op = "or" if k == "or_expr" else "and"
+            operands = [self.expr(x) for x in c if isinstance(x, Tree)]
+            result = operands[0]
+            for right in operands[1:]:
+                result = ast.Binary(op, result, right, sp)
+            return result
+        raise AssertionError(f"unhandled expression rule {k}")
+
+
+def _string(token: Token) -> str:
+    return str(token)[1:-1]
+
+
+def _opt(token) -> Optional[str]:
+    return None if token is None else str(token)

@@ -1,0 +1,74 @@
+"""Text to AST: lark parses with positions, then a separate pass builds the frozen AST."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+from ..errors import SpecError
+from ..ir import Span
+from . import ast
+from .builder import AstBuilder
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = resources.files(__package__).joinpath("probe.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse(text: str, file: str = "<spec>") -> ast.Spec:
+    """Parse spec text; raise SpecError (never a lark exception) on bad input."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedEOF as exc:
+        raise _eof_error(text, file, exc) from None
+    except UnexpectedToken as exc:
+        if exc.token.type == "$END":
+            raise _eof_error(text, file, exc) from None
+        raise _token_error(file, exc) from None
+    except UnexpectedCharacters as exc:
+        span = Span(file, exc.line, exc.column, exc.line, exc.column + 1)
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        raise SpecError("E101", span, f"unexpected character {char!r}") from None
+    return AstBuilder(file).spec(tree)
+
+
+def _token_error(file: str, exc: UnexpectedToken) -> SpecError:
+    token = exc.token
+    span = Span(file, token.line, token.column, token.end_line or token.line,
+                token.end_column or token.column + len(str(token)))
+    expected = _describe_expected(exc.accepts or exc.expected)
+    return SpecError("E100", span, f"unexpected {str(token)!r}",
+                     f"expected {expected}" if expected else None)
+
+
+def _eof_error(text: str, file: str, exc) -> SpecError:
+    lines = text.splitlines() or [""]
+    span = Span(file, len(lines), len(lines[-1]) + 1)
+    return SpecError("E102", span, "the spec ends in the middle of a construct")
+
+
+_TERMINAL_TEXT = {
+    "SEMICOLON": "';'", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
+    "COLON": "':'", "EQUAL": "'='", "COMMA": "','", "NAME": "a name", "NUMBER": "a number",
+    "STRING": 'a "string"', "SIGNED_NUMBER": "a number", "CMP_OP": "a comparison",
+    "ERRNO": "an error code like EPROBE_DEFER", "AT": "'@'", "LSQB": "'['", "RSQB": "']'",
+    "MINUS": "'-'", "PLUS": "'+'",
+}
+
+
+def _describe_expected(names) -> str:
+    shown = []
+    for name in sorted(names):
+        if name in _TERMINAL_TEXT:
+            shown.append(_TERMINAL_TEXT[name])
+        elif name.isupper() and not name.startswith("__"):
+            pattern = _parser().get_terminal(name).pattern
+            shown.append(repr(pattern.value) if pattern.type == "str" else name.lower())
+    shown = sorted(set(shown))
+    if len(shown) > 8:
+        shown = shown[:8] + ["..."]
+    return ", ".join(shown)
