@@ -58,24 +58,24 @@ class Outcome:
         return "ok"
 
 
-def engine_check(name: str):
-    if name == "bmc":
-        from .engines import bmc
-        return bmc.check
+def run_engine(name: str, model: Model, props: list[str], options: EngineOptions) -> dict:
+    """Every property's result; the explicit engine decides them all in one search."""
     if name == "explicit":
         from .engines import explicit
-        return explicit.check
+        return explicit.check_all(model, props, options)
+    if name == "bmc":
+        from .engines import bmc
+        return {p: bmc.check(model, p, options) for p in props}
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
 
 
 def check_model(model: Model, engine: str = "bmc", options: EngineOptions = EngineOptions(),
                 only: Optional[list[str]] = None) -> list[Outcome]:
-    run = engine_check(engine)
+    props = [p for p in model.properties if not only or p.name in only]
+    results = run_engine(engine, model, [p.name for p in props], options)
     outcomes = []
-    for prop in model.properties:
-        if only and prop.name not in only:
-            continue
-        result = run(model, prop.name, options)
+    for prop in props:
+        result = results[prop.name]
         replayed = None
         if result.verdict is Verdict.VIOLATED:
             try:

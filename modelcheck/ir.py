@@ -245,3 +245,53 @@ class Model:
             if prop.name == name:
                 return prop
         raise KeyError(name)
+
+
+def simplify(expr: Expr) -> Expr:
+    """Constant folding, so decisions fixed by the spec (e.g. a Kconfig set to m) cost no step."""
+    kind = type(expr)
+    if kind is Not:
+        return neg(simplify(expr.arg))
+    if kind is BoolOp:
+        args = tuple(simplify(a) for a in expr.args)
+        return conj(*args) if expr.op == "and" else disj(*args)
+    if kind is Cmp:
+        left, right = simplify(expr.left), simplify(expr.right)
+        if isinstance(left, Const) and isinstance(right, Const):
+            return BoolConst(_FOLD_CMP[expr.op](left.value, right.value))
+        return Cmp(expr.op, left, right)
+    if kind is Arith:
+        left, right = simplify(expr.left), simplify(expr.right)
+        if isinstance(left, Const) and isinstance(right, Const):
+            return Const(left.value + right.value if expr.op == "+" else left.value - right.value)
+        return Arith(expr.op, left, right)
+    if kind is Ite:
+        cond = simplify(expr.cond)
+        if cond == TRUE:
+            return simplify(expr.then)
+        if cond == FALSE:
+            return simplify(expr.other)
+        return Ite(cond, simplify(expr.then), simplify(expr.other))
+    return expr
+
+
+def substitute(expr: Expr, values: dict[str, int]) -> Expr:
+    """Replace references to the named variables by constants."""
+    kind = type(expr)
+    if kind is Ref:
+        return Const(values[expr.var]) if expr.var in values else expr
+    if kind is Not:
+        return Not(substitute(expr.arg, values))
+    if kind is BoolOp:
+        return BoolOp(expr.op, tuple(substitute(a, values) for a in expr.args))
+    if kind in (Cmp, Arith):
+        return kind(expr.op, substitute(expr.left, values), substitute(expr.right, values))
+    if kind is Ite:
+        return Ite(substitute(expr.cond, values), substitute(expr.then, values), substitute(expr.other, values))
+    return expr
+
+
+_FOLD_CMP = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..errors import SpecError
-from ..ir import Const, Model, Property, Ref, conj, eq, neg
+from ..ir import Const, Model, Property, Ref, conj, eq, neg, simplify, substitute
+from .program import ThreadBuilder
 from ..syntax import ast
 from .context import Context, Frame
 from .driver_core import DriverCore
@@ -29,6 +30,8 @@ class Compiler:
     def __init__(self, spec: ast.Spec):
         self.spec = spec
         self.sym = Symbols(spec)
+        self.fixed = {c.name: TRISTATE_LITERALS[c.value] for c in spec.configs
+                      if c.value in TRISTATE_LITERALS}
         self.ctx = Context(spec.file)
         self.exprs = Expressions(self)
         self.stmts = Statements(self)
@@ -44,6 +47,13 @@ class Compiler:
             self.exprs.register(area.queries())
         self.resources.prescan(calls)
         self.workqueues.prescan(calls)
+
+    def thread(self, name: str, kind: str) -> ThreadBuilder:
+        return ThreadBuilder(name, kind, self.fixed)
+
+    def fold(self, expr):
+        """An expression with the spec's fixed Kconfig values filled in and constants folded."""
+        return simplify(substitute(expr, self.fixed))
 
     def compile(self) -> Model:
         if not self.spec.title:

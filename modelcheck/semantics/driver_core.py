@@ -84,7 +84,7 @@ class DriverCore:
             return FALSE
         module = self.c.sym.get(self.drivers[driver].owner)
         if module is not None and module.decl.async_probe is not None:
-            return self.c.exprs.cond(module.decl.async_probe, Frame(None, "module"))
+            return self.c.fold(self.c.exprs.cond(module.decl.async_probe, Frame(None, "module")))
         return FALSE
 
     def may_be_async(self, inst: Instance) -> bool:
@@ -337,7 +337,7 @@ class DriverCore:
             self.c.ctx.threads.append(self._deferred_worker())
 
     def _async_thread(self, inst: Instance):
-        b = ThreadBuilder(f"async:{inst.name}", "async")
+        b = self.c.thread(f"async:{inst.name}", "async")
         b.mark_rest(0)
         start, done = b.new(), b.new()
         b.edge(0, start, f"async probe of {inst.name} starts", None, guard=eq(f"{inst.name}.async", 1))
@@ -347,7 +347,7 @@ class DriverCore:
 
     def _deferred_worker(self):
         """deferred_probe_work_func: retry every device on the active list (§3.2)."""
-        b = ThreadBuilder("kworker:deferred_probe", "worker")
+        b = self.c.thread("kworker:deferred_probe", "worker")
         b.mark_rest(0)
         at = b.step(0, "deferred_probe_work starts", None, guard=eq("deferred_probe_work.pending", 1),
                     assigns=(("deferred_probe_work.pending", Const(0)), ("deferred_probe_work.running", Const(1))))

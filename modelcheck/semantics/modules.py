@@ -80,18 +80,19 @@ class Modules:
             return TRUE
         if m.mode == "loadable":
             return FALSE
-        return eq(m.config, 2)
+        return self.c.fold(eq(m.config, 2))
 
     def loadable(self, m: ast.ModuleDecl) -> Expr:
         if m.mode == "config":
-            return eq(m.config, 1)
+            return self.c.fold(eq(m.config, 1))
         return TRUE if m.mode == "loadable" else FALSE
 
     def absent(self, m: ast.ModuleDecl) -> Expr:
-        return eq(m.config, 0) if m.mode == "config" else FALSE
+        return self.c.fold(eq(m.config, 0)) if m.mode == "config" else FALSE
 
     def live(self, name: str) -> Expr:
         return eq(f"{name}.state", LIVE)
+
 
     def reset_assigns(self, m: ast.ModuleDecl) -> tuple:
         """A module's own .data comes back from the image at each load (§2.2)."""
@@ -102,7 +103,7 @@ class Modules:
 
     # -- boot (§1.1) --
     def build_boot(self) -> None:
-        b = ThreadBuilder("init (boot)", "boot")
+        b = self.c.thread("init (boot)", "boot")
         at = 0
         for level in level_order():
             if level == "rootfs" and self.c.uses_request_module:
@@ -157,7 +158,7 @@ class Modules:
             self.load(self.by_name[dep], frame, at, after, f"modprobe {m.name}: dependency")
             at = after
         # A provider configured out leaves only its IS_ENABLED() stubs: no symbol to wait for.
-        providers = conj(*(disj(self.absent(self.by_name[d]), self.live(d)) for d in m.uses))
+        providers = self.c.fold(conj(*(disj(self.absent(self.by_name[d]), self.live(d)) for d in m.uses)))
         state = f"{m.name}.state"
         if self.absent(m) != FALSE:
             b.edge(at, nxt, f"{how} {m.name}: not configured (n), -ENOENT", None, guard=self.absent(m))
@@ -192,7 +193,7 @@ class Modules:
         if done == TRUE:
             b.edge(at, nxt, "", None)
             return
-        opted_out = self.c.exprs.cond(m.async_probe, Frame(None, "module")) if m.async_probe else FALSE
+        opted_out = self.c.fold(self.c.exprs.cond(m.async_probe, Frame(None, "module"))) if m.async_probe else FALSE
         if opted_out != FALSE:
             b.edge(at, nxt, f"{m.name} loaded with async_probe: no async_synchronize_full", None, guard=opted_out)
         b.edge(at, nxt, f"do_init_module({m.name}): async_synchronize_full()", None,
@@ -280,13 +281,13 @@ class Modules:
         for m in self.modules:
             if m.manual or self.loadable(m) == FALSE:
                 continue
-            b = ThreadBuilder(f"udev: modprobe {m.name}", "userspace")
+            b = self.c.thread(f"udev: modprobe {m.name}", "userspace")
             start, end = b.new(), b.new()
             b.edge(0, start, f"udev: modprobe {m.name}", None, guard=eq("boot_done", 1))
             self.load(m, Frame(b, "userspace"), start, end, "modprobe")
             self.c.ctx.threads.append(b.finish(end))
         for u in self.spec.userspaces:
-            b = ThreadBuilder(f"userspace:{u.name}", "userspace")
+            b = self.c.thread(f"userspace:{u.name}", "userspace")
             start, end = b.new(), b.new()
             b.edge(0, start, f"userspace {u.name} starts", u.span, guard=eq("boot_done", 1))
             self.c.stmts.block(u.body, Frame(b, "userspace", ret=end), start, end)

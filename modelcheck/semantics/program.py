@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..ir import TRUE, Check, Edge, Expr, Location, Span, Thread
+from ..ir import FALSE, TRUE, Check, Edge, Expr, Location, Span, Thread, simplify, substitute
 
 
 @dataclass
@@ -20,7 +20,8 @@ class _Edge:
 class ThreadBuilder:
     """A thread under construction. Location 0 is the entry; `finish` seals it."""
 
-    def __init__(self, name: str, kind: str):
+    def __init__(self, name: str, kind: str, fixed: dict[str, int] | None = None):
+        self.fixed = fixed or {}     # variables whose value the spec fixes (Kconfig set to y/m/n)
         self.name = name
         self.kind = kind
         self.edges: list[list[_Edge]] = [[]]
@@ -32,7 +33,13 @@ class ThreadBuilder:
 
     def edge(self, src: int, dst: int, label: str, span: Optional[Span] = None, *,
              guard: Expr = TRUE, assigns=(), checks=()) -> None:
+        guard = self.fold(guard)
+        if guard == FALSE:
+            return   # a path the spec's fixed choices rule out
         self.edges[src].append(_Edge(guard, tuple(assigns), dst, label, span, tuple(checks)))
+
+    def fold(self, expr: Expr) -> Expr:
+        return simplify(substitute(expr, self.fixed))
 
     def step(self, src: int, label: str, span: Optional[Span] = None, **kw) -> int:
         """One atomic step from src to a fresh location; returns it."""

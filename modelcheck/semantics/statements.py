@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import SpecError
-from ..ir import Cmp, Const, Ite, Ref, conj, is_bool, neg, Property
+from ..ir import FALSE, TRUE, Cmp, Const, Ite, Ref, conj, is_bool, neg, Property
 from ..syntax import ast
 from .context import Frame
 
@@ -83,7 +83,12 @@ class Statements:
                      assigns=((node.target, expr),), checks=checks)
 
     def if_(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
-        cond = self.c.exprs.cond(node.cond, frame)
+        cond = self.c.fold(self.c.exprs.cond(node.cond, frame))
+        if cond in (TRUE, FALSE):
+            # Decided by fixed Kconfig values: the other branch is compiled out, as in C.
+            chosen = node.then if cond == TRUE else node.other
+            self.block(chosen or ast.Block((), node.span), frame, at, nxt)
+            return
         text = _show(node.cond)
         then_at = frame.b.new() if node.then.stmts else nxt
         else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
@@ -105,7 +110,7 @@ class Statements:
             body_frame = replace(inner, cont=after)
             start = at
             if node.where is not None:
-                cond = self.c.exprs.cond(node.where, inner)
+                cond = self.c.fold(self.c.exprs.cond(node.where, inner))
                 start = frame.b.new() if node.body.stmts else after
                 text = f"for {node.var} = {item}: {_show(node.where)}"
                 frame.b.edge(at, start, text, node.span, guard=cond)

@@ -228,7 +228,7 @@ class Workqueues:
                 self.c.ctx.threads.append(self._worker(w))
 
     def _worker(self, w: str):
-        b = ThreadBuilder(f"kworker:{w}", "worker")
+        b = self.c.thread(f"kworker:{w}", "worker")
         b.mark_rest(0)
         done = b.new()
         start = [(f"{w}.pending", Const(0)), (f"{w}.running", Const(1))] + self._dequeue(w)
