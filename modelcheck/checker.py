@@ -9,7 +9,7 @@ from .ir import Model, Property
 from .replay import Replay, ReplayError, confirm_violation
 from .result import EngineOptions, PropertyResult, Verdict
 
-ENGINE_NAMES = ("bmc", "explicit")
+ENGINE_NAMES = ("explicit", "foata", "bmc")
 
 
 EXIT_CODES = {
@@ -66,10 +66,13 @@ def run_engine(name: str, model: Model, props: list[str], options: EngineOptions
     if name == "bmc":
         from .engines import bmc
         return {p: bmc.check(model, p, options) for p in props}
+    if name == "foata":
+        from .engines import foata
+        return {p: foata.check(model, p, options) for p in props}
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
 
 
-def check_model(model: Model, engine: str = "bmc", options: EngineOptions = EngineOptions(),
+def check_model(model: Model, engine: str = "explicit", options: EngineOptions = EngineOptions(),
                 only: Optional[list[str]] = None) -> list[Outcome]:
     props = [p for p in model.properties if not only or p.name in only]
     results = run_engine(engine, model, [p.name for p in props], options)

@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="decide every property of the given specs",
                            epilog="exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()))
     check.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
-    check.add_argument("--engine", choices=ENGINE_NAMES, default="bmc")
+    check.add_argument("--engine", choices=ENGINE_NAMES, default="explicit",
+                       help="explicit: breadth-first state enumeration (default); foata: Z3, bounded "
+                       "model checking over partial-order (Foata) frames; bmc: Z3, one step per frame")
     check.add_argument("--property", action="append", dest="properties", help="check only this property")
     check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
     check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")

@@ -5,12 +5,13 @@ from pathlib import Path
 
 from .errors import SpecError
 from .ir import Model, Span
+from .reduce import fuse
 from .semantics.compile import compile_spec
 from .syntax.parser import parse
 
 
 def load_text(text: str, file: str = "<spec>") -> Model:
-    return compile_spec(parse(text, file))
+    return fuse(compile_spec(parse(text, file)))
 
 
 def load_file(path: str) -> tuple[Model, str]:

@@ -130,7 +130,8 @@ class DriverCore:
         done = b.new()
         self.release_devres(inst, b, failed, done)
         b.edge(done, nxt, f"{d}.probe({n}) failed, device unlocked", None,
-               assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0))) + self._park(inst, rc))
+               assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)), (rc, Const(0)))
+               + self._park(inst, rc))
 
     def _off_deferred_list(self, inst: Instance):
         return ((f"{inst.name}.deferred", Const(0)),) if self.may_defer(inst) else ()

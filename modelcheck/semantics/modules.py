@@ -146,7 +146,7 @@ class Modules:
         else:
             b.edge(start, post, "", None)
         b.edge(post, end, f"{m.name}_init returned", None,
-               assigns=((f"{m.name}.state", Const(LIVE)),))
+               assigns=((f"{m.name}.state", Const(LIVE)), (rc, Const(0))))
         return end
 
     # -- loading (§2.1) --
@@ -181,7 +181,7 @@ class Modules:
         else:
             b.edge(start, post, "", None)
         b.edge(post, nxt, f"{m.name}_init failed: module freed", None, guard=neg(eq(rc, 0)),
-               assigns=((state, Const(UNLOADED)),))
+               assigns=((state, Const(UNLOADED)), (rc, Const(0))))   # rc is dead from here on
         live = b.new()
         b.edge(post, live, f"{m.name}_init returned 0: {m.name} is live", None, guard=eq(rc, 0),
                assigns=((state, Const(LIVE)),))

@@ -73,8 +73,9 @@ class Statements:
             expr = Ite(expr, Const(1), Const(0))
         elif is_bool(expr):
             raise SpecError("E205", node.value.span, f"{node.target!r} holds a number, not a condition")
+        expr = self.c.fold(expr)
         checks = ()
-        if not _always_in_range(expr, var.lo, var.hi):
+        if not _always_in_range(expr, var.lo, var.hi) and sym.decl.type.kind != "bool":
             in_range = conj(Cmp(">=", expr, Const(var.lo)), Cmp("<=", expr, Const(var.hi)))
             checks = (self.c.ctx.check("value_in_range", in_range,
                                        f"{node.target} leaves its range {var.lo}..{var.hi}"),)

@@ -1,0 +1,155 @@
+"""Step fusion: a step that only touches its own thread's private state is merged into the
+step before it, as SPIN merges local statements. Fewer steps, same reachable behaviour.
+
+A location M is fused away when it cannot block (its edges' guards are exhaustive), it is not
+a resting point, and every edge leaving M is invisible: it carries no check, and reads and
+writes only variables that no other thread writes (for reads) or accesses (for writes), and
+that no state property reads. Each edge into M is then composed with each edge out of M.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable
+
+from .ir import (TRUE, Arith, BoolOp, Cmp, Edge, Expr, Ite, Location, Model, Not, Ref, Thread,
+                 conj, neg, simplify)
+
+
+def variables_of(expr: Expr) -> set[str]:
+    kind = type(expr)
+    if kind is Ref:
+        return {expr.var}
+    if kind is Not:
+        return variables_of(expr.arg)
+    if kind is BoolOp:
+        return set().union(*(variables_of(a) for a in expr.args))
+    if kind in (Cmp, Arith):
+        return variables_of(expr.left) | variables_of(expr.right)
+    if kind is Ite:
+        return variables_of(expr.cond) | variables_of(expr.then) | variables_of(expr.other)
+    return set()
+
+
+def edge_reads(edge: Edge) -> set[str]:
+    out = variables_of(edge.guard)
+    for _, expr in edge.assigns:
+        out |= variables_of(expr)
+    for check in edge.checks:
+        out |= variables_of(check.ok)
+    return out
+
+
+def edge_writes(edge: Edge) -> set[str]:
+    return {var for var, _ in edge.assigns}
+
+
+def replace_refs(expr: Expr, values: dict[str, Expr]) -> Expr:
+    """expr with each variable named in `values` replaced by that expression."""
+    kind = type(expr)
+    if kind is Ref:
+        return values.get(expr.var, expr)
+    if kind is Not:
+        return Not(replace_refs(expr.arg, values))
+    if kind is BoolOp:
+        return BoolOp(expr.op, tuple(replace_refs(a, values) for a in expr.args))
+    if kind in (Cmp, Arith):
+        return kind(expr.op, replace_refs(expr.left, values), replace_refs(expr.right, values))
+    if kind is Ite:
+        return Ite(replace_refs(expr.cond, values), replace_refs(expr.then, values),
+                   replace_refs(expr.other, values))
+    return expr
+
+
+def fuse(model: Model) -> Model:
+    """The model with every fusable location merged away."""
+    readers, writers = _access(model)
+    watched = set()
+    for prop in model.properties:
+        if prop.expr is not None:
+            watched |= variables_of(prop.expr)
+    threads = tuple(_fuse_thread(t, i, readers, writers, watched) for i, t in enumerate(model.threads))
+    return replace(model, threads=threads)
+
+
+def _access(model: Model) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    readers: dict[str, set[int]] = {}
+    writers: dict[str, set[int]] = {}
+    for t, thread in enumerate(model.threads):
+        for loc in thread.locations:
+            for edge in loc.edges:
+                for v in edge_reads(edge):
+                    readers.setdefault(v, set()).add(t)
+                for v in edge_writes(edge):
+                    writers.setdefault(v, set()).add(t)
+    return readers, writers
+
+
+def _invisible(edge: Edge, t: int, readers, writers, watched) -> bool:
+    if edge.checks:
+        return False
+    for v in edge_reads(edge):
+        if writers.get(v, set()) - {t}:
+            return False
+    for v in edge_writes(edge):
+        if v in watched or (readers.get(v, set()) | writers.get(v, set())) - {t}:
+            return False
+    return True
+
+
+def _cannot_block(edges: tuple[Edge, ...]) -> bool:
+    guards = [e.guard for e in edges]
+    if any(g == TRUE for g in guards):
+        return True
+    return len(guards) == 2 and (guards[0] == neg(guards[1]) or guards[1] == neg(guards[0]))
+
+
+def _fuse_thread(thread: Thread, t: int, readers, writers, watched) -> Thread:
+    locs = [list(l.edges) for l in thread.locations]
+    rest = [l.rest for l in thread.locations]
+    fusable = {m for m, out in enumerate(locs)
+               if m != 0 and not rest[m] and out and _cannot_block(tuple(out))
+               and all(_invisible(e, t, readers, writers, watched) for e in out)
+               and all(e.target != m for e in out)}
+    changed = True
+    while changed:
+        changed = False
+        for src in range(len(locs)):
+            new_edges = []
+            for e in locs[src]:
+                if e.target in fusable and e.target != src:
+                    new_edges.extend(_compose(e, f) for f in locs[e.target])
+                    changed = True
+                else:
+                    new_edges.append(e)
+            locs[src] = [e for e in new_edges if e.guard != FALSE_]
+    return _compact(thread, locs, rest)
+
+
+FALSE_ = simplify(Not(TRUE))
+
+
+def _compose(first: Edge, second: Edge) -> Edge:
+    """`first` then `second` as one atomic step."""
+    after = dict(first.assigns)
+    guard = simplify(conj(first.guard, replace_refs(second.guard, after)))
+    assigns = dict(first.assigns)
+    for var, expr in second.assigns:
+        assigns[var] = simplify(replace_refs(expr, after))
+    label = " ; ".join(x for x in (first.label, second.label) if x)
+    return Edge(guard, tuple(assigns.items()), second.target, label,
+                first.span or second.span, first.checks)
+
+
+def _compact(thread: Thread, locs: list[list[Edge]], rest: list[bool]) -> Thread:
+    order, seen, todo = [], {0}, [0]
+    while todo:
+        loc = todo.pop(0)
+        order.append(loc)
+        for e in locs[loc]:
+            if e.target not in seen:
+                seen.add(e.target)
+                todo.append(e.target)
+    index = {loc: i for i, loc in enumerate(order)}
+    locations = tuple(Location(tuple(replace(e, target=index[e.target]) for e in locs[loc]), rest[loc])
+                      for loc in order)
+    return replace(thread, locations=locations)
