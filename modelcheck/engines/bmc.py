@@ -4,6 +4,7 @@ Depth k means executions of k steps. The first depth with a violation gives a
 shortest trace. A PROVED verdict needs a completeness argument: either no execution
 of k steps exists at all, or no loop-free execution of k steps exists (the
 recurrence diameter), so every reachable state was already searched.
+As in interp.py, domains bind only the initial state: assignments are not range-checked.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from ..ir import Arith, BoolConst, BoolOp, Cmp, Const, Expr, Ite, Model, Not, Pr
 from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
 
 ENGINE = "bmc"
-SIMPLE_PATH_EVERY_DEPTH_UNTIL = 12   # beyond this the O(k^2) loop-free check runs every 4th depth
-SIMPLE_PATH_STRIDE = 4
+LOOP_FREE_EVERY_DEPTH_UNTIL = 12
+LOOP_FREE_STRIDE = 4
 
 # --- expressions: one encoder per IR kind; ints and booleans mix as in interp.py ---
 
@@ -97,6 +98,44 @@ def chain(selector, cases, default):
     return default
 
 
+# --- static value ranges: redundant facts that let z3 use its finite-domain solver ---
+
+def interval(expr: Expr, bounds: dict) -> tuple[int, int]:
+    """Bounds of `expr` when every variable lies within `bounds`."""
+    kind = type(expr)
+    if kind is Const:
+        return expr.value, expr.value
+    if kind is Ref:
+        return bounds[expr.var]
+    if kind is Arith:
+        (a, b), (c, d) = interval(expr.left, bounds), interval(expr.right, bounds)
+        return (a + c, b + d) if expr.op == "+" else (a - d, b - c)
+    if kind is Ite:
+        (a, b), (c, d) = interval(expr.then, bounds), interval(expr.other, bounds)
+        return min(a, c), max(b, d)
+    return 0, 1   # booleans used as integers
+
+
+def value_bounds(model: Model) -> Optional[dict]:
+    """An inductive range per variable (assignments are not range-checked), or None if one may grow forever."""
+    bounds = {v.name: (v.lo, v.hi) if v.init is None else (v.init, v.init) for v in model.variables}
+    assigns = [a for th in model.threads for loc in th.locations for e in loc.edges for a in e.assigns]
+    for _ in range(2 * len(model.variables) + 4):
+        grown = False
+        for var, expr in assigns:
+            (a, b), (c, d) = bounds[var], interval(expr, bounds)
+            if c < a or d > b:
+                bounds[var], grown = (min(a, c), max(b, d)), True
+        if not grown:
+            return bounds
+    return None
+
+
+def make_solver(bounded: bool):
+    # With every integer bounded, z3's finite-domain (SAT-based) solver is far faster than arithmetic.
+    return z3.SolverFor("QF_FD") if bounded else z3.Solver()
+
+
 # --- the unrolling: symbols per time step and the formulas over them ---
 
 class Unrolling:
@@ -109,6 +148,9 @@ class Unrolling:
         self.pc_names = [fresh(f"pc_{th.name}", taken) for th in model.threads]
         self.step_name = fresh("step", taken)
         self.assigned = sorted({var for *_, edge in self.edges for var, _ in edge.assigns})
+        self.bounds = value_bounds(model)
+        self.pc_max = [max([len(th.locations)] + [e.target for loc in th.locations for e in loc.edges])
+                       for th in model.threads]
         self._frames: dict[int, dict] = {}
 
     def frame(self, t: int) -> dict:
@@ -128,7 +170,14 @@ class Unrolling:
             x = frame[v.name]
             parts += [x == v.init] if v.init is not None else [x >= v.lo, x <= v.hi]
         parts += [as_bool(encode(c, frame)) for c in self.model.constraints]
-        return all_of(parts)
+        return all_of(parts + self.ranges(0))
+
+    def ranges(self, t: int) -> list:
+        """Facts true of every reachable state at time t, stated for the solver's benefit."""
+        parts = [z3.And(self.pc(th, t) >= 0, self.pc(th, t) <= top) for th, top in enumerate(self.pc_max)]
+        for name, (lo, hi) in (self.bounds or {}).items():
+            parts.append(z3.And(self.frame(t)[name] >= lo, self.frame(t)[name] <= hi))
+        return parts
 
     def transition(self, t: int):
         """Step t -> t+1: the selected edge is enabled; its assigns and target apply."""
@@ -146,7 +195,7 @@ class Unrolling:
             cases = [(g, z3.IntVal(edge.target)) for g, (owner, _, _, edge) in enumerate(self.edges)
                      if owner == th]
             parts.append(self.pc(th, t + 1) == chain(sel, cases, self.pc(th, t)))
-        return all_of(parts)
+        return all_of(parts + self.ranges(t + 1))
 
     def enabled(self, t: int):
         return any_of([z3.And(self.pc(th, t) == loc, as_bool(encode(edge.guard, self.frame(t))))
@@ -156,7 +205,8 @@ class Unrolling:
         parts = []
         for th, thread in enumerate(self.model.threads):
             resting = [loc for loc, location in enumerate(thread.locations) if location.rest]
-            parts.append(any_of([self.pc(th, t) == p for p in [len(thread.locations)] + resting]))
+            finished = self.pc(th, t) >= len(thread.locations)
+            parts.append(any_of([finished] + [self.pc(th, t) == p for p in resting]))
         return all_of(parts)
 
     def check_edges(self, prop: str):
@@ -173,10 +223,14 @@ class Unrolling:
     def terminal_settled(self, t: int):
         return z3.And(z3.Not(self.enabled(t)), self.all_settled(t))
 
+    def trigger(self, prop: Property, k: int):
+        """What any violation at depth k needs: the checked step is taken / a settled end is reached."""
+        return self.takes_check_edge(prop.name, k - 1) if prop.kind == "check" else self.terminal_settled(k)
+
     def violation(self, prop: Property, k: int):
-        """A violation at exactly depth k, or None when none can exist there."""
+        """A violation at exactly depth k (for a check: its k-th step fails; k >= 1)."""
         if prop.kind == "check":
-            return self.fails_check(prop.name, k - 1) if k > 0 else None
+            return self.fails_check(prop.name, k - 1)
         if prop.kind == "invariant":
             return z3.Not(as_bool(encode(prop.expr, self.frame(k))))
         if prop.kind == "deadlock":
@@ -185,12 +239,12 @@ class Unrolling:
             return z3.And(self.terminal_settled(k), z3.Not(as_bool(encode(prop.expr, self.frame(k)))))
         raise ValueError(f"unknown property kind {prop.kind!r}")
 
-    def loop_free(self, k: int):
-        """States 0..k pairwise distinct; variables no edge assigns cannot differ, so skip them."""
-        def differ(i, j):
-            return any_of([self.frame(i)[x] != self.frame(j)[x] for x in self.assigned]
-                          + [self.pc(th, i) != self.pc(th, j) for th in range(len(self.model.threads))])
-        return all_of([differ(i, j) for j in range(k + 1) for i in range(j)])
+    def differs_from_earlier(self, k: int):
+        """State k differs from states 0..k-1; variables no edge assigns cannot differ, so skip them."""
+        def differ(i):
+            return any_of([self.frame(i)[x] != self.frame(k)[x] for x in self.assigned]
+                          + [self.pc(th, i) != self.pc(th, k) for th in range(len(self.model.threads))])
+        return all_of([differ(i) for i in range(k)])
 
     def trace(self, solution, k: int) -> Trace:
         initial = tuple(solution.eval(self.frame(0)[v.name], model_completion=True).as_long()
@@ -216,56 +270,73 @@ class Search:
     def __init__(self, model: Model, prop: Property, options: EngineOptions, started: float):
         self.prop, self.options = prop, options
         self.unrolling = Unrolling(model)
-        self.solver = z3.Solver()
+        bounded = self.unrolling.bounds is not None
+        self.solver = make_solver(bounded)
+        # A second solver accumulates the loop-free constraints: O(k) new ones per depth, O(k^2) in all.
+        self.loop_solver = make_solver(bounded)
         self.deadline = started + options.timeout
+        self.first_depth = 1 if prop.kind == "check" else 0   # a failed check needs a step
+        # Vacuity is tracked during the search: an unrolling forces every step, so it cannot be asked after.
+        self.trigger_seen = prop.kind not in ("check", "final")
 
-    def ask(self, *extra):
+    def ask(self, *extra, solver=None):
         """The only call to solver.check: ('sat', model) | ('unsat', None) | ('unknown', reason)."""
+        solver = solver or self.solver
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             return "unknown", f"time limit of {self.options.timeout:g}s reached"
-        self.solver.set("timeout", max(1, int(remaining * 1000)))
-        self.solver.push()
+        solver.set("timeout", max(1, int(remaining * 1000)))
+        solver.push()
         try:
-            self.solver.add(*extra)
-            answer = self.solver.check()
+            solver.add(*extra)
+            answer = solver.check()
             if answer == z3.sat:
-                return "sat", self.solver.model()
+                return "sat", solver.model()
             if answer == z3.unsat:
                 return "unsat", None
-            return "unknown", self.solver.reason_unknown() or "solver returned unknown"
+            return "unknown", solver.reason_unknown() or "solver returned unknown"
         finally:
-            self.solver.pop()
+            solver.pop()
+
+    def no_loop_free_path(self, k: int) -> bool:
+        """No execution of k steps visits k+1 distinct states (an unknown answer concludes nothing)."""
+        if k > 0:
+            self.loop_solver.add(self.unrolling.transition(k - 1))
+        self.loop_solver.add(self.unrolling.differs_from_earlier(k))
+        # Near the diameter the query is pigeonhole-hard: ask every depth while small, then every 4th.
+        if k > LOOP_FREE_EVERY_DEPTH_UNTIL and k % LOOP_FREE_STRIDE:
+            return False
+        return self.ask(solver=self.loop_solver)[0] == "unsat"
 
     def run(self):
         """(verdict, bound, argument, trace)."""
         u, prop = self.unrolling, self.prop
         if prop.kind == "check" and not u.check_edges(prop.name):
-            return Verdict.VACUOUS, None, f"no step of the model checks {prop.name}; the checked operation is never reached", None
+            return Verdict.VACUOUS, None, (f"no step of the model checks {prop.name}; "
+                                           f"the checked operation is never reached"), None
         self.solver.add(u.initial())
+        self.loop_solver.add(u.initial())
         clean = -1   # deepest depth whose violation query came back unsat
         for k in range(self.options.max_depth + 1):
-            if k > 0:   # own scope, so the last step can be dropped again for the vacuity query
-                self.solver.push()
+            if k > 0:
                 self.solver.add(u.transition(k - 1))
             status, found = self.ask()
             if status == "unknown":
                 return self.gave_up(clean, k, found)
             if status == "unsat":
                 if k == 0:
-                    return Verdict.VACUOUS, None, "no initial state satisfies the model's constraints; nothing can run", None
-                self.solver.pop()
+                    return Verdict.VACUOUS, None, ("no initial state satisfies the model's "
+                                                   "constraints; nothing can run"), None
                 return self.proved(k - 1, f"every execution ends within {k - 1} steps "
                                           f"(no execution of {k} steps exists); all were searched")
-            bad = u.violation(prop, k)
-            if bad is not None:
-                status, found = self.ask(bad)
+            if k >= self.first_depth:
+                status, found = self.violation_at(k)
                 if status == "unknown":
                     return self.gave_up(clean, k, found)
                 if status == "sat":
                     return Verdict.VIOLATED, k, f"shortest violation: {k} steps", u.trace(found, k)
                 clean = k
-            if self.loop_free_check_due(k) and self.ask(u.loop_free(k))[0] == "unsat":
+            if self.no_loop_free_path(k):
                 return self.proved(k, f"recurrence diameter: no loop-free execution of {k} steps exists, "
                                       f"so every reachable state is reached within {k - 1} steps; "
                                       f"all depths up to {k} were searched")
@@ -273,25 +344,30 @@ class Search:
         return Verdict.BOUNDED, depth, (f"no violation in executions of up to {depth} steps; "
                                         f"longer executions were not checked (max_depth {depth} reached)"), None
 
-    @staticmethod
-    def loop_free_check_due(k: int) -> bool:
-        # Cheap while k is small; later every few depths (finding it late only costs depth, not soundness).
-        return k >= 1 and (k <= SIMPLE_PATH_EVERY_DEPTH_UNTIL or k % SIMPLE_PATH_STRIDE == 0)
+    def violation_at(self, k: int):
+        """Ask for a violation at exactly depth k; until the trigger has been seen, ask for that first."""
+        if not self.trigger_seen:
+            status, found = self.refute(self.unrolling.trigger(self.prop, k))
+            if status != "sat":   # no trigger at depth k means no violation there either
+                return status, found
+            self.trigger_seen = True
+        return self.refute(self.unrolling.violation(self.prop, k))
+
+    def refute(self, formula):
+        status, found = self.ask(formula)
+        if status == "unsat":   # its negation is implied; kept as a lemma it prunes deeper queries
+            self.solver.add(z3.Not(formula))
+        return status, found
 
     def proved(self, bound: int, argument: str):
-        """PROVED, unless the property's trigger never happens in the (complete) unrolling."""
-        u, prop = self.unrolling, self.prop
-        if prop.kind == "check":
-            status, _ = self.ask(any_of([u.takes_check_edge(prop.name, t) for t in range(bound)]))
-            if status == "unsat":
-                return Verdict.VACUOUS, bound, (f"no execution takes a step that checks {prop.name}; "
-                                                f"the checked operation is never reached ({argument})"), None
-        if prop.kind == "final":
-            status, _ = self.ask(any_of([u.terminal_settled(t) for t in range(bound + 1)]))
-            if status == "unsat":
-                return Verdict.VACUOUS, bound, (f"no execution reaches a state where every thread is "
-                                                f"finished or resting ({argument})"), None
-        return Verdict.PROVED, bound, argument, None
+        """PROVED, unless the (complete) search never met the property's trigger."""
+        if self.trigger_seen:
+            return Verdict.PROVED, bound, argument, None
+        if self.prop.kind == "check":
+            return Verdict.VACUOUS, bound, (f"no execution takes a step that checks {self.prop.name}; "
+                                            f"the checked operation is never reached ({argument})"), None
+        return Verdict.VACUOUS, bound, (f"no execution reaches a state where every thread is "
+                                        f"finished or resting ({argument})"), None
 
     def gave_up(self, clean: int, k: int, reason: str):
         if clean < 0:
