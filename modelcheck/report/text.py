@@ -53,9 +53,11 @@ def trace_text(model: Model, outcome: Outcome) -> str:
     thread_width = max((len(s.thread) for s in replay.steps), default=6)
     for step in replay.steps:
         where = f"{os.path.basename(step.edge.span.file)}:{step.edge.span.line}" if step.edge.span else ""
-        label = step.edge.label or "(internal step)"
-        lines.append(f"    {step.index:3d}  {step.thread:<{thread_width}}  {label}"
+        first, *rest = (step.edge.label or "(internal step)").split(" ; ")
+        lines.append(f"    {step.index:3d}  {step.thread:<{thread_width}}  {first}"
                      + (f"   [{where}]" if where else ""))
+        for part in rest:   # fused thread-local steps, shown in their order
+            lines.append(f"         {'':<{thread_width}}  then {part}")
         for change in step_changes(model, step.before, step.after):
             lines.append(f"         {'':<{thread_width}}    {change}")
         for failed in step.failed:

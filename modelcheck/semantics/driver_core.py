@@ -105,8 +105,13 @@ class DriverCore:
         can = conj(eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 1))
         rc = self.c.ctx.local(f"rc:{n}", 0, len(ERRNO), labels=_rc_labels())
         body = b.new()
-        b.edge(at, nxt, f"{how}: {n} already bound or no driver, nothing to probe", None,
-               guard=conj(eq(f"{n}.locked", 0), neg(can)))
+        free = eq(f"{n}.locked", 0)
+        b.edge(at, nxt, f"{how}: {n} is not added, nothing to probe", None,
+               guard=conj(free, eq(f"{n}.added", 0)))
+        b.edge(at, nxt, f"{how}: {n} is already bound, -EBUSY", None,
+               guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 1)))
+        b.edge(at, nxt, f"{how}: {d} is not registered, nothing to probe", None,
+               guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 0)))
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
                guard=conj(eq(f"{n}.locked", 0), can),
                assigns=((f"{n}.locked", Const(1)), (f"{n}.probing", Const(1)), (rc, Const(0))))
