@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from ..compiled import CompiledInterpreter
 from ..interp import Interpreter, State, state_violates
 from ..ir import Edge, Model, Property
 from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
@@ -127,7 +128,7 @@ class _Explorer:
         self.model = model
         self.options = options
         self.observer = observer
-        self.interp = Interpreter(model)
+        self.interp = CompiledInterpreter(model)
         self.nodes: dict[State, _Node] = {}
         self.start = time.monotonic()
         self.deadline = self.start + options.timeout
