@@ -91,8 +91,8 @@ class Frames:
 
     def ranges(self, i: int) -> list:
         s = self.state(i)
-        parts = [z3.And(self.pc(t, i) >= 0, self.pc(t, i) < max(1, len(self.model.threads[t].locations)))
-                 for t in self.threads]
+        parts = [z3.And(self.pc(t, i) >= 0, self.pc(t, i) <= len(self.model.threads[t].locations))
+                 for t in self.threads]   # pc == len(locations): the thread has finished
         for name, (lo, hi) in (self.bounds or {}).items():
             parts.append(z3.And(s[name] >= lo, s[name] <= hi))
         return parts
@@ -162,7 +162,7 @@ class Frames:
     def settled(self, i: int):
         parts = []
         for t, th in enumerate(self.model.threads):
-            resting = [p for p, loc in enumerate(th.locations) if loc.rest]
+            resting = [p for p, loc in enumerate(th.locations) if loc.rest] + [len(th.locations)]
             parts.append(any_of([self.pc(t, i) == p for p in resting]))
         return all_of(parts)
 
@@ -186,13 +186,16 @@ class Frames:
             return z3.And(z3.Not(self.enabled(i)), self.settled(i), z3.Not(as_bool(encode(prop.expr, s))))
         raise ValueError(f"unknown property kind {prop.kind!r}")
 
-    def trigger(self, prop: Property, depth: int):
-        """Some execution within `depth` frames reaches the property's trigger."""
-        if prop.kind == "check":
-            return any_of([self.takes(e, i) for i in range(depth) for e, _ in self.check_edges(prop.name)])
-        if prop.kind == "final":
-            return any_of([z3.And(z3.Not(self.enabled(i)), self.settled(i)) for i in range(depth + 1)])
-        return z3.BoolVal(True)
+    def distinct_from_earlier(self, k: int):
+        """State k differs from every earlier frame-boundary state."""
+        assigned = sorted({v for own in self.edges for e in own for v in e.writes})
+        later = self.state(k)
+
+        def differs(i):
+            earlier = self.state(i)
+            return any_of([earlier[v] != later[v] for v in assigned]
+                          + [self.pc(t, i) != self.pc(t, k) for t in self.threads])
+        return all_of([differs(i) for i in range(k)])
 
     def trace(self, solution, depth: int, prop: Property) -> Trace:
         """Frames linearized thread by thread; a failing check ends the trace."""
@@ -216,25 +219,43 @@ class _Search:
         self.model, self.prop, self.options = model, prop, options
         self.frames = Frames(model)
         self.solver = make_solver(self.frames.bounds is not None)
+        # Executions whose frame boundaries are pairwise distinct: the loop-free ones.
+        self.loop_solver = make_solver(self.frames.bounds is not None)
         self.deadline = time.monotonic() + options.timeout
 
-    def ask(self, *extra):
+    def ask(self, *extra, solver=None):
         """The only solver call: ('sat', model) | ('unsat', None) | ('unknown', reason)."""
+        solver = solver or self.solver
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             return "unknown", f"time limit of {self.options.timeout:g}s reached"
-        self.solver.set("timeout", max(1, int(remaining * 1000)))
-        self.solver.push()
+        solver.set("timeout", max(1, int(remaining * 1000)))
+        solver.push()
         try:
-            self.solver.add(*extra)
-            answer = self.solver.check()
+            solver.add(*extra)
+            answer = solver.check()
             if answer == z3.sat:
-                return "sat", self.solver.model()
+                return "sat", solver.model()
             if answer == z3.unsat:
                 return "unsat", None
-            return "unknown", self.solver.reason_unknown() or "solver returned unknown"
+            return "unknown", solver.reason_unknown() or "solver returned unknown"
         finally:
-            self.solver.pop()
+            solver.pop()
+
+    def no_loop_free_execution(self, depth: int, step) -> bool:
+        """No execution of `depth` frames visits pairwise distinct states (unknown: no conclusion).
+
+        The lowest Foata execution reaching any state never repeats a state (cutting the
+        repetition out leaves a valid step execution, whose Foata form is no higher), so
+        then every reachable state lies within depth - 1 frames."""
+        f = self.frames
+        if depth == 0:
+            self.loop_solver.add(f.initial())
+            return False
+        self.loop_solver.add(step, f.distinct_from_earlier(depth))
+        if depth > 12 and depth % 4:
+            return False   # the check costs O(depth^2) constraints: ask every 4th depth once deep
+        return self.ask(solver=self.loop_solver)[0] == "unsat"
 
     def run(self):
         f, prop = self.frames, self.prop
@@ -257,19 +278,44 @@ class _Search:
                     return Verdict.VIOLATED, depth, _found_text(depth), f.trace(found, depth, prop)
                 if answer == "unknown":
                     return self._stopped(depth, found)
+            if self.no_loop_free_execution(depth, step if depth > 0 else None):
+                return self._complete(depth - 1, loops=True)
         return (Verdict.BOUNDED, self.options.max_depth,
                 f"no violation in executions with dependency chains of up to {self.options.max_depth} "
                 "steps (the depth limit); longer executions were not checked", None)
 
-    def _complete(self, height: int):
-        argument = (f"complete: every execution's longest chain of dependent steps has at most {height} "
-                    f"steps (no execution with {height + 1} Foata frames exists), and all were searched")
-        answer, _ = self.ask(self.frames.trigger(self.prop, height))
-        if answer == "unsat":
+    def _complete(self, height: int, loops: bool = False):
+        if loops:
+            argument = (f"complete: every reachable state is reached within {height} Foata frames "
+                        f"(no execution of {height + 1} frames visits only distinct states), and all were searched")
+        else:
+            argument = (f"complete: every execution's longest chain of dependent steps has at most {height} "
+                        f"steps (no execution with {height + 1} Foata frames exists), and all were searched")
+        if self.trigger_unreachable(height):
             what = "no step ever performs the checked operation" if self.prop.kind == "check" \
                 else "no execution ever ends with every thread finished"
             return Verdict.VACUOUS, height, f"{what}; {argument}", None
         return Verdict.PROVED, height, argument, None
+
+    def trigger_unreachable(self, height: int) -> bool:
+        """No execution of at most `height` frames reaches the trigger (each depth asked on its own,
+        since the main solver's frames must all be non-empty)."""
+        f, prop = self.frames, self.prop
+        if prop.kind not in ("check", "final"):
+            return False
+        solver = make_solver(f.bounds is not None)
+        solver.add(f.initial())
+        # A checked step leaves a state of height <= height, so it lies in a frame <= height.
+        for i in range(height + (2 if prop.kind == "check" else 1)):
+            if i > 0:
+                solver.add(f.frame(i - 1))
+            if prop.kind == "check":
+                here = any_of([f.takes(e, i - 1) for e, _ in f.check_edges(prop.name)]) if i else None
+            else:
+                here = z3.And(z3.Not(f.enabled(i)), f.settled(i))
+            if here is not None and self.ask(here, solver=solver)[0] != "unsat":
+                return False   # reachable, or unknown: never call it vacuous without proof
+        return True
 
     def _stopped(self, depth: int, reason):
         if depth == 0:
