@@ -40,13 +40,17 @@ class Compiler:
         self.driver_core = DriverCore(self)
         self.modules = Modules(self)
         calls = list(_all_calls(spec))
-        self.uses_request_module = any(c.func == "request_module" for c in calls)
+        self.called = {c.func for c in calls}
+        self.uses_request_module = "request_module" in self.called
         self.statements = {}
         for area in (self.workqueues, self.driver_core, self.modules, self.resources):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.resources.prescan(calls)
         self.workqueues.prescan(calls)
+
+    def uses(self, primitive: str) -> bool:
+        return primitive in self.called
 
     def thread(self, name: str, kind: str) -> ThreadBuilder:
         return ThreadBuilder(name, kind, self.fixed)
