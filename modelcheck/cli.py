@@ -38,33 +38,59 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
     check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
+    report = sub.add_parser("report", help="check specs and write the results directory")
+    report.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
+    report.add_argument("-o", "--output", default="results", help="results directory (default: results)")
+    report.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
+    report.add_argument("--timeout", type=float, default=600.0, help="seconds per property")
     return parser
 
 
+def check_paths(paths: list[str], engine: str, options: EngineOptions, only=None, on_done=None):
+    """(entries, errors): each spec's model and outcomes; errors are printed as they come."""
+    entries, errors = [], 0
+    for path in paths:
+        try:
+            model, _ = load_file(path)
+            entries.append((path, model, check_model(model, engine, options, only)))
+            if on_done:
+                on_done(*entries[-1])
+        except SpecError as exc:
+            print(exc.render(_source(path)), file=sys.stderr)
+            errors += 1
+        except CheckerError as exc:
+            print(f"modelcheck: checker error: {exc}", file=sys.stderr)
+            errors += 1
+    return entries, errors
+
+
+def run_report(args) -> int:
+    from .report.results import render, write_atomically
+    paths = spec_paths(args.paths)
+    entries, errors = check_paths(paths, args.engine, EngineOptions(timeout=args.timeout))
+    if errors or not paths:
+        print("modelcheck: results not written: fix the errors above first", file=sys.stderr)
+        return 2
+    write_atomically(render(entries, args.engine), args.output)
+    statuses = [o.status for _, _, outcomes in entries for o in outcomes]
+    code = exit_code(statuses)
+    print(f"modelcheck: wrote {args.output}/README.md for {len(entries)} specs")
+    print(_summary(statuses, 0, code))
+    return code
+
+
 def run_check(args) -> int:
-    options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
-    statuses: list[str] = []
-    errors = 0
     paths = spec_paths(args.paths)
     if not paths:
         print("modelcheck: no .probe files found", file=sys.stderr)
         return 2
-    for path in paths:
-        try:
-            model, _ = load_file(path)
-        except SpecError as exc:
-            print(exc.render(_source(path)), file=sys.stderr)
-            errors += 1
-            continue
-        try:
-            outcomes = check_model(model, args.engine, options, args.properties)
-        except CheckerError as exc:
-            print(f"modelcheck: checker error: {exc}", file=sys.stderr)
-            errors += 1
-            continue
+
+    def show(path, model, outcomes):
         print(spec_report(model, outcomes, show_traces=not args.no_trace))
         print()
-        statuses += [o.status for o in outcomes]
+    options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
+    entries, errors = check_paths(paths, args.engine, options, args.properties, show)
+    statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = 2 if errors else exit_code(statuses)
     print(_summary(statuses, errors, code))
     return code
@@ -90,6 +116,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "report":
+            return run_report(args)
     except KeyboardInterrupt:
         print("modelcheck: interrupted", file=sys.stderr)
         return 130

@@ -229,6 +229,8 @@ class Model:
     constraints: tuple[Expr, ...] = ()     # must hold in the initial state (Kconfig 'depends on')
     properties: tuple[Property, ...] = ()
     title: str = ""
+    source: str = ""
+    cases: tuple[str, ...] = ()            # review-case ids the spec decides
 
     def variable(self, name: str) -> Variable:
         return self._variables_by_name()[name]

@@ -77,7 +77,7 @@ class Compiler:
             name=_stem(self.spec.file), file=self.spec.file,
             variables=tuple(self.ctx.variables.values()), threads=tuple(self.ctx.threads),
             constraints=tuple(self.ctx.constraints), properties=tuple(self.ctx.properties.values()),
-            title=self.spec.title)
+            title=self.spec.title, source=self.spec.source, cases=self.spec.cases)
 
     # -- declarations --
     def declare_configs(self) -> None:

@@ -292,6 +292,7 @@ class Spec:
     requires: tuple[Require, ...] = ()
     platforms: tuple[PlatformDecl, ...] = ()
     exclusive_dax_regions: bool = False
+    cases: tuple[str, ...] = ()           # review-case ids this spec decides (shared/domain/review-cases.md)
     extents: tuple[ExtentDecl, ...] = ()
     modules: tuple[ModuleDecl, ...] = ()
     fns: tuple[FnDecl, ...] = ()

@@ -24,6 +24,11 @@ class AstBuilder:
             return Span(self.file, 1, 1)
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
+    def once(self, previous, node: Tree, message: str) -> None:
+        # a second copy of a one-per-owner member would silently replace the first
+        if previous is not None:
+            raise SpecError("E201", self.span(node), message, "merge the two into one")
+
     # -- top level --
     def spec(self, tree: Tree) -> ast.Spec:
         fields: dict[str, list] = {k: [] for k in (
@@ -31,18 +36,21 @@ class AstBuilder:
             "userspaces", "properties", "expects", "disables")}
         title = source = ""
         exclusive = False
+        cases: list[str] = []
         for item in tree.children:
             kind = item.data
             if kind == "title":
                 title = _string(item.children[0])
             elif kind == "source":
                 source = _string(item.children[0])
+            elif kind == "case":
+                cases.append(_string(item.children[0]))
             elif kind == "dax_regions":
                 exclusive = str(item.children[0]) == "exclusive"
             else:
                 bucket, node = self.item(item)
                 fields[bucket].append(node)
-        return ast.Spec(self.file, title, source, exclusive_dax_regions=exclusive,
+        return ast.Spec(self.file, title, source, exclusive_dax_regions=exclusive, cases=tuple(cases),
                         **{k: tuple(v) for k, v in fields.items()})
 
     def item(self, item: Tree):
@@ -122,19 +130,23 @@ class AstBuilder:
                 parts["devices"].append(ast.DeviceDecl(
                     str(mc[0]), _opt(mc[1]), _opt(mc[2]), str(mc[3]), mc[4] is not None, self.span(m)))
             elif k == "init_block":
+                self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
             elif k == "exit_block":
+                self.once(exit_, m, f"{name} has a second exit block")
                 exit_ = self.block(mc[0])
             elif k == "initcall_block":
                 parts["initcalls"].append(ast.InitcallBlock(str(mc[0]), self.block(mc[1]), self.span(mc[0])))
             elif k in ("uses", "softdep"):
                 key = "uses" if k == "uses" else "softdeps"
                 parts[key].extend(str(n) for n in mc[0].children)
-            elif k == "async_probe":
+            elif k == "async_param":
+                self.once(async_probe, m, f"{name} sets async_probe twice")
                 async_probe = self.expr(mc[0]) if mc[0] is not None else ast.BoolLit(True, self.span(m))
             elif k == "manual":
                 manual = True
             elif k == "initcall_level":
+                self.once(level, m, f"{name} gives its initcall level twice")
                 level = str(mc[0])
             else:
                 raise AssertionError(f"unhandled module member {k}")
@@ -150,8 +162,10 @@ class AstBuilder:
         probe = remove = None
         for member in c[2:]:
             if member.data == "probe_block":
+                self.once(probe, member, f"driver {c[0]} has a second probe block")
                 probe = ast.Probe(_opt(member.children[0]), self.block(member.children[1]), self.span(member))
             else:
+                self.once(remove, member, f"driver {c[0]} has a second remove block")
                 remove = self.block(member.children[0])
         return ast.DriverDecl(str(c[0]), str(c[1]) if c[1] else "default", probe, remove, self.span(c[0]))
 
