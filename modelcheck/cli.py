@@ -9,6 +9,8 @@ from pathlib import Path
 from .checker import ENGINE_NAMES, EXIT_CODES, CheckerError, check_model, exit_code
 from .errors import SpecError
 from .frontend import load_file
+from .report.formats import FORMATTERS
+from .report.results import write_file_atomically
 from .report.text import spec_report
 from .result import EngineOptions
 
@@ -38,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
     check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
+    check.add_argument("--format", choices=("text",) + tuple(FORMATTERS), default="text",
+                       help="text for people; json (schema modelcheck-result/1), sarif 2.1.0, junit "
+                       "XML, or email (72 columns, for a reply on the list)")
+    check.add_argument("-o", "--output", help="write the formatted result to this file (atomically)")
     report = sub.add_parser("report", help="check specs and write the results directory")
     report.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
     report.add_argument("-o", "--output", default="results", help="results directory (default: results)")
@@ -47,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_paths(paths: list[str], engine: str, options: EngineOptions, only=None, on_done=None):
-    """(entries, errors): each spec's model and outcomes; errors are printed as they come."""
-    entries, errors = [], 0
+    """(entries, errors): each spec's model and outcomes, and the rendered error messages."""
+    entries, errors = [], []
     for path in paths:
         try:
             model, _ = load_file(path)
@@ -56,11 +62,11 @@ def check_paths(paths: list[str], engine: str, options: EngineOptions, only=None
             if on_done:
                 on_done(*entries[-1])
         except SpecError as exc:
-            print(exc.render(_source(path)), file=sys.stderr)
-            errors += 1
+            errors.append(exc.render(_source(path)))
+            print(errors[-1], file=sys.stderr)
         except CheckerError as exc:
-            print(f"modelcheck: checker error: {exc}", file=sys.stderr)
-            errors += 1
+            errors.append(f"modelcheck: checker error: {exc}")
+            print(errors[-1], file=sys.stderr)
     return entries, errors
 
 
@@ -84,15 +90,24 @@ def run_check(args) -> int:
     if not paths:
         print("modelcheck: no .probe files found", file=sys.stderr)
         return 2
+    text = args.format == "text" and not args.output
 
     def show(path, model, outcomes):
-        print(spec_report(model, outcomes, show_traces=not args.no_trace))
-        print()
+        if text:
+            print(spec_report(model, outcomes, show_traces=not args.no_trace))
+            print()
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show)
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = 2 if errors else exit_code(statuses)
-    print(_summary(statuses, errors, code))
+    if args.format != "text" or args.output:
+        rendered = FORMATTERS[args.format](entries, errors, code) if args.format != "text" else \
+            "\n\n".join(spec_report(m, o, show_traces=not args.no_trace) for _, m, o in entries) + "\n"
+        if args.output:
+            write_file_atomically(args.output, rendered)
+        else:
+            sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+    print(_summary(statuses, len(errors), code), file=sys.stdout if text else sys.stderr)
     return code
 
 

@@ -92,6 +92,20 @@ def _readme(rows: list[str], cases: list[str], engine: str) -> str:
     ])
 
 
+def write_file_atomically(path: str, content: str) -> None:
+    """Write to a temporary file beside the target, then rename: never a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(content)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_atomically(files: dict[str, str], out_dir: str) -> None:
     """Stage every file first; only then move them into place, so a failure leaves the old results."""
     out = Path(out_dir)
