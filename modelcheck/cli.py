@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text for people; json (schema modelcheck-result/1), sarif 2.1.0, junit "
                        "XML, or email (72 columns, for a reply on the list)")
     check.add_argument("-o", "--output", help="write the formatted result to this file (atomically)")
+    diff = sub.add_parser("diff", help="check two versions of a design and print what changed")
+    diff.add_argument("old", help="the earlier spec")
+    diff.add_argument("new", help="the later spec")
+    diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
+    diff.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")
     report = sub.add_parser("report", help="check specs and write the results directory")
     report.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
     report.add_argument("-o", "--output", default="results", help="results directory (default: results)")
@@ -83,6 +88,18 @@ def run_report(args) -> int:
     print(f"modelcheck: wrote {args.output}/README.md for {len(entries)} specs")
     print(_summary(statuses, 0, code))
     return code
+
+
+def run_diff(args) -> int:
+    """Exit 0 when nothing regressed, 1 when a property became violated or vacuous, 2 on errors."""
+    from .diff import compare, render_diff
+    entries, errors = check_paths([args.old, args.new], args.engine, EngineOptions(timeout=args.timeout))
+    if errors:
+        return 2
+    (_, old_model, old), (_, new_model, new) = entries
+    changes = compare(old_model, old, new_model, new)
+    print(render_diff(args.old, args.new, changes))
+    return 1 if any(c.kind in ("newly violated", "newly vacuous") for c in changes) else 0
 
 
 def run_check(args) -> int:
@@ -131,6 +148,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "diff":
+            return run_diff(args)
         if args.command == "report":
             return run_report(args)
     except KeyboardInterrupt:
