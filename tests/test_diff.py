@@ -3,6 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from modelcheck.diff import compare, render_diff
+
+from spec_results import checked
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,6 +25,8 @@ def test_v8_fixes_the_flush_of_uninitialized_work_and_breaks_nothing():
 
 
 def test_going_back_to_v7_is_reported_as_a_regression():
-    proc = diff("specs/cxl/v8-static-work.probe", "specs/cxl/v7-6of7.probe")
-    assert proc.returncode == 1
-    assert "newly violated:\n    flush_uninitialized_work" in proc.stdout
+    v8, v7 = checked("specs/cxl/v8-static-work.probe"), checked("specs/cxl/v7-6of7.probe")
+    changes = {c.prop: c.kind for c in compare(*v8, *v7)}
+    assert changes["flush_uninitialized_work"] == "newly violated"
+    assert changes["reinit_busy_work"] == "added"
+    assert "newly violated:\n    flush_uninitialized_work" in render_diff("v8", "v7", compare(*v8, *v7))
