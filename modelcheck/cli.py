@@ -44,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text for people; json (schema modelcheck-result/1), sarif 2.1.0, junit "
                        "XML, or email (72 columns, for a reply on the list)")
     check.add_argument("-o", "--output", help="write the formatted result to this file (atomically)")
+    check.add_argument("--trace-format", choices=("text", "timeline"), default="text",
+                       help="how counterexamples are drawn in text output")
+    trace = sub.add_parser("trace", help="print the counterexample of one property")
+    trace.add_argument("spec")
+    trace.add_argument("--property", required=True, help="the property whose counterexample to print")
+    trace.add_argument("--format", choices=TRACE_FORMATS, default="timeline")
+    trace.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
+    trace.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds")
+    trace.add_argument("--width", type=int, default=100, help="columns of the timeline")
+    trace.add_argument("-o", "--output", help="write the trace to this file (atomically)")
     diff = sub.add_parser("diff", help="check two versions of a design and print what changed")
     diff.add_argument("old", help="the earlier spec")
     diff.add_argument("new", help="the later spec")
@@ -90,6 +100,43 @@ def run_report(args) -> int:
     return code
 
 
+TRACE_FORMATS = ("timeline", "text", "json")
+
+
+def run_trace(args) -> int:
+    """Exit 0 with the trace printed; 1 when the property is not violated (nothing to print)."""
+    entries, errors = check_paths([args.spec], args.engine, EngineOptions(timeout=args.timeout),
+                                  [args.property])
+    if errors:
+        return 2
+    [(path, model, outcomes)] = entries
+    if not outcomes:
+        print(f"modelcheck: {path} has no property {args.property!r}", file=sys.stderr)
+        return 2
+    [outcome] = outcomes
+    if outcome.replay is None:
+        print(f"{args.property}: {outcome.result.label}: no counterexample. {outcome.result.argument}")
+        return exit_code([outcome.status]) or 1
+    rendered = render_trace(args.format, model, outcome, args.width)
+    if args.output:
+        write_file_atomically(args.output, rendered)
+    else:
+        print(rendered, end="")
+    return 0
+
+
+def render_trace(fmt: str, model, outcome, width: int = 100) -> str:
+    import json as _json
+    from .report.results import trace_json
+    from .report.text import trace_text
+    from .report.timeline import timeline
+    if fmt == "timeline":
+        return timeline(model, outcome, width) + "\n"
+    if fmt == "text":
+        return trace_text(model, outcome) + "\n"
+    return _json.dumps(trace_json(model, outcome), indent=2) + "\n"
+
+
 def run_diff(args) -> int:
     """Exit 0 when nothing regressed, 1 when a property became violated or vacuous, 2 on errors."""
     from .diff import compare, render_diff
@@ -111,7 +158,7 @@ def run_check(args) -> int:
 
     def show(path, model, outcomes):
         if text:
-            print(spec_report(model, outcomes, show_traces=not args.no_trace))
+            print(spec_report(model, outcomes, show_traces=not args.no_trace, style=args.trace_format))
             print()
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show)
@@ -119,7 +166,8 @@ def run_check(args) -> int:
     code = 2 if errors else exit_code(statuses)
     if args.format != "text" or args.output:
         rendered = FORMATTERS[args.format](entries, errors, code) if args.format != "text" else \
-            "\n\n".join(spec_report(m, o, show_traces=not args.no_trace) for _, m, o in entries) + "\n"
+            "\n\n".join(spec_report(m, o, show_traces=not args.no_trace, style=args.trace_format)
+                       for _, m, o in entries) + "\n"
         if args.output:
             write_file_atomically(args.output, rendered)
         else:
@@ -148,6 +196,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "trace":
+            return run_trace(args)
         if args.command == "diff":
             return run_diff(args)
         if args.command == "report":

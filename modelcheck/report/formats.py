@@ -14,6 +14,7 @@ from ..checker import EXIT_CODES, Outcome
 from ..ir import Model
 from .results import trace_json
 from .text import trace_text
+from .timeline import timeline
 
 JSON_SCHEMA = "modelcheck-result/1"
 Entry = tuple[str, Model, list[Outcome]]
@@ -153,7 +154,7 @@ def to_email(entries: list[Entry], errors: list[str], code: int) -> str:
             lines += _wrap(f"  {o.result.prop}: {o.result.label}{expect}")
         for o in outcomes:
             if o.replay is not None:
-                lines += ["", *_wrap(trace_text(model, o))]
+                lines += ["", *_wrap(timeline(model, o, width=72))]
         lines.append("")
     for e in errors:
         lines += _wrap(e)

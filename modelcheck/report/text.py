@@ -77,7 +77,8 @@ def _stuck(model: Model, replay: Replay) -> str:
     return f": blocked threads: {', '.join(stuck)}" if stuck else ""
 
 
-def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = True) -> str:
+def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = True,
+                style: str = "text") -> str:
     outcomes = list(outcomes)
     width = max([len(o.result.prop) for o in outcomes] + [10])
     lines = [f"{model.file}: {model.title}"]
@@ -89,5 +90,9 @@ def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = T
         for o in outcomes:
             if o.replay is not None:
                 lines.append("")
-                lines.append(trace_text(model, o))
+                if style == "timeline":
+                    from .timeline import timeline
+                    lines.append(timeline(model, o))
+                else:
+                    lines.append(trace_text(model, o))
     return "\n".join(lines)
