@@ -28,6 +28,9 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E102", "unexpected end of file",
               'module m loadable {',
               "close every { with a matching }"),
+    ErrorKind("E103", "nesting too deep",
+              "invariant i : " + "not " * 100 + "true;",
+              "split the expression or block into named fns, properties or variables"),
     ErrorKind("E200", "unknown name",
               'module m loadable { init { flag = true; } }',
               "declare the name first (var, work, workqueue, config, platform, range, ...) or fix its spelling"),
@@ -53,7 +56,7 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'expect violation no_such_property;',
               "name a built-in property (see `modelcheck check --list-properties`) or one declared with invariant/final/assert"),
     ErrorKind("E208", "recursive function call",
-              'fn a { a(); }',
+              'fn a { a(); }\nmodule m loadable { init { a(); } }',
               "function bodies are inlined; rewrite the recursion as a bounded `for` loop"),
     ErrorKind("E209", "module dependency cycle",
               'module a loadable { uses b; }\nmodule b loadable { uses a; }',
@@ -68,7 +71,7 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'module m loadable { init { continue; } }',
               "use `continue` only inside `for`, and the named primitive only where the message says"),
     ErrorKind("E213", "unknown error code",
-              'driver d { probe { return -EWHATEVER; } }',
+              'module m loadable { init { return -EWHATEVER; } }',
               "use one of -EPROBE_DEFER -EBUSY -ENODEV -ENOMEM -ENXIO -ENOENT -EINVAL -EIO"),
     ErrorKind("E214", "unknown property to disable",
               'disable no_such_check;',
@@ -76,9 +79,15 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E215", "a spec must say what it models",
               'module m loadable { }',
               'start the file with spec "title" and source "where the design comes from"'),
+    ErrorKind("E216", "Kconfig dependency the spec cannot follow",
+              'config DEV_DAX_CXL : tristate;\nkconfig "Kconfig";   # where DEV_DAX_CXL depends on CXL_BUS',
+              "declare every symbol the dependency names with `config NAME : tristate;`"),
     ErrorKind("E300", "cannot read spec file",
               "(a path that does not exist)",
               "check the path; directories are searched for *.probe files"),
+    ErrorKind("E301", "a needed package is missing",
+              'kconfig "Kconfig";   # without kconfiglib installed',
+              "install it: pip install kconfiglib (it is a dependency of modelcheck)"),
 )}
 
 
@@ -96,9 +105,9 @@ class SpecError(Exception):
         where = str(self.span) if self.span else "<spec>"
         lines = [f"{where}: error[{self.code}]: {self.message}"]
         if self.span and source is not None:
-            text = source.splitlines()
+            text = source.split("\n")   # lark counts lines by \n only; splitlines() also splits on \f, \x1c, ...
             if 1 <= self.span.line <= len(text):
-                line = text[self.span.line - 1].replace("\t", " ")
+                line = text[self.span.line - 1].rstrip("\r").replace("\t", " ")
                 width = 1
                 if self.span.end_line == self.span.line and self.span.end_col > self.span.col:
                     width = self.span.end_col - self.span.col

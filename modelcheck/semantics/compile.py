@@ -1,12 +1,15 @@
 """AST to IR: declarations become variables, code becomes threads, checks become properties."""
 from __future__ import annotations
 
+import os
+
 from ..errors import SpecError
 from ..ir import Const, Model, Property, Ref, conj, eq, neg, simplify, substitute
 from .program import ThreadBuilder
 from ..syntax import ast
 from .context import Context, Frame
 from .driver_core import DriverCore
+from .kconfig import dependency_constraints
 from .exprs import Expressions
 from .modules import Modules
 from .resources import Resources
@@ -96,6 +99,10 @@ class Compiler:
             self.ctx.var(p.name, t.lo, t.hi, None, "platform", t.labels, p.span)
         for r in self.spec.requires:
             self.ctx.constraints.append(self.exprs.cond(r.cond, Frame(None, "require")))
+        declared = {c.name: c.kind for c in self.spec.configs}
+        for k in self.spec.kconfigs:
+            path = os.path.join(os.path.dirname(self.spec.file), k.path)   # relative to the spec
+            self.ctx.constraints += dependency_constraints(path, k.span, declared)
 
     def declare_state(self) -> None:
         for m in self.spec.modules:

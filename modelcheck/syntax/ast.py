@@ -153,6 +153,13 @@ class Require:
 
 
 @dataclass(frozen=True)
+class KconfigFile:
+    """`kconfig "path";`: depends-on lines of the declared configs, read from a real Kconfig file."""
+    path: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class PlatformDecl:
     name: str
     type: TypeSpec
@@ -290,6 +297,7 @@ class Spec:
     source: str
     configs: tuple[ConfigDecl, ...] = ()
     requires: tuple[Require, ...] = ()
+    kconfigs: tuple[KconfigFile, ...] = ()
     platforms: tuple[PlatformDecl, ...] = ()
     exclusive_dax_regions: bool = False
     cases: tuple[str, ...] = ()           # review-case ids this spec decides (shared/domain/review-cases.md)

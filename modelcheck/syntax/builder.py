@@ -33,7 +33,7 @@ class AstBuilder:
     def spec(self, tree: Tree) -> ast.Spec:
         fields: dict[str, list] = {k: [] for k in (
             "configs", "requires", "platforms", "extents", "modules", "fns",
-            "userspaces", "properties", "expects", "disables")}
+            "userspaces", "properties", "expects", "disables", "kconfigs")}
         title = source = ""
         exclusive = False
         cases: list[str] = []
@@ -58,6 +58,8 @@ class AstBuilder:
         sp = self.span(item)
         if kind == "config":
             return "configs", ast.ConfigDecl(str(c[0]), str(c[1]), str(c[2]) if c[2] else None, sp)
+        if kind == "kconfig":
+            return "kconfigs", ast.KconfigFile(_string(c[0]), sp)
         if kind == "require":
             return "requires", ast.Require(self.expr(c[0]), sp)
         if kind == "platform":
