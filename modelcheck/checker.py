@@ -73,9 +73,19 @@ def run_engine(name: str, model: Model, props: list[str], options: EngineOptions
 
 
 def check_model(model: Model, engine: str = "explicit", options: EngineOptions = EngineOptions(),
-                only: Optional[list[str]] = None) -> list[Outcome]:
+                only: Optional[list[str]] = None, cache_dir: Optional[str] = None) -> list[Outcome]:
     props = [p for p in model.properties if not only or p.name in only]
-    results = run_engine(engine, model, [p.name for p in props], options)
+    names = [p.name for p in props]
+    results = None
+    if cache_dir:
+        from . import cache
+        digest = cache.key(model, engine, options, names)
+        results = cache.load(cache_dir, digest)
+    if results is None:
+        results = run_engine(engine, model, names, options)
+        # Limits met on this run would not be met the same way on the next: never cache them.
+        if cache_dir and all(r.verdict not in (Verdict.TIMEOUT, Verdict.BOUNDED) for r in results.values()):
+            cache.store(cache_dir, digest, results)
     outcomes = []
     for prop in props:
         result = results[prop.name]

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from .cache import DEFAULT_DIR as DEFAULT_CACHE
 from .checker import ENGINE_NAMES, EXIT_CODES, CheckerError, check_model, exit_code
 from .errors import SpecError
 from .frontend import load_file
@@ -27,6 +28,12 @@ def spec_paths(args: list[str]) -> list[str]:
     return out
 
 
+def add_run_options(parser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help=f"check again even if {DEFAULT_CACHE}/ holds a verdict for the same model")
+    parser.add_argument("--jobs", type=int, default=1, help="check this many specs in parallel")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelcheck", description="Model checker for Linux kernel probe ordering.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text for people; json (schema modelcheck-result/1), sarif 2.1.0, junit "
                        "XML, or email (72 columns, for a reply on the list)")
     check.add_argument("-o", "--output", help="write the formatted result to this file (atomically)")
+    add_run_options(check)
     check.add_argument("--trace-format", choices=("text", "timeline"), default="text",
                        help="how counterexamples are drawn in text output")
     trace = sub.add_parser("trace", help="print the counterexample of one property")
@@ -64,31 +72,52 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", default="results", help="results directory (default: results)")
     report.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
     report.add_argument("--timeout", type=float, default=600.0, help="seconds per property")
+    add_run_options(report)
     return parser
 
 
-def check_paths(paths: list[str], engine: str, options: EngineOptions, only=None, on_done=None):
-    """(entries, errors): each spec's model and outcomes, and the rendered error messages."""
+def check_one(path: str, engine: str, options: EngineOptions, only, cache_dir):
+    """(entry, None) or (None, error message): one spec, in this process or a worker."""
+    try:
+        model, _ = load_file(path)
+        return (path, model, check_model(model, engine, options, only, cache_dir)), None
+    except SpecError as exc:
+        return None, exc.render(_source(path))
+    except CheckerError as exc:
+        return None, f"modelcheck: checker error: {exc}"
+
+
+def check_paths(paths: list[str], engine: str, options: EngineOptions, only=None, on_done=None,
+                jobs: int = 1, cache_dir=None):
+    """(entries, errors): each spec's model and outcomes, and the rendered error messages, in
+    the order of `paths` whatever the number of jobs."""
+    if jobs > 1 and len(paths) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            done = list(pool.map(check_one, paths, *([x] * len(paths) for x in (engine, options, only, cache_dir))))
+    else:
+        done = (check_one(p, engine, options, only, cache_dir) for p in paths)
     entries, errors = [], []
-    for path in paths:
-        try:
-            model, _ = load_file(path)
-            entries.append((path, model, check_model(model, engine, options, only)))
-            if on_done:
-                on_done(*entries[-1])
-        except SpecError as exc:
-            errors.append(exc.render(_source(path)))
-            print(errors[-1], file=sys.stderr)
-        except CheckerError as exc:
-            errors.append(f"modelcheck: checker error: {exc}")
-            print(errors[-1], file=sys.stderr)
+    for entry, error in done:
+        if error is not None:
+            errors.append(error)
+            print(error, file=sys.stderr)
+            continue
+        entries.append(entry)
+        if on_done:
+            on_done(*entry)
     return entries, errors
+
+
+def cache_dir_of(args):
+    return None if args.no_cache else DEFAULT_CACHE
 
 
 def run_report(args) -> int:
     from .report.results import render, write_atomically
     paths = spec_paths(args.paths)
-    entries, errors = check_paths(paths, args.engine, EngineOptions(timeout=args.timeout))
+    entries, errors = check_paths(paths, args.engine, EngineOptions(timeout=args.timeout),
+                                  jobs=args.jobs, cache_dir=cache_dir_of(args))
     if errors or not paths:
         print("modelcheck: results not written: fix the errors above first", file=sys.stderr)
         return 2
@@ -161,7 +190,8 @@ def run_check(args) -> int:
             print(spec_report(model, outcomes, show_traces=not args.no_trace, style=args.trace_format))
             print()
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
-    entries, errors = check_paths(paths, args.engine, options, args.properties, show)
+    entries, errors = check_paths(paths, args.engine, options, args.properties, show,
+                                  jobs=args.jobs, cache_dir=cache_dir_of(args))
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = 2 if errors else exit_code(statuses)
     if args.format != "text" or args.output:

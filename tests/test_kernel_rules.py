@@ -1,12 +1,9 @@
-"""One test per kernel rule the .probe language models (/work/shared/domain/kernel-semantics.md).
+"""One test per kernel rule the .probe language models (shared/domain/kernel-semantics.md).
 
 Each test checks a tiny spec both ways: a spec that breaks the rule, or relies on something the
 rule does not promise, is found (VIOLATED, with a trace that replays), and a spec that respects
 it checks clean (PROVED). Every spec goes through the explicit engine and the foata engine, which
 must agree (tests/rule_helpers.py).
-
-Where the checker disagrees with the kernel the test states the kernel's behaviour and is marked
-`xfail(strict=True, reason="BUG: ...")`, so it starts failing (XPASS) as soon as the bug is fixed.
 """
 from __future__ import annotations
 
@@ -396,11 +393,6 @@ def test_rule_successful_bind_triggers_deferred_retry_3_2():
     expect(spec("a bind triggers", text % "register_driver(e);"), deferred_device_retried=PROVED)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: driver_probe_device's re-trigger is not modelled: when a "
-                   "probe returns -EPROBE_DEFER and another device bound while it ran "
-                   "(deferred_trigger_count changed), the kernel calls driver_deferred_probe_trigger() "
-                   "so the device is retried at once; DriverCore.probe/_park only parks it, so it stays "
-                   "on the pending list for good")
 def test_rule_defer_racing_with_a_bind_is_retried_3_2():
     """§3.2 driver_probe_device: on -EPROBE_DEFER, if deferred_trigger_count changed during the
     probe (another device bound meanwhile), it triggers again so the device retries at once.
@@ -658,10 +650,6 @@ REQUEUE = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: flush_work waits until the item is idle "
-                   "(Workqueues.flush_work guard: func NULL or not pending and not running), so it also "
-                   "waits for re-queues made after the flush began; the kernel waits only for the "
-                   "instance queued when the flush started (§4.4, §7)")
 def test_rule_flush_work_waits_only_for_the_current_instance_4_4():
     """§4.4 flush_work waits only for the last queueing instance to finish; it does not wait for
     re-queues made after the flush began (the barrier goes right after the current instance)."""
@@ -671,10 +659,6 @@ def test_rule_flush_work_waits_only_for_the_current_instance_4_4():
            requeue_done=VIOLATED)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: flush_workqueue waits until no item on the queue is "
-                   "pending or running (Workqueues.drained), so it also waits for items queued after the "
-                   "call, including re-queues; the kernel's flush colours wait only for items queued "
-                   "before the call (§4.4)")
 def test_rule_flush_workqueue_waits_only_for_earlier_items_4_4():
     """§4.4 flush_workqueue waits for every item queued before the call only; items queued
     later, including re-queues from the items themselves, are not waited for."""
@@ -731,10 +715,6 @@ def test_rule_queue_work_after_destroy_workqueue_is_flagged_4_4():
            queue_on_dead_workqueue=PROVED, destroy_drained=PROVED)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: queue_work on a DESTROYING workqueue is always flagged and "
-                   "dropped (Workqueues.queue_work checks state == alive); the kernel (__queue_work, "
-                   "kernel/workqueue.c id 25359839) allows chained work from an item of the same queue "
-                   "while destroy_workqueue drains it, and the drain runs it (§4.2 / §7 'non-chained')")
 def test_rule_destroy_workqueue_allows_chained_work_4_2():
     """§4.2 / §7 While a workqueue is draining or being destroyed, only chained queueing (from a
     work item of that same queue) is allowed, and the drain waits for it; other queueing WARNs."""
@@ -762,10 +742,6 @@ def test_rule_cancel_work_sync_leaves_work_idle_4_4():
     expect(spec("no cancel", text % ""), neither_pending_nor_running=VIOLATED)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cancel_work_sync does not disable the item while it waits "
-                   "(Workqueues.cancel_work_sync clears PENDING, then waits for running == 0), so a "
-                   "re-queue made while it waits succeeds and the call returns with the item pending; "
-                   "the kernel's __cancel_work(WORK_CANCEL_DISABLE) makes that queue_work return false")
 def test_rule_cancel_work_sync_refuses_requeue_while_waiting_4_4():
     """§4.4 cancel_work_sync = __cancel_work(w, WORK_CANCEL_DISABLE) + __flush_work + enable_work:
     while it waits for the running instance the item is disabled, so a re-queue (here by the

@@ -75,6 +75,7 @@ class Compiler:
         self.modules.build_userspace()
         self.workqueues.build_workers()
         self.driver_core.build_threads()
+        self.workqueues.finish_workers()
         self.add_properties()
         return Model(
             name=_stem(self.spec.file), file=self.spec.file,

@@ -26,6 +26,7 @@ class Frame:
     rc: Optional[str] = None               # variable that receives a returned code
     cont: Optional[int] = None             # where `continue` goes
     stack: tuple[str, ...] = ()            # functions being inlined, for recursion errors
+    work: Optional[str] = None             # the work item whose function this is (for chained queueing)
 
     def bind(self, name: str, value) -> "Frame":
         return replace(self, bindings=((name, value),) + self.bindings)

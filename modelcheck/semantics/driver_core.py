@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, conj, disj, eq, neg
+from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, conj, disj, eq, neg, simplify, substitute
 from ..syntax import ast
 from .context import ERRNO, Frame
 from .exprs import arity
@@ -56,6 +56,7 @@ class DriverCore:
             ctx.flag(f"{inst.name}.probing")
             if self.may_defer(inst):
                 ctx.var(f"{inst.name}.deferred", 0, 2, 0, labels=DEFERRED)
+                ctx.flag(f"{inst.name}.trigger_seen")   # a trigger happened while it probed
             if self.may_be_async(inst):
                 ctx.flag(f"{inst.name}.async")
             for k, _ in enumerate(self.devm_sites[inst.decl.driver]):
@@ -83,8 +84,10 @@ class DriverCore:
         if decl.probe_type == "force_sync":
             return FALSE
         module = self.c.sym.get(self.drivers[driver].owner)
-        if module is not None and module.decl.async_probe is not None:
-            return self.c.fold(self.c.exprs.cond(module.decl.async_probe, Frame(None, "module")))
+        if module is not None and module.decl.async_probe is not None and not module.decl.is_object:
+            # The async_probe module parameter exists only for a module that is loaded (§3.3).
+            requested = self.c.exprs.cond(module.decl.async_probe, Frame(None, "module"))
+            return self.c.fold(conj(self.c.modules.loadable(module.decl), requested))
         return FALSE
 
     def may_be_async(self, inst: Instance) -> bool:
@@ -114,7 +117,8 @@ class DriverCore:
                guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 0)))
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
                guard=conj(eq(f"{n}.locked", 0), can),
-               assigns=((f"{n}.locked", Const(1)), (f"{n}.probing", Const(1)), (rc, Const(0))))
+               assigns=((f"{n}.locked", Const(1)), (f"{n}.probing", Const(1)), (rc, Const(0)))
+               + (((f"{n}.trigger_seen", Const(0)),) if self.may_defer(inst) else ()))
         post = b.new()
         if decl.probe is not None:
             inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc)
@@ -130,7 +134,7 @@ class DriverCore:
         failed = b.new()
         b.edge(post, nxt, f"{d}.probe({n}) returned 0: bound", None, guard=eq(rc, 0),
                assigns=((f"{n}.bound", Const(1)), (f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)))
-               + self._off_deferred_list(inst) + self.trigger_assigns())
+               + self._off_deferred_list(inst) + self.trigger_assigns(exclude=inst))
         b.edge(post, failed, f"{d}.probe({n}) failed: release devres", None, guard=neg(eq(rc, 0)))
         done = b.new()
         self.release_devres(inst, b, failed, done)
@@ -142,20 +146,28 @@ class DriverCore:
         return ((f"{inst.name}.deferred", Const(0)),) if self.may_defer(inst) else ()
 
     def _park(self, inst: Instance, rc: str):
-        """-EPROBE_DEFER puts the device on the pending list (§3.2)."""
+        """-EPROBE_DEFER puts the device on the pending list; if a trigger happened while it
+        probed (deferred_trigger_count changed), driver_probe_device triggers again (§3.2)."""
         if not self.may_defer(inst):
             return ()
         var = f"{inst.name}.deferred"
-        return ((var, Ite(eq(rc, DEFER), Const(1), Ref(var))),)
+        again = conj(eq(rc, DEFER), eq(f"{inst.name}.trigger_seen", 1), eq("deferred_probe_enable", 1))
+        parked = ((var, Ite(again, Const(2), Ite(eq(rc, DEFER), Const(1), Ref(var)))),)
+        others = tuple((v, Ite(again, e, Ref(v))) for v, e in self.trigger_assigns(exclude=inst))
+        return parked + others
 
-    def trigger_assigns(self) -> tuple:
+    def trigger_assigns(self, exclude: Optional[Instance] = None) -> tuple:
         """driver_deferred_probe_trigger: pending list -> active list, queue the retry work."""
-        devices = self.deferrable()
-        if not devices:
+        if not self.deferrable():
             return ()
         on = eq("deferred_probe_enable", 1)
-        out = [(f"{i.name}.deferred", Ite(conj(on, eq(f"{i.name}.deferred", 1)), Const(2),
-                                          Ref(f"{i.name}.deferred"))) for i in devices]
+        out = []
+        for i in self.deferrable():
+            if i == exclude:
+                continue
+            out.append((f"{i.name}.deferred", Ite(conj(on, eq(f"{i.name}.deferred", 1)), Const(2),
+                                                  Ref(f"{i.name}.deferred"))))
+            out.append((f"{i.name}.trigger_seen", Ite(on, Const(1), Ref(f"{i.name}.trigger_seen"))))
         out.append(("deferred_probe_work.pending",
                     Ite(on, Const(1), Ref("deferred_probe_work.pending"))))
         return tuple(out)
@@ -379,14 +391,8 @@ class DriverCore:
 
 
 def _enabled(assigns: tuple) -> tuple:
-    """The trigger as it acts right after the enable flag is set in the same step."""
-    out = []
-    for var, expr in assigns:
-        if var == "deferred_probe_work.pending":
-            out.append((var, Const(1)))
-        else:
-            out.append((var, Ite(eq(var, 1), Const(2), Ref(var))))
-    return tuple(out)
+    """The trigger as it acts in the very step that sets the enable flag."""
+    return tuple((var, simplify(substitute(expr, {"deferred_probe_enable": 1}))) for var, expr in assigns)
 
 
 def _rc_labels() -> tuple[str, ...]:

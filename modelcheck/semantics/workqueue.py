@@ -25,6 +25,9 @@ class Workqueues:
         self.wqs = {s.name: s for s in compiler.sym.of_kind("wq")}
         self.funcs: dict[str, list[str]] = {w: [] for w in self.works}     # possible work functions
         self.targets: dict[str, list[str]] = {w: [] for w in self.works}   # workqueues it may be queued on
+        self.cancelled: set[str] = set()                                   # items cancel_work_sync may disable
+        self.waiters: dict[str, list[str]] = {w: [] for w in self.works}   # flush barriers, one per thread
+        self._workers: list = []                                           # built, waiting for their start steps
 
     # -- setup --
     def prescan(self, calls: list[ast.Call]) -> None:
@@ -39,6 +42,8 @@ class Workqueues:
                 if w in self.funcs and fn and fn not in self.funcs[w]:
                     self.c.sym.require(fn, ("fn",), call.args[1].span, "a function (fn NAME)")
                     self.funcs[w].append(fn)
+            if call.func == "cancel_work_sync" and call.args and isinstance(call.args[0], ast.Name):
+                self.cancelled.add(call.args[0].id)
             if call.func == "queue_work" and len(call.args) == 2:
                 q, w = (a.id if isinstance(a, ast.Name) else None for a in call.args)
                 if w in self.targets and q in self.wqs and q not in self.targets[w]:
@@ -60,6 +65,8 @@ class Workqueues:
                 ctx.var(f"{w}.wq", 0, len(names) - 1, 0, labels=names)
             if self._ordered_targets(w):
                 ctx.var(f"{w}.pos", 0, len(self.works), 0)
+            if w in self.cancelled:
+                ctx.flag(f"{w}.disabled")
 
     def reset_assigns(self, module: str) -> list[tuple[str, Expr]]:
         """A reloaded module's work items and queues come back as their static initializers."""
@@ -127,18 +134,19 @@ class Workqueues:
         arity(call, 2)
         q, w = self.wq(call, 0), self.work(call, 1)
         ctx = self.c.ctx
-        checks = (ctx.check("queue_on_dead_workqueue", Cmp("==", self.wq_state(q), Const(ALIVE)),
+        accepts = self._accepts(q, frame)
+        checks = (ctx.check("queue_on_dead_workqueue", accepts,
                             f"queue_work on {q}, which is not allocated or is being destroyed"),
                   ctx.check("queue_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
                             f"queue_work of {w}, whose func is NULL"))
         ret_true = ((target, Const(1)),) if target else ()
         ret_false = ((target, Const(0)),) if target else ()
-        frame.b.edge(at, nxt, f"queue_work({q}, {w}): already pending, returns false", call.span,
-                     guard=eq(f"{w}.pending", 1), assigns=ret_false, checks=checks)
+        busy = disj(eq(f"{w}.pending", 1), eq(f"{w}.disabled", 1) if w in self.cancelled else FALSE)
+        frame.b.edge(at, nxt, f"queue_work({q}, {w}): already pending (or disabled), returns false", call.span,
+                     guard=busy, assigns=ret_false, checks=checks)
         slot = Const(self.targets[w].index(q))
         dropped = Const(len(self.targets[w]))
-        alive = Cmp("==", self.wq_state(q), Const(ALIVE))
-        assigns = [(f"{w}.pending", Const(1)), (f"{w}.wq", Ite(alive, slot, dropped))]
+        assigns = [(f"{w}.pending", Const(1)), (f"{w}.wq", Ite(accepts, slot, dropped))]
         if self.wqs[q].decl.ordered:
             ahead: Expr = Const(1)
             for v in self._sharing(q):
@@ -146,32 +154,66 @@ class Workqueues:
                     ahead = Arith("+", ahead, Ite(conj(eq(f"{v}.pending", 1), self.on_queue(v, q)),
                                                   Const(1), Const(0)))
             assigns.append((f"{w}.pos", ahead))
-        frame.b.edge(at, nxt, f"queue_work({q}, {w})", call.span, guard=eq(f"{w}.pending", 0),
+        frame.b.edge(at, nxt, f"queue_work({q}, {w})", call.span, guard=neg(busy),
                      assigns=tuple(assigns) + ret_true, checks=checks)
 
+    def _accepts(self, q: str, frame: Frame) -> Expr:
+        """A live queue takes any work; a draining or destroying one only chained work, queued by
+        a work item running on that same queue (§4.2 __queue_work, is_chained_work)."""
+        alive = Cmp("==", self.wq_state(q), Const(ALIVE))
+        if frame.work is None or q not in self.targets.get(frame.work, []) or self.wqs[q].owner is None:
+            return alive
+        return disj(alive, conj(eq(f"{q}.state", DESTROYING), self.on_queue(frame.work, q)))
+
+    def waiter(self, w: str, thread: str) -> str:
+        """The flush barrier a thread waits on for w: 1 behind the queued instance, 2 behind the
+        running one, 0 once that instance finished (§4.4 start_flush_work)."""
+        name = f"{w}.flushed_by[{thread}]"
+        if thread not in self.waiters[w]:
+            self.waiters[w].append(thread)
+            self.c.ctx.var(name, 0, 2, 0, labels=("none", "behind queued", "behind running"))
+        return name
+
     def flush_work(self, call, frame, at, nxt, target) -> None:
+        """Waits for the last queued instance only, not for re-queues made after the call (§4.4)."""
         arity(call, 1)
         w = self.work(call, 0)
         check = self.c.ctx.check("flush_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
                                  f"flush_work({w}) with func NULL: WARN in __flush_work")
-        # Blocked until the item is idle; a NULL func returns at once after the WARN.
-        frame.b.edge(at, nxt, f"flush_work({w})", call.span,
-                     guard=disj(eq(f"{w}.func", 0), self.idle(w)), checks=(check,),
-                     assigns=((target, Const(0)),) if target else ())
+        ret = ((target, Const(0)),) if target else ()
+        b, slot = frame.b, self.waiter(w, frame.b.name)
+        b.edge(at, nxt, f"flush_work({w}): func is NULL, WARN and return", call.span,
+               guard=eq(f"{w}.func", 0), checks=(check,), assigns=ret)
+        live = neg(eq(f"{w}.func", 0))
+        b.edge(at, nxt, f"flush_work({w}): idle, returns at once", call.span,
+               guard=conj(live, self.idle(w)), checks=(check,), assigns=ret)
+        wait = b.new()
+        b.edge(at, wait, f"flush_work({w}): waits for the queued instance", call.span,
+               guard=conj(live, eq(f"{w}.pending", 1)), checks=(check,), assigns=((slot, Const(1)),))
+        b.edge(at, wait, f"flush_work({w}): waits for the running instance", call.span,
+               guard=conj(live, eq(f"{w}.pending", 0), eq(f"{w}.running", 1)), checks=(check,),
+               assigns=((slot, Const(2)),))
+        b.edge(wait, nxt, f"flush_work({w}) returns", call.span, guard=eq(slot, 0),
+               assigns=((target, Const(1)),) if target else ())
 
     def cancel_work_sync(self, call, frame, at, nxt, target) -> None:
+        """Disables the item, takes it off the queue, waits for a running instance (§4.4)."""
         arity(call, 1)
         w = self.work(call, 0)
         check = self.c.ctx.check("flush_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
                                  f"cancel_work_sync({w}) with func NULL: WARN in __flush_work")
         mid = frame.b.new()
-        assigns = [(f"{w}.pending", Const(0))] + self._dequeue(w)
+        # Flushers behind the stolen instance are released: their barrier still runs.
+        released = [(self.waiter(w, t), Ite(eq(self.waiter(w, t), 1), Const(0), Ref(self.waiter(w, t))))
+                    for t in list(self.waiters[w])]
+        assigns = [(f"{w}.pending", Const(0)), (f"{w}.disabled", Const(1))] + self._dequeue(w) + released
         if target:
             assigns.append((target, Ref(f"{w}.pending")))
-        frame.b.edge(at, mid, f"cancel_work_sync({w}): takes it off the queue", call.span,
+        frame.b.edge(at, mid, f"cancel_work_sync({w}): disables it and takes it off the queue", call.span,
                      assigns=tuple(assigns), checks=(check,))
         frame.b.edge(mid, nxt, f"cancel_work_sync({w}) returns", call.span,
-                     guard=disj(eq(f"{w}.func", 0), eq(f"{w}.running", 0)))
+                     guard=disj(eq(f"{w}.func", 0), eq(f"{w}.running", 0)),
+                     assigns=((f"{w}.disabled", Const(0)),))
 
     def _dequeue(self, w: str) -> list[tuple[str, Expr]]:
         """Items queued behind w on an ordered queue move up one place."""
@@ -191,12 +233,22 @@ class Workqueues:
         return conj(*(neg(conj(neg(self.idle(v)), self.on_queue(v, q))) for v in self._sharing(q)))
 
     def flush_workqueue(self, call, frame, at, nxt, target) -> None:
+        """Waits for every item queued before the call, not for later ones (§4.4 flush colours)."""
         arity(call, 1)
         q = self.wq(call, 0)
         check = self.c.ctx.check("queue_on_dead_workqueue", Cmp("==", self.wq_state(q), Const(ALIVE)),
                                  f"flush_workqueue({q}) on a workqueue that is NULL or destroyed")
-        frame.b.edge(at, nxt, f"flush_workqueue({q})", call.span,
-                     guard=disj(Cmp("!=", self.wq_state(q), Const(ALIVE)), self.drained(q)), checks=(check,))
+        thread = frame.b.name
+        marks = []
+        for v in self._sharing(q):
+            on = self.on_queue(v, q)
+            marks.append((self.waiter(v, thread),
+                          Ite(conj(on, eq(f"{v}.pending", 1)), Const(1),
+                              Ite(conj(on, eq(f"{v}.running", 1)), Const(2), Const(0)))))
+        wait = frame.b.new()
+        frame.b.edge(at, wait, f"flush_workqueue({q})", call.span, checks=(check,), assigns=tuple(marks))
+        frame.b.edge(wait, nxt, f"flush_workqueue({q}) returns", call.span,
+                     guard=conj(*(eq(name, 0) for name, _ in marks)))
 
     def destroy_workqueue(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
@@ -223,25 +275,39 @@ class Workqueues:
 
     # -- workers --
     def build_workers(self) -> None:
+        """Worker bodies now; their start and finish steps in finish_workers, once every flush
+        barrier (some live in other workers' bodies) is known."""
         for w in self.works:
             if self.funcs[w]:
-                self.c.ctx.threads.append(self._worker(w))
+                self._workers.append((w, self._worker_body(w)))
 
-    def _worker(self, w: str):
+    def finish_workers(self) -> None:
+        for w, (b, starts, done) in self._workers:
+            promote = [(s, Ite(eq(s, 1), Const(2), Ref(s))) for s in self._slots(w)]
+            release = [(s, Ite(eq(s, 2), Const(0), Ref(s))) for s in self._slots(w)]
+            start = [(f"{w}.pending", Const(0)), (f"{w}.running", Const(1))] + self._dequeue(w) + promote
+            for i, (fn, body) in enumerate(starts, start=1):
+                b.edge(0, body, f"worker runs {w} -> {fn}()", None,
+                       guard=conj(eq(f"{w}.pending", 1), eq(f"{w}.func", i), self._may_start(w)),
+                       assigns=tuple(start))
+            b.edge(done, 0, f"{w} finished", None, assigns=((f"{w}.running", Const(0)),) + tuple(release))
+            self.c.ctx.threads.append(b.finish(b.new()))
+
+    def _slots(self, w: str) -> list[str]:
+        return [f"{w}.flushed_by[{t}]" for t in self.waiters[w]]
+
+    def _worker_body(self, w: str):
         b = self.c.thread(f"kworker:{w}", "worker")
         b.mark_rest(0)
         done = b.new()
-        start = [(f"{w}.pending", Const(0)), (f"{w}.running", Const(1))] + self._dequeue(w)
-        for i, fn in enumerate(self.funcs[w], start=1):
+        starts = []
+        for fn in self.funcs[w]:
             body = b.new()
-            b.edge(0, body, f"worker runs {w} -> {fn}()", None,
-                   guard=conj(eq(f"{w}.pending", 1), eq(f"{w}.func", i), self._may_start(w)),
-                   assigns=tuple(start))
             decl = self.c.sym.get(fn).decl
-            frame = Frame(b, "work", module=self.works[w].owner, ret=done, stack=(fn,))
+            frame = Frame(b, "work", module=self.works[w].owner, ret=done, stack=(fn,), work=w)
             self.c.stmts.block(decl.body, frame, body, done)
-        b.edge(done, 0, f"{w} finished", None, assigns=((f"{w}.running", Const(0)),))
-        return b.finish(b.new())
+            starts.append((fn, body))
+        return b, starts, done
 
     def _may_start(self, w: str) -> Expr:
         """Dropped items never run; on an ordered queue only the head runs, one at a time."""
