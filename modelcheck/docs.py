@@ -1,0 +1,272 @@
+"""Generated documentation, so that the docs cannot drift from the checker.
+
+    python -m modelcheck.docs errors > docs/errors.md    # the error reference, from ERRORS
+    python -m modelcheck.docs examples                   # rewrite docs/examples/errors/*.probe
+
+docs/errors.md shows, for every entry of modelcheck.errors.ERRORS, the spec file that triggers
+it (committed under docs/examples/errors/), the command and what `modelcheck check` really
+prints for it: the generator runs the CLI in-process on that file, so the message, the caret
+line and the help text are the checker's own. tests/test_docs.py runs the same commands again
+as a subprocess and compares.
+
+Also here: `fenced_blocks`, the Markdown reader that tests/test_docs.py uses to find the spec
+snippets and command transcripts in docs/*.md.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+from .errors import ERRORS, ErrorKind
+
+EXAMPLES = "docs/examples/errors"   # relative to the repository root, as the commands are run
+MISSING = "E300"                    # the one error whose example is a file that does not exist
+
+# Files an example needs beside it (the ERRORS example names them but cannot carry them).
+AUX_FILES = {
+    "E216": {"Kconfig": 'config DEV_DAX_CXL\n\ttristate "CXL DAX"\n\tdepends on CXL_BUS\n'},
+}
+# Errors about the environment rather than the spec: the example only fails without the
+# package, so the generator runs it with the package hidden, and shows no runnable command.
+HIDDEN_PACKAGES = {"E301": "kconfiglib"}
+# Examples run from their own directory: `kconfig "FILE"` with a relative spec path from the
+# repository root does not find FILE today (the directory is applied twice), so E216 would
+# show as E300. Drop the entry when that is fixed.
+RUN_FROM = {"E216": EXAMPLES}
+
+
+# --- the error examples ------------------------------------------------------------------
+
+def example_path(code: str) -> str:
+    """Where the example for `code` lives, relative to the repository root."""
+    name = f"{code}-missing.probe" if code == MISSING else f"{code}.probe"
+    return f"{EXAMPLES}/{name}"
+
+
+def example_spec(kind: ErrorKind) -> Optional[str]:
+    """The example file for an error: ERRORS' fragment with a title, so that the fragment
+    itself is what fails (a file without `spec "..."` stops at E215 first). None for E300."""
+    if kind.code == MISSING:
+        return None
+    fragment = kind.example.rstrip("\n") + "\n"
+    if kind.code == "E215" or fragment.startswith("spec "):
+        return fragment
+    return f'spec "{kind.code}: {kind.title}"\nsource "docs/errors.md"\n{fragment}'
+
+
+def aux_files(code: str) -> dict[str, str]:
+    """Paths (relative to the repository root) and contents of the files beside an example."""
+    return {f"{EXAMPLES}/{name}": text for name, text in AUX_FILES.get(code, {}).items()}
+
+
+@contextlib.contextmanager
+def _hidden(package: Optional[str]):
+    """`import package` fails inside the block, as if it were not installed."""
+    if package is None:
+        yield
+        return
+    saved = sys.modules.get(package, _ABSENT)
+    sys.modules[package] = None   # the import system raises ImportError for a None entry
+    try:
+        yield
+    finally:
+        if saved is _ABSENT:
+            del sys.modules[package]
+        else:
+            sys.modules[package] = saved
+
+
+_ABSENT = object()
+
+
+def run_cli(argv: list[str], cwd: str, hide: Optional[str] = None) -> tuple[str, int]:
+    """`modelcheck ARGV` run in-process from `cwd`: stdout and stderr in the order printed."""
+    from .cli import main
+    out = io.StringIO()
+    old = os.getcwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), _hidden(hide):
+            code = main(argv)
+    finally:
+        os.chdir(old)
+    return out.getvalue(), code
+
+
+def error_transcripts() -> dict[str, tuple[str, str, int]]:
+    """code -> (command, output, exit code), each example checked as `modelcheck check FILE`.
+
+    The examples are written to a scratch copy of docs/examples/errors/ so that the generator
+    does not depend on the committed files (the test compares those separately)."""
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="modelcheck-docs-") as root:
+        for code, kind in ERRORS.items():
+            path = example_path(code)
+            spec = example_spec(kind)
+            files = dict(aux_files(code))
+            if spec is not None:
+                files[path] = spec
+            for rel, content in files.items():
+                file = Path(root, rel)
+                file.parent.mkdir(parents=True, exist_ok=True)
+                file.write_text(content, encoding="utf-8")
+            where = RUN_FROM.get(code)
+            command = ["check", os.path.relpath(path, where) if where else path]
+            text, status = run_cli(command, os.path.join(root, where or ""), HIDDEN_PACKAGES.get(code))
+            for rel in files:   # each example runs alone, as it does from the committed tree
+                Path(root, rel).unlink()
+            if f"error[{code}]" not in text:
+                raise RuntimeError(f"the example for {code} does not raise {code}:\n{text}")
+            shown = ("modelcheck " + " ".join(command))
+            if where:
+                shown = f"cd {where} && {shown}"
+            out[code] = (shown, text.rstrip("\n"), status)
+    return out
+
+
+def errors_markdown() -> str:
+    """docs/errors.md."""
+    from .checker import EXIT_CODES
+    runs = error_transcripts()
+    lines = [
+        "# Error reference",
+        "",
+        "<!-- Generated by `python -m modelcheck.docs errors > docs/errors.md` from",
+        "     modelcheck/errors.py (ERRORS). Do not edit by hand: tests/test_docs.py fails when",
+        "     this file and the generator disagree. -->",
+        "",
+        "Every error `modelcheck check` can report about a spec. Each is printed on stderr as",
+        "`file:line:col: error[CODE]: message`, then the offending line with a caret under the",
+        "construct, then `help:` with what to write instead. A spec with an error is not checked",
+        f"at all, and the run exits 2 ({EXIT_CODES[2]}).",
+        "",
+        "Codes E1xx come from the parser (the text is not in the language), E2xx from the",
+        "compiler (the text parses but does not make sense: unknown names, wrong kinds, values out",
+        "of range, misplaced statements), E300 from reading the file. The checker reports the",
+        "first error it meets and stops.",
+        "",
+        "Each example below is a file under `docs/examples/errors/`, and the output is what the",
+        "command really prints (the test suite runs every command again and compares).",
+        "",
+        "| code | title |",
+        "|---|---|",
+    ]
+    lines += [f"| [{code}](#{_anchor(code, kind)}) | {kind.title} |" for code, kind in ERRORS.items()]
+    for code, kind in ERRORS.items():
+        command, output, _ = runs[code]
+        lines += ["", f"## {code}: {kind.title}", ""]
+        spec = example_spec(kind)
+        if spec is None:
+            lines += [f"Example: {kind.example}, here `{example_path(code)}`.", ""]
+        else:
+            lines += [f"Example, `{example_path(code)}`:", "", "```text", spec.rstrip("\n"), "```", ""]
+        for rel, content in aux_files(code).items():
+            lines += [f"with `{rel}`:", "", "```text", content.rstrip("\n"), "```", ""]
+        hidden = HIDDEN_PACKAGES.get(code)
+        if hidden:
+            lines += [f"What `{command}` prints when the `{hidden}` package is not",
+                      "installed (it is a dependency of modelcheck, so the generator runs the",
+                      "checker with the package hidden, and there is no command to rerun here):",
+                      "", "```", output, "```", ""]
+        else:
+            lines += ["What the checker prints:", "", "```", f"$ {command}", output, "```", ""]
+        lines += [f"Fix: {kind.fix}."]
+    return "\n".join(lines) + "\n"
+
+
+def _anchor(code: str, kind: ErrorKind) -> str:
+    """The GitHub anchor of the heading `## CODE: title`."""
+    words = re.sub(r"[^\w\- ]", "", f"{code}: {kind.title}".lower())
+    return words.replace(" ", "-")
+
+
+def write_examples(root: Path) -> list[Path]:
+    """Write every error example under root/docs/examples/errors/; returns the files."""
+    written = []
+    for code, kind in ERRORS.items():
+        spec = example_spec(kind)
+        if spec is None:
+            continue
+        files = dict(aux_files(code))
+        files[example_path(code)] = spec
+        for rel, content in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+# --- reading the Markdown docs -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced code block: where it starts (1-based line of the opening fence), its info
+    string (the words after the backticks) and its text."""
+    file: str
+    line: int
+    info: str
+    text: str
+
+    @property
+    def lang(self) -> str:
+        return self.info.split()[0] if self.info.split() else ""
+
+    def option(self, key: str) -> Optional[str]:
+        for word in self.info.split()[1:]:
+            if word.startswith(key + "="):
+                return word[len(key) + 1:]
+        return None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+_FENCE = re.compile(r"^```(.*)$")
+
+
+def fenced_blocks(text: str, file: str = "<doc>") -> Iterator[Block]:
+    """Every ``` fenced block of a Markdown text (fences at the start of a line)."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if m is None:
+            i += 1
+            continue
+        start, body = i, []
+        i += 1
+        while i < len(lines) and lines[i] != "```":
+            body.append(lines[i])
+            i += 1
+        if i == len(lines):
+            raise ValueError(f"{file}:{start + 1}: code block is never closed")
+        yield Block(file, start + 1, m.group(1).strip(), "\n".join(body))
+        i += 1
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["errors"]:
+        sys.stdout.write(errors_markdown())
+        return 0
+    if args == ["examples"]:
+        root = Path(__file__).resolve().parent.parent
+        for path in write_examples(root):
+            print(path.relative_to(root))
+        return 0
+    print("usage: python -m modelcheck.docs errors > docs/errors.md\n"
+          "       python -m modelcheck.docs examples", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
