@@ -29,7 +29,7 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'module m loadable {',
               "close every { with a matching }"),
     ErrorKind("E103", "nesting too deep",
-              "invariant i : " + "not " * 100 + "true;",
+              "invariant i :\n  " + "not " * 100 + "true;",   # two lines: one caret, not 400
               "split the expression or block into named fns, properties or variables"),
     ErrorKind("E200", "unknown name",
               'module m loadable { init { flag = true; } }',

@@ -11,7 +11,12 @@ from .syntax.parser import parse
 
 
 def load_text(text: str, file: str = "<spec>") -> Model:
-    return fuse(compile_spec(parse(text, file)))
+    try:
+        return fuse(compile_spec(parse(text, file)))
+    except SpecError as exc:
+        if exc.span is None:   # every error must print file:line:col; the file's start is the fallback
+            exc.span = Span(file, 1, 1)
+        raise
 
 
 def load_file(path: str) -> tuple[Model, str]:
@@ -19,5 +24,6 @@ def load_file(path: str) -> tuple[Model, str]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError("E300", Span(path, 1, 1), f"cannot read {path}: {exc}") from None
+        reason = getattr(exc, "strerror", None) or str(exc)   # OSError's str repeats the path
+        raise SpecError("E300", Span(path, 1, 1), f"cannot read {path}: {reason}") from None
     return load_text(text, path), text

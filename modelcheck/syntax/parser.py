@@ -33,7 +33,25 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
         span = Span(file, exc.line, exc.column, exc.line, exc.column + 1)
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
         raise SpecError("E101", span, f"unexpected character {char!r}") from None
+    _check_nesting(tree, file)
     return AstBuilder(file).spec(tree)
+
+
+MAX_NESTING = 100   # real specs nest about 10 deep; the passes after parsing recurse once per level
+
+
+def _check_nesting(tree: Tree, file: str) -> None:
+    """Refuse trees deep enough to overflow Python's stack in the builder, compiler or engines."""
+    stack = [(item, 2, item) for item in tree.children if isinstance(item, Tree)]
+    while stack:
+        node, depth, item = stack.pop()
+        if depth > MAX_NESTING:   # point at the declaration: the innermost node is no help
+            raise SpecError("E103", AstBuilder(file).span(item), f"this {item.data.replace('_decl', '')} "
+                            f"nests more than {MAX_NESTING} levels deep")
+        children = [c for c in node.children if isinstance(c, Tree)]
+        # the builder folds a chain of n `and`/`or` operands into n-1 nested nodes
+        step = max(1, len(children) - 1) if node.data in ("and_expr", "or_expr") else 1
+        stack += [(c, depth + step, item) for c in children]
 
 
 def _token_error(file: str, exc: UnexpectedToken) -> SpecError:
@@ -46,7 +64,7 @@ def _token_error(file: str, exc: UnexpectedToken) -> SpecError:
 
 
 def _eof_error(text: str, file: str, exc) -> SpecError:
-    lines = text.splitlines() or [""]
+    lines = text.rstrip().split("\n")   # as lark counts lines: splitlines() also splits on \f, \x1c, ...
     span = Span(file, len(lines), len(lines[-1]) + 1)
     return SpecError("E102", span, "the spec ends in the middle of a construct")
 
@@ -56,8 +74,14 @@ _TERMINAL_TEXT = {
     "COLON": "':'", "EQUAL": "'='", "COMMA": "','", "NAME": "a name", "NUMBER": "a number",
     "STRING": 'a "string"', "SIGNED_NUMBER": "a number", "CMP_OP": "a comparison",
     "ERRNO": "an error code like EPROBE_DEFER", "AT": "'@'", "LSQB": "'['", "RSQB": "']'",
-    "MINUS": "'-'", "PLUS": "'+'",
+    "MINUS": "'-'", "PLUS": "'+'", "$END": "end of file",
 }
+
+
+@lru_cache(maxsize=1)
+def _terminal_names() -> frozenset[str]:
+    # lark's expected sets may name pseudo-terminals ($END) that get_terminal does not know
+    return frozenset(t.name for t in _parser().terminals)
 
 
 def _describe_expected(names) -> str:
@@ -65,10 +89,10 @@ def _describe_expected(names) -> str:
     for name in sorted(names):
         if name in _TERMINAL_TEXT:
             shown.append(_TERMINAL_TEXT[name])
-        elif name.isupper() and not name.startswith("__"):
+        elif name.isupper() and not name.startswith("__") and name in _terminal_names():
             pattern = _parser().get_terminal(name).pattern
             shown.append(repr(pattern.value) if pattern.type == "str" else name.lower())
-    shown = sorted(set(shown))
+    shown = sorted(set(shown), key=lambda s: (s.startswith("'"), s))   # a name, a number, ... before keywords
     if len(shown) > 8:
         shown = shown[:8] + ["..."]
     return ", ".join(shown)
