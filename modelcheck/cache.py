@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -19,8 +20,17 @@ DEFAULT_DIR = ".modelcheck-cache"
 
 
 def key(model: Model, engine: str, options: EngineOptions, props: list[str]) -> str:
-    text = "\n".join([__version__, engine, repr(options), ",".join(props), repr(model)])
+    text = "\n".join([_code_digest(), engine, repr(options), ",".join(props), repr(model)])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """The checker's own source: a changed engine or lowering never reuses old verdicts."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")) + sorted(Path(__file__).parent.rglob("*.lark")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def load(cache_dir: str, digest: str) -> Optional[dict[str, PropertyResult]]:

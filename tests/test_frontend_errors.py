@@ -295,14 +295,19 @@ REQUEST_MODULE_CYCLES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="BUG: semantics/modules.py request_module inlines the requested module's load "
-                   "(deps, init, the probes it triggers) with no check for a module already being "
-                   "loaded, so a request_module cycle recurses until Python's stack overflows")
 @pytest.mark.parametrize("body", [b for _, b in REQUEST_MODULE_CYCLES], ids=[i for i, _ in REQUEST_MODULE_CYCLES])
-def test_request_module_cycle_is_an_error(body):
-    err = no_deep_traceback(error_of, HEADER + body)
-    assert err.code.startswith("E2")
+def test_request_module_cycle_compiles_to_a_wait_that_never_ends(body):
+    """modprobe of a module whose load this thread is running waits for it forever (§2.1)."""
+    model = no_deep_traceback(load_text, HEADER + body, FILE)
+    assert any("whose load this thread is running" in e.label
+               for t in model.threads for loc in t.locations for e in loc.edges)
+
+
+def test_request_module_of_itself_is_found_as_a_deadlock():
+    from modelcheck.checker import check_model
+    model = load_text(HEADER + REQUEST_MODULE_CYCLES[0][1], FILE)
+    [o] = check_model(model, "explicit", only=["deadlock"])
+    assert o.result.verdict.value == "VIOLATED"
 
 
 SOFTDEP_CYCLES = [
@@ -312,12 +317,10 @@ SOFTDEP_CYCLES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="BUG: semantics/modules.py load() now loads softdeps first (working-tree change, "
-                   "not yet committed) with no cycle check, so a softdep cycle recurses forever")
 @pytest.mark.parametrize("body", [b for _, b in SOFTDEP_CYCLES], ids=[i for i, _ in SOFTDEP_CYCLES])
-def test_softdep_cycle_loads_or_is_an_error(body):
-    no_deep_traceback(outcome_of, HEADER + body)
+def test_softdep_cycle_loads(body):
+    """libkmod drops a softdep loop; the modules still load."""
+    assert no_deep_traceback(load_text, HEADER + body, FILE) is not None
 
 
 def outcome_of(source: str):
@@ -328,9 +331,6 @@ def outcome_of(source: str):
         return exc
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: semantics/context.py add_property raises E201 with no span for an "
-                   "assert named like a built-in property; frontend falls back to 1:1")
 def test_assert_named_like_builtin_points_at_the_assert():
     err = error_of(HEADER + "module m loadable { init { assert deadlock : true; } }")
     assert err.code == "E201" and (err.span.line, err.span.col) == (2, 28)
@@ -339,17 +339,18 @@ def test_assert_named_like_builtin_points_at_the_assert():
 UNREACHED = [
     ("uncalled-fn", "fn f { nosuch = 1; }"),
     ("uncalled-recursive-fn", "fn a { a(); }"),
-    ("probe-of-driver-without-device",
-     "module m loadable { driver d { probe { return -EWHATEVER; } } init { register_driver(d); } }"),
     ("exit-of-module-never-unloaded", "module m loadable { exit { nosuch = 1; } }"),
     ("async-probe-of-module-without-drivers", "module m loadable { async_probe = nosuch; }"),
 ]
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: semantics checks code only when it lowers it, so errors in code no "
-                   "thread reaches (uncalled fns, probes of drivers with no device, exit blocks "
-                   "never run) are never reported")
 @pytest.mark.parametrize("body", [b for _, b in UNREACHED], ids=[i for i, _ in UNREACHED])
 def test_errors_in_unreached_code_are_reported(body):
     error_of(HEADER + body)
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN GAP: a probe body is compiled only for the devices its "
+                   "driver matches, so errors in the probe of a driver with no device are not reported")
+def test_error_in_probe_of_driver_without_device_is_reported():
+    error_of(HEADER + "module m loadable { driver d { probe { return -EWHATEVER; } } "
+             "init { register_driver(d); } }")

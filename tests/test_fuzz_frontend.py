@@ -39,25 +39,12 @@ FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def known_bug(exc: BaseException) -> bool:
-    """Modules.load (semantics/modules.py) following a request_module or softdep cycle forever:
-    reported, and pinned by the strict xfails test_request_module_cycle_is_an_error and
-    test_softdep_cycle_loads_or_is_an_error in test_frontend_errors.py. Only that bug is let
-    through, so the fuzzers keep finding others; delete this when those tests pass."""
-    return isinstance(exc, RecursionError) and any(
-        f.name == "load" and Path(f.filename).parts[-2:] == ("semantics", "modules.py")
-        for f in traceback.extract_tb(exc.__traceback__))
-
-
 def outcome(text: str, file: str = "fuzz.probe"):
     """load_text's Model or SpecError (None for the known bug); anything else fails the test."""
     try:
         return load_text(text, file)
     except SpecError as exc:
         return exc
-    except RecursionError as exc:
-        if known_bug(exc):
-            return None
         raise
 
 

@@ -152,24 +152,33 @@ def test_rule_symbol_dependency_orders_init_2_1():
     expect(spec("uses, provider init fails", failing), provider_live=PROVED)
 
 
-def test_rule_softdep_gives_no_ordering_2_1():
-    """§2.1 MODULE_SOFTDEP is read by userspace modprobe only; the kernel never enforces it, so a
-    softdep gives no ordering. A module that needs another one loaded must ask for it itself
-    (request_module) or import a symbol from it."""
-    soft = PROVIDER + """
+def test_rule_softdep_is_a_modprobe_hint_only_2_1():
+    """§2.1 MODULE_SOFTDEP is read by userspace modprobe only: modprobe loads the "pre:" module
+    first, but the kernel never enforces it, so a built-in module (or an insmod) gets no
+    ordering from it. A module that needs another one must ask for it (request_module) or
+    import a symbol from it."""
+    by_modprobe = PROVIDER + """
         module importer loadable {
           softdep provider;
           init { assert provider_init_returned: provider_returned; }
         }
     """
-    expect(spec("softdep", soft), provider_init_returned=VIOLATED)
-    asks = PROVIDER + """
-        module importer loadable {
+    expect(spec("softdep honoured by modprobe", by_modprobe), provider_init_returned=PROVED)
+    built_in = PROVIDER + """
+        module importer builtin {
           softdep provider;
-          init { request_module(provider); assert provider_init_returned: provider_returned; }
+          init { assert provider_init_returned: provider_returned; }
         }
     """
-    expect(spec("softdep plus request_module", asks), provider_init_returned=PROVED)
+    expect(spec("softdep ignored for a built-in", built_in), provider_init_returned=VIOLATED)
+    asks = PROVIDER + """
+        module importer loadable {
+          manual;
+          init { request_module(provider); assert provider_init_returned: provider_returned; }
+        }
+        userspace insmod { modprobe(importer); }
+    """
+    expect(spec("request_module instead", asks), provider_init_returned=PROVED)
 
 
 def test_rule_request_module_is_synchronous_2_1():

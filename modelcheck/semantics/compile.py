@@ -76,6 +76,7 @@ class Compiler:
         self.workqueues.build_workers()
         self.driver_core.build_threads()
         self.workqueues.finish_workers()
+        self.lint_unreached_code()
         self.add_properties()
         return Model(
             name=_stem(self.spec.file), file=self.spec.file,
@@ -119,6 +120,29 @@ class Compiler:
                     raise SpecError("E206", v.span, f"{v.name} starts at {init}, outside {t.lo}..{t.hi}")
                 self.ctx.var(v.name, t.lo, t.hi, init, "state", t.labels, v.span)
 
+    def lint_unreached_code(self) -> None:
+        """Compile functions and exit blocks once more on a scratch thread, so an error in code
+        that no thread runs is still reported; the scratch thread and its state are dropped."""
+        saved = (dict(self.ctx.variables), set(self.ctx.checked_props), dict(self.ctx.properties))
+        ranges = [e.name for e in self.spec.extents]
+        for fn in self.spec.fns:
+            if fn.param and not ranges:
+                continue
+            b = self.thread("lint", "lint")
+            end = b.new()
+            frame = Frame(b, "fn", ret=end, stack=(fn.name,))
+            if fn.param:
+                frame = frame.bind(fn.param, ("extent", ranges[0]))
+            self.stmts.block(fn.body, frame, 0, end)
+        for m in self.spec.modules:
+            if m.async_probe is not None:
+                self.exprs.cond(m.async_probe, Frame(None, "module"))
+            if m.exit is not None:
+                b = self.thread("lint", "lint")
+                end = b.new()
+                self.stmts.block(m.exit, Frame(b, "exit", module=m.name, ret=end), 0, end)
+        self.ctx.variables, self.ctx.checked_props, self.ctx.properties = saved
+
     # -- properties --
     def add_properties(self) -> None:
         disabled = set()
@@ -127,6 +151,10 @@ class Compiler:
                 raise SpecError("E214", d.span, f"{d.prop!r} is not a built-in property")
             disabled.add(d.prop)
         for name, text in BUILTIN_PROPERTIES.items():
+            taken = self.ctx.properties.get(name)
+            if taken is not None and not taken.builtin:
+                raise SpecError("E201", taken.span, f"{name!r} is the name of a built-in property",
+                                "give the assert a name of its own")
             if name in self.ctx.checked_props and name not in self.ctx.properties:
                 self.ctx.add_property(Property(name, "check", text, builtin=True))
         double = self.resources.double_claim_property()

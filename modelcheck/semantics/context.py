@@ -27,6 +27,7 @@ class Frame:
     cont: Optional[int] = None             # where `continue` goes
     stack: tuple[str, ...] = ()            # functions being inlined, for recursion errors
     work: Optional[str] = None             # the work item whose function this is (for chained queueing)
+    loading: tuple[str, ...] = ()          # modules this thread is loading right now (modprobe chain)
 
     def bind(self, name: str, value) -> "Frame":
         return replace(self, bindings=((name, value),) + self.bindings)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 DEFER = ERRNO["EPROBE_DEFER"]
 EBUSY = ERRNO["EBUSY"]
 DEFERRED = ("no", "pending list", "active list")
+ASYNC_STATES = ("none", "queued", "running", "running, queued again")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class DriverCore:
                 ctx.var(f"{inst.name}.deferred", 0, 2, 0, labels=DEFERRED)
                 ctx.flag(f"{inst.name}.trigger_seen")   # a trigger happened while it probed
             if self.may_be_async(inst):
-                ctx.flag(f"{inst.name}.async")
+                ctx.var(f"{inst.name}.async", 0, 3, 0, labels=ASYNC_STATES)
             for k, _ in enumerate(self.devm_sites[inst.decl.driver]):
                 ctx.flag(f"{inst.name}.devres{k}")
         if self.deferrable():
@@ -121,7 +122,8 @@ class DriverCore:
                + (((f"{n}.trigger_seen", Const(0)),) if self.may_defer(inst) else ()))
         post = b.new()
         if decl.probe is not None:
-            inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc)
+            inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc,
+                          loading=frame.loading)
             if decl.probe.param:
                 if inst.extent is None:
                     raise SpecError("E202", decl.probe.span,
@@ -137,7 +139,7 @@ class DriverCore:
                + self._off_deferred_list(inst) + self.trigger_assigns(exclude=inst))
         b.edge(post, failed, f"{d}.probe({n}) failed: release devres", None, guard=neg(eq(rc, 0)))
         done = b.new()
-        self.release_devres(inst, b, failed, done)
+        self.release_devres(inst, b, failed, done, frame.loading)
         b.edge(done, nxt, f"{d}.probe({n}) failed, device unlocked", None,
                assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)), (rc, Const(0)))
                + self._park(inst, rc))
@@ -172,7 +174,7 @@ class DriverCore:
                     Ite(on, Const(1), Ref("deferred_probe_work.pending"))))
         return tuple(out)
 
-    def release_devres(self, inst: Instance, b: ThreadBuilder, at: int, nxt: int) -> None:
+    def release_devres(self, inst: Instance, b: ThreadBuilder, at: int, nxt: int, loading=()) -> None:
         """devres_release_all: actions run last-registered first (§3.6)."""
         sites = self.devm_sites[inst.decl.driver]
         for k in reversed(range(len(sites))):
@@ -184,7 +186,7 @@ class DriverCore:
             b.edge(at, after, "", None, guard=eq(flag, 0))
             fn_decl = self.c.sym.require(fn, ("fn",), sites[k].span, "a function").decl
             frame = Frame(b, "fn", module=self.drivers[inst.decl.driver].owner, device=inst.name,
-                          ret=after, stack=(fn,))
+                          ret=after, stack=(fn,), loading=loading)
             if fn_decl.param:
                 frame = frame.bind(fn_decl.param, ("extent", self._devm_arg(sites[k], inst)))
             self.c.stmts.block(fn_decl.body, frame, run, after)
@@ -209,11 +211,12 @@ class DriverCore:
         released = b.new()
         if decl.remove is not None:
             after_remove = b.new()
-            inner = Frame(b, "remove", module=self.drivers[d].owner, device=n, ret=after_remove)
+            inner = Frame(b, "remove", module=self.drivers[d].owner, device=n, ret=after_remove,
+                          loading=frame.loading)
             self.c.stmts.block(decl.remove, inner, start, after_remove)
-            self.release_devres(inst, b, after_remove, released)
+            self.release_devres(inst, b, after_remove, released, frame.loading)
         else:
-            self.release_devres(inst, b, start, released)
+            self.release_devres(inst, b, start, released, frame.loading)
         b.edge(released, nxt, f"{n} unbound from {d}", None,
                assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))))
 
@@ -223,11 +226,14 @@ class DriverCore:
         if asynchronous == FALSE:
             self.probe(inst, frame, at, nxt, how)
             return
-        sync = frame.b.new()
-        frame.b.edge(at, nxt, f"{how}: {inst.name} queued for async probe", None, guard=asynchronous,
-                     assigns=((f"{inst.name}.async", Ite(conj(eq(f"{inst.name}.bound", 0),
-                                                              eq(f"{inst.name}.added", 1)),
-                                                         Const(1), Ref(f"{inst.name}.async"))),))
+        sync, n = frame.b.new(), inst.name
+        wanted = conj(eq(f"{n}.bound", 0), eq(f"{n}.added", 1), eq(f"{inst.decl.driver}.registered", 1))
+        # A request made while an async pass runs is kept (3) and runs after it (§3.1 async_schedule_dev).
+        queued = Ite(eq(f"{n}.async", 0), Const(1), Ite(eq(f"{n}.async", 2), Const(3), Ref(f"{n}.async")))
+        frame.b.edge(at, nxt, f"{how}: {n} queued for async probe", None, guard=conj(asynchronous, wanted),
+                     assigns=((f"{n}.async", queued),))
+        frame.b.edge(at, nxt, f"{how}: {n} not added, already bound or no driver: nothing to probe", None,
+                     guard=conj(asynchronous, neg(wanted)))
         frame.b.edge(at, sync, "", None, guard=neg(asynchronous))
         self.probe(inst, frame, sync, nxt, how)
 
@@ -358,9 +364,12 @@ class DriverCore:
         b = self.c.thread(f"async:{inst.name}", "async")
         b.mark_rest(0)
         start, done = b.new(), b.new()
-        b.edge(0, start, f"async probe of {inst.name} starts", None, guard=eq(f"{inst.name}.async", 1))
+        flag = f"{inst.name}.async"
+        b.edge(0, start, f"async probe of {inst.name} starts", None, guard=eq(flag, 1),
+               assigns=((flag, Const(2)),))
         self.probe(inst, Frame(b, "async"), start, done, "async probe")
-        b.edge(done, 0, f"async probe of {inst.name} finished", None, assigns=((f"{inst.name}.async", Const(0)),))
+        b.edge(done, 0, f"async probe of {inst.name} finished", None,
+               assigns=((flag, Ite(eq(flag, 3), Const(1), Const(0))),))
         return b.finish(b.new())
 
     def _deferred_worker(self):

@@ -22,11 +22,12 @@ def dependency_constraints(kconfig_path: str, span, configs: dict[str, str]) -> 
                         "pip install kconfiglib") from None
     path = Path(kconfig_path)
     if not path.is_file():
-        raise SpecError("E300", span, f"cannot read Kconfig file {kconfig_path}")
+        raise SpecError("E300", span, f"cannot read Kconfig file {kconfig_path}",
+                        "give the Kconfig path relative to the spec file")
     previous = os.environ.get("srctree")
     os.environ["srctree"] = str(path.parent)   # `source` lines resolve beside the file
     try:
-        kconf = kconfiglib.Kconfig(str(path), warn=False)
+        kconf = kconfiglib.Kconfig(path.name, warn=False)   # kconfiglib resolves it against srctree
     except (kconfiglib.KconfigError, OSError) as exc:
         raise SpecError("E300", span, f"cannot parse Kconfig file {kconfig_path}: {exc}") from None
     finally:

@@ -2,6 +2,7 @@
 symbol dependencies, unload and reload."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
@@ -153,9 +154,19 @@ class Modules:
     def load(self, m: ast.ModuleDecl, frame: Frame, at: int, nxt: int, how: str) -> None:
         """modprobe: providers first, then this module's init; waits if another load is under way."""
         b = frame.b
-        for dep in m.uses:
+        if m.name in frame.loading:
+            # This thread is inside m's own load: modprobe waits for the COMING module, forever.
+            b.edge(at, nxt, f"{how} {m.name}: waits for {m.name}, whose load this thread is running",
+                   None, guard=neg(eq(f"{m.name}.state", COMING)))
+            return
+        frame = replace(frame, loading=frame.loading + (m.name,))
+        # modprobe loads soft "pre:" dependencies first, then hard ones; the kernel enforces neither
+        # order beyond the symbol wait (§2.1), and a built-in or insmod load skips softdeps.
+        # libkmod drops softdep loops; `uses` loops are rejected as E209.
+        softdeps = [d for d in m.softdeps if d not in frame.loading]
+        for dep, why in [(d, "softdep pre:") for d in softdeps] + [(d, "dependency") for d in m.uses]:
             after = b.new()
-            self.load(self.by_name[dep], frame, at, after, f"modprobe {m.name}: dependency")
+            self.load(self.by_name[dep], frame, at, after, f"modprobe {m.name}: {why}")
             at = after
         # A provider configured out leaves only its IS_ENABLED() stubs: no symbol to wait for.
         providers = self.c.fold(conj(*(disj(self.absent(self.by_name[d]), self.live(d)) for d in m.uses)))
@@ -177,7 +188,9 @@ class Modules:
                guard=conj(loadable, eq(state, UNLOADED), providers),
                assigns=((state, Const(COMING)), (rc, Const(0))) + self.reset_assigns(m))
         if m.init is not None:
-            self.c.stmts.block(m.init, Frame(b, "init", module=m.name, ret=post, rc=rc), start, post)
+            self.c.stmts.block(m.init, replace(frame, context="init", module=m.name, ret=post, rc=rc,
+                                               cont=None, stack=(), work=None, device=None, bindings=()),
+                               start, post)
         else:
             b.edge(start, post, "", None)
         b.edge(post, nxt, f"{m.name}_init failed: module freed", None, guard=neg(eq(rc, 0)),
@@ -205,7 +218,7 @@ class Modules:
         state = f"{m.name}.state"
         users = [u.name for u in self.modules if m.name in u.uses]
         free = conj(*(eq(f"{u}.state", UNLOADED) for u in users))
-        can = conj(eq(state, LIVE), free)
+        can = self.c.fold(conj(self.loadable(m), eq(state, LIVE), free))   # built-in code never unloads
         if m.init is not None and m.exit is None:
             can = FALSE   # a module with init and no exit cannot be removed
         b.edge(at, nxt, f"rmmod {m.name}: refused (not live, in use, or no exit)", None, guard=neg(can))

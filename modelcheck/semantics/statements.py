@@ -12,6 +12,9 @@ from .context import Frame
 if TYPE_CHECKING:
     from .compile import Compiler
 
+# Primitives whose true/false result can be assigned: `ok = claim(r, o);`
+RESULT_PRIMITIVES = {"queue_work", "claim", "request_mem_region", "flush_work", "cancel_work_sync"}
+
 # handler(call, frame, at, nxt, target_var): emits steps from `at` ending in `nxt`
 Primitive = Callable[[ast.Call, Frame, int, int, Optional[str]], None]
 
@@ -59,6 +62,9 @@ class Statements:
     def assign(self, node: ast.Assign, frame: Frame, at: int, nxt: int) -> None:
         sym = self.c.sym.require(node.target, ("var",), node.span, "a variable declared with `var`")
         if isinstance(node.value, ast.Call) and node.value.func in self.c.statements:
+            if node.value.func not in RESULT_PRIMITIVES:
+                raise SpecError("E205", node.value.span, f"{node.value.func}() gives no result to assign",
+                                f"call it as a statement: `{node.value.func}(...);`")
             if sym.decl.type.kind != "bool":
                 raise SpecError("E205", node.span, f"{node.value.func}() gives true or false; "
                                 f"{node.target!r} is not a bool")

@@ -152,6 +152,9 @@ class AstBuilder:
                 level = str(mc[0])
             else:
                 raise AssertionError(f"unhandled module member {k}")
+        if item.data == "builtin" and (init is not None or exit_ is not None):
+            raise SpecError("E212", self.span(c[0]), f"built-in object {name} has an init or exit block, "
+                            "which would never run", "write `initcall LEVEL { ... }` for code that runs at boot")
         return ast.ModuleDecl(
             name, mode, config, item.data == "builtin",
             tuple(parts["vars"]), tuple(parts["works"]), tuple(parts["wqs"]),
