@@ -253,8 +253,44 @@ def fenced_blocks(text: str, file: str = "<doc>") -> Iterator[Block]:
         i += 1
 
 
+_COMMAND = re.compile(r"^\$ (?:cd (?P<dir>\S+) && )?(?P<command>modelcheck .*)$")
+
+
+def refresh_transcripts(root: Path) -> list[str]:
+    """Run every `$ modelcheck ...` block of docs/*.md again and write what it prints into the doc
+    (after a change to the checker's output; tests/test_docs.py then holds the docs to it)."""
+    import shlex
+    import subprocess
+    changed = []
+    for doc in sorted(root.glob("docs/*.md")):
+        text = doc.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        for block in reversed(list(fenced_blocks(text, doc.name))):
+            first = block.text.partition("\n")[0]
+            m = _COMMAND.match(first)
+            if m is None:
+                continue
+            args = shlex.split(m["command"])
+            if args[1] in ("check", "report"):
+                args.append("--no-cache")
+            env = dict(os.environ, PYTHONPATH=str(root), PYTHONUNBUFFERED="1")
+            proc = subprocess.run([sys.executable, "-m", "modelcheck.cli", *args[1:]], cwd=root / (m["dir"] or "."),
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+            body = [first] + proc.stdout.rstrip("\n").split("\n")
+            old = lines[block.line:block.line + len(block.text.split("\n"))]
+            if old != body:
+                lines[block.line:block.line + len(old)] = body
+                changed.append(f"{doc.name}:{block.line}")
+        doc.write_text("\n".join(lines), encoding="utf-8")
+    return changed
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["refresh"]:
+        for where in refresh_transcripts(Path(__file__).resolve().parent.parent):
+            print(f"updated {where}")
+        return 0
     if args == ["errors"]:
         sys.stdout.write(errors_markdown())
         return 0
@@ -264,7 +300,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(path.relative_to(root))
         return 0
     print("usage: python -m modelcheck.docs errors > docs/errors.md\n"
-          "       python -m modelcheck.docs examples", file=sys.stderr)
+          "       python -m modelcheck.docs examples\n"
+          "       python -m modelcheck.docs refresh     (rerun the transcripts in docs/*.md)", file=sys.stderr)
     return 2
 
 
