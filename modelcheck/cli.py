@@ -13,6 +13,7 @@ from .frontend import load_file
 from .report.formats import FORMATTERS
 from .report.results import write_file_atomically
 from .report.text import spec_report
+from .report.traceformats import TRACE_RENDERERS
 from .result import EngineOptions
 
 
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "XML, or email (72 columns, for a reply on the list)")
     check.add_argument("-o", "--output", help="write the formatted result to this file (atomically)")
     add_run_options(check)
-    check.add_argument("--trace-format", choices=("text", "timeline"), default="text",
+    check.add_argument("--trace-format", choices=("text", "timeline") + tuple(TRACE_RENDERERS), default="text",
                        help="how counterexamples are drawn in text output")
     trace = sub.add_parser("trace", help="print the counterexample of one property")
     trace.add_argument("spec")
@@ -73,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
     report.add_argument("--timeout", type=float, default=600.0, help="seconds per property")
     add_run_options(report)
+    from .tracecmds import add_parsers
+    add_parsers(sub)   # replay, simulate
     return parser
 
 
@@ -129,7 +132,7 @@ def run_report(args) -> int:
     return code
 
 
-TRACE_FORMATS = ("timeline", "text", "json")
+TRACE_FORMATS = ("timeline", "text", "json") + tuple(TRACE_RENDERERS)   # itf mermaid html markdown
 
 
 def run_trace(args) -> int:
@@ -163,6 +166,8 @@ def render_trace(fmt: str, model, outcome, width: int = 100) -> str:
         return timeline(model, outcome, width) + "\n"
     if fmt == "text":
         return trace_text(model, outcome) + "\n"
+    if fmt in TRACE_RENDERERS:
+        return TRACE_RENDERERS[fmt](model, outcome)
     return _json.dumps(trace_json(model, outcome), indent=2) + "\n"
 
 
@@ -232,6 +237,9 @@ def main(argv=None) -> int:
             return run_diff(args)
         if args.command == "report":
             return run_report(args)
+        if args.command in ("replay", "simulate"):
+            from . import tracecmds
+            return getattr(tracecmds, f"run_{args.command}")(args)
     except KeyboardInterrupt:
         print("modelcheck: interrupted", file=sys.stderr)
         return 130

@@ -26,6 +26,9 @@ def trace_json(model: Model, outcome: Outcome) -> dict:
     return {
         "spec": model.file, "title": model.title, "property": outcome.result.prop,
         "verdict": outcome.result.label, "config": config, "platform": platform,
+        # the values the spec leaves open (Kconfig, platform), so `modelcheck replay` can rerun it
+        "initial": {v.name: v.show(x) for v, x in zip(model.variables, replay.initial.values)
+                    if v.init is None},
         "steps": [{
             "index": s.index, "thread": s.thread, "action": s.edge.label,
             "file": s.edge.span.file if s.edge.span else None,

@@ -93,6 +93,9 @@ def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = T
                 if style == "timeline":
                     from .timeline import timeline
                     lines.append(timeline(model, o))
+                elif style != "text":
+                    from .traceformats import render
+                    lines.append(render(style, model, o).rstrip("\n"))
                 else:
                     lines.append(trace_text(model, o))
     return "\n".join(lines)
