@@ -1,0 +1,99 @@
+"""Every terminal state of a model, enumerated with Z3 over the foata engine's frames.
+
+An independent check of `explicit.outcomes`: the same set of terminal states (no step
+enabled: every thread finished or resting, or stuck), projected on some variables, found
+by a different method. The Foata frames are unrolled one at a time; at every frame
+boundary Z3 is asked, again and again, for a terminal state whose projection has not been
+seen yet (each answer is blocked before the next question), until it says unsat. The
+unrolling stops when it is complete, by the foata engine's two arguments: no execution with
+one more frame exists, or no execution of that many frames visits only distinct states
+(then every reachable state lies within the frames already searched).
+"""
+from __future__ import annotations
+
+import time
+
+import z3
+
+from ..ir import Model
+from ..result import EngineOptions
+from .bmc import any_of, make_solver
+from .foata import Frames
+
+
+class EnumerationIncomplete(RuntimeError):
+    """The depth limit, the time limit or an unknown answer stopped the enumeration."""
+
+
+def terminal_states(model: Model, observe: list[str], options: EngineOptions) -> set[tuple[int, ...]]:
+    """The projections on `observe` of every reachable state in which no step is enabled."""
+    names = {v.name for v in model.variables}
+    unknown = [name for name in observe if name not in names]
+    if unknown:
+        raise ValueError(f"model {model.name} has no variable(s) {', '.join(unknown)}")
+    return _Enumeration(model, observe, options).run()
+
+
+class _Enumeration:
+    def __init__(self, model: Model, observe: list[str], options: EngineOptions):
+        self.frames = Frames(model)
+        self.observe = observe
+        self.options = options
+        bounded = self.frames.bounds is not None
+        self.solver = make_solver(bounded)
+        self.loop_solver = make_solver(bounded)
+        self.deadline = time.monotonic() + options.timeout
+        self.found: set[tuple[int, ...]] = set()
+
+    def ask(self, solver, *extra):
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise EnumerationIncomplete(f"time limit of {self.options.timeout:g}s reached")
+        solver.set("timeout", max(1, int(remaining * 1000)))
+        solver.push()
+        try:
+            solver.add(*extra)
+            answer = solver.check()
+            if answer == z3.unknown:
+                raise EnumerationIncomplete(solver.reason_unknown() or "solver returned unknown")
+            return solver.model() if answer == z3.sat else None
+        finally:
+            solver.pop()
+
+    def run(self) -> set[tuple[int, ...]]:
+        f = self.frames
+        self.solver.add(f.initial())
+        self.loop_solver.add(f.initial())
+        for depth in range(self.options.max_depth + 1):
+            if depth > 0:
+                step = f.frame(depth - 1)
+                if self.ask(self.solver, step) is None:
+                    return self.found          # no execution has `depth` frames
+                self.solver.add(step)
+                self.loop_solver.add(step, f.distinct_from_earlier(depth))
+            self.collect(depth)
+            if depth > 0 and self.ask(self.loop_solver) is None:
+                return self.found              # every reachable state is within depth - 1 frames
+        raise EnumerationIncomplete(f"no complete answer within {self.options.max_depth} Foata frames")
+
+    def collect(self, depth: int) -> None:
+        """Every new terminal projection at frame boundary `depth`."""
+        f = self.frames
+        state = f.state(depth)
+        terms = [state[name] for name in self.observe]
+        blocks = [self.block(terms, key) for key in self.found]
+        terminal = z3.Not(f.enabled(depth))
+        while True:
+            solution = self.ask(self.solver, terminal, *blocks)
+            if solution is None:
+                return
+            key = tuple(solution.eval(t, model_completion=True).as_long() for t in terms)
+            self.found.add(key)
+            blocks.append(self.block(terms, key))
+
+    @staticmethod
+    def block(terms, key):
+        if not terms:
+            return z3.BoolVal(False)     # the empty projection: one outcome at most
+        return any_of([t != value for t, value in zip(terms, key)])
+

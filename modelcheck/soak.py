@@ -1,0 +1,219 @@
+"""Soak test: random specs through the explicit and foata engines, and through two
+enumerations of their terminal states; every disagreement is written down.
+
+    python -m modelcheck.soak --specs 10000 [--minutes 15] [--seed 0] [--size 0] [-o results/soundness.md]
+
+For each random spec (modelcheck.specgen): both engines decide every property (a VIOLATED
+trace must replay: checker.check_model refuses one that does not); a BOUNDED or TIMEOUT
+from foata is inconclusive and not compared. Then the terminal states projected on the
+spec's flags, from explicit.outcomes and from the Z3 enumeration (engines/enumerate.py),
+must be the same set. The run stops after --specs specs or --minutes minutes, whichever
+comes first, and says which.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .checker import CheckerError, check_model
+from .frontend import load_text
+from .result import EngineOptions, Verdict
+
+OPTIONS = EngineOptions(max_depth=80, timeout=30)
+INCONCLUSIVE = (Verdict.BOUNDED, Verdict.TIMEOUT)
+
+
+@dataclass
+class Comparison:
+    """What one spec showed."""
+    text: str
+    disagreements: list[str] = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)   # foata properties, or 'outcomes'
+    outcomes: int = 0                                        # distinct terminal projections
+    verdicts: dict = field(default_factory=dict)            # property -> explicit verdict name
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagreements
+
+
+def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS) -> Comparison:
+    """Check one spec with both engines and both terminal-state enumerations."""
+    from .engines import enumerate as enum_engine
+    from .engines import explicit
+
+    out = Comparison(text)
+    model = load_text(text, file="random.probe")
+    answers = {}
+    for engine in ("explicit", "foata"):
+        try:
+            answers[engine] = {o.prop.name: o.result.verdict for o in check_model(model, engine, options)}
+        except CheckerError as exc:     # a VIOLATED trace that does not replay
+            out.disagreements.append(f"{engine}: {exc}")
+            return out
+    mine, theirs = answers["explicit"], answers["foata"]
+    out.verdicts = {name: v.name for name, v in mine.items()}
+    for name, verdict in mine.items():
+        if verdict in INCONCLUSIVE:
+            out.disagreements.append(f"explicit engine inconclusive on {name}: {verdict.name}")
+        elif theirs[name] in INCONCLUSIVE:
+            out.inconclusive.append(name)
+        elif theirs[name] is not verdict:
+            out.disagreements.append(f"{name}: explicit {verdict.name}, foata {theirs[name].name}")
+    try:
+        by_search = set(explicit.outcomes(model, observe, options))
+    except ValueError:
+        by_search = None                # a cycle: the outcome set is still defined, recompute below
+    if by_search is None:
+        by_search = _terminal_projections(model, observe, options)
+    try:
+        by_z3 = enum_engine.terminal_states(model, observe, options)
+    except enum_engine.EnumerationIncomplete:
+        out.inconclusive.append("outcomes")
+        return out
+    out.outcomes = len(by_search)
+    if by_search != by_z3:
+        out.disagreements.append(
+            f"terminal states on {', '.join(observe)}: explicit {sorted(by_search)}, "
+            f"z3 enumeration {sorted(by_z3)}")
+    return out
+
+
+def _terminal_projections(model, observe, options) -> set:
+    """Terminal projections by plain search, for graphs with cycles (no path counts needed)."""
+    from .compiled import CompiledInterpreter
+    interp = CompiledInterpreter(model)
+    index = {v.name: i for i, v in enumerate(model.variables)}
+    seen, todo, found = set(), list(interp.initial_states()), set()
+    while todo:
+        state = todo.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        moves = list(interp.enabled(state))
+        if not moves:
+            found.add(tuple(state.values[index[n]] for n in observe))
+        todo += [interp.step(state, t, edge) for t, _, edge in moves]
+    return found
+
+
+# --- the soak run ----------------------------------------------------------------
+
+def soak(count: int, minutes: float, seed: int, size: int, log=None) -> dict:
+    from .specgen import generate
+    started = time.monotonic()
+    stop = started + minutes * 60
+    tried = inconclusive_specs = inconclusive_props = compared_props = 0
+    failures: list[tuple[int, Comparison]] = []
+    errors: list[tuple[int, str, str]] = []
+    outcome_sizes: dict[int, int] = {}
+    verdict_counts: dict[str, int] = {}
+    while tried < count and time.monotonic() < stop:
+        spec_seed = seed + tried
+        generated = generate(random.Random(spec_seed), size)
+        tried += 1
+        try:
+            result = compare_spec(generated.text, generated.flags)
+        except Exception as exc:   # a crash is a finding too: record it with the spec
+            errors.append((spec_seed, f"{type(exc).__name__}: {exc}", generated.text))
+            continue
+        compared_props += len(result.verdicts)
+        inconclusive_props += len([p for p in result.inconclusive if p != "outcomes"])
+        if result.inconclusive:
+            inconclusive_specs += 1
+        for v in result.verdicts.values():
+            verdict_counts[v] = verdict_counts.get(v, 0) + 1
+        outcome_sizes[result.outcomes] = outcome_sizes.get(result.outcomes, 0) + 1
+        if not result.ok:
+            failures.append((spec_seed, result))
+        if log and tried % 25 == 0:
+            print(f"soak: {tried} specs, {len(failures)} disagreements, {len(errors)} errors, "
+                  f"{time.monotonic() - started:.0f}s", file=log, flush=True)
+    return dict(asked=count, tried=tried, seconds=time.monotonic() - started, minutes=minutes,
+                seed=seed, size=size, failures=failures, errors=errors,
+                inconclusive_specs=inconclusive_specs, inconclusive_props=inconclusive_props,
+                compared_props=compared_props, outcome_sizes=outcome_sizes,
+                verdict_counts=verdict_counts, stopped_by_time=tried < count)
+
+
+def render(summary: dict) -> str:
+    s = summary
+    uname = platform.uname()
+    lines = [
+        "# Soundness: differential soak of the explicit and foata engines",
+        "",
+        f"Generated by `python -m modelcheck.soak --specs {s['asked']} --minutes {s['minutes']:g} "
+        f"--seed {s['seed']} --size {s['size']}` (random specs from `modelcheck/specgen.py`).",
+        "",
+        "For every random spec: the explicit and foata engines decide every property "
+        f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per explicit search and per foata property) and must agree; "
+        "every VIOLATED trace is replayed on the model; the terminal states projected on the spec's flags, "
+        "from `explicit.outcomes` and from the Z3 enumeration `modelcheck/engines/enumerate.py`, must be "
+        "the same set. A BOUNDED or TIMEOUT from foata is counted as inconclusive and not compared.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| specs asked for | {s['asked']} |",
+        f"| specs tried | {s['tried']} |",
+        f"| disagreements | {len(s['failures'])} |",
+        f"| crashes | {len(s['errors'])} |",
+        f"| properties compared | {s['compared_props']} |",
+        f"| foata verdicts inconclusive (properties) | {s['inconclusive_props']} |",
+        f"| specs with something inconclusive | {s['inconclusive_specs']} |",
+        f"| wall time | {s['seconds']:.0f} s ({s['seconds'] / max(1, s['tried']):.2f} s per spec) |",
+        f"| machine | {uname.system} {uname.release} {uname.machine}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()} ({platform.processor() or 'processor unknown'}) |",
+        "",
+    ]
+    if s["stopped_by_time"]:
+        lines += [f"**Only {s['tried']} of the {s['asked']} specs asked for ran**: the run was stopped by "
+                  f"its time budget of {s['minutes']:g} minutes. The foata engine takes about "
+                  f"{s['seconds'] / max(1, s['tried']):.1f} s per spec here, so {s['asked']} specs "
+                  f"would take about {s['seconds'] / max(1, s['tried']) * s['asked'] / 3600:.1f} hours.", ""]
+    lines += ["Explicit verdicts over all compared properties: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(s["verdict_counts"].items())) + ".", "",
+              "Distinct terminal states per spec (on the flags): "
+              + ", ".join(f"{k}: {v} specs" for k, v in sorted(s["outcome_sizes"].items())) + ".", ""]
+    lines += ["## Disagreements", ""]
+    if not s["failures"]:
+        lines += ["None.", ""]
+    for seed, result in s["failures"]:
+        lines += [f"### spec seed {seed}", ""] + [f"- {d}" for d in result.disagreements]
+        lines += ["", "```probe", result.text.rstrip(), "```", ""]
+    lines += ["## Crashes", ""]
+    if not s["errors"]:
+        lines += ["None.", ""]
+    for seed, error, text in s["errors"]:
+        lines += [f"### spec seed {seed}", "", f"- {error}", "", "```probe", text.rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m modelcheck.soak", description=__doc__.splitlines()[0])
+    ap.add_argument("--specs", type=int, default=10000, help="how many random specs (default 10000)")
+    ap.add_argument("--minutes", type=float, default=15.0, help="wall-time budget (default 15)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the first spec")
+    ap.add_argument("--size", type=int, default=0, choices=(0, 1, 2), help="spec size profile")
+    ap.add_argument("-o", "--output", default="results/soundness.md")
+    args = ap.parse_args(argv)
+    summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr)
+    text = render(summary)
+    if args.output:
+        os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
+        tmp = args.output + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.replace(tmp, args.output)
+    print(f"soak: {summary['tried']} specs, {len(summary['failures'])} disagreements, "
+          f"{len(summary['errors'])} crashes, {summary['seconds']:.0f}s -> {args.output}")
+    return 1 if summary["failures"] or summary["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

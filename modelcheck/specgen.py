@@ -1,0 +1,159 @@
+"""Random well-formed .probe specs, for differential testing of the engines.
+
+`generate(rng)` builds one spec text from a `random.Random`-like object (anything with
+`random`, `randint` and `choice`), so the same code serves hypothesis (`st.randoms()`) in
+tests/spec_strategy.py and the soak run in `modelcheck.soak`.
+
+What a spec may hold: one to three modules with `init` bodies (loadable, built in, or `if`
+an open tristate config), bool flags, work items with or without a static initializer,
+init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe returns 0 or
+-EPROBE_DEFER and its device, claims on one or two soft_reserved ranges, a platform bool
+fact, `uses` lines (acyclic), and invariants and finals over the flags. Sizes are kept small
+so that the Z3 engines decide most specs within a few seconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class GeneratedSpec:
+    text: str
+    flags: list[str] = field(default_factory=list)     # the user variables (bool flags)
+
+
+class _Gen:
+    def __init__(self, rng, size: int):
+        self.r = rng
+        self.size = size
+        self.flags: list[str] = []
+        self.works: list[tuple[str, bool]] = []   # name, has a static initializer
+        self.work_fns: list[str] = []
+        self.ranges: list[str] = []
+        self.platform = None
+        self.config = None
+        self.driver = None
+        self.device = None
+        self.device_present = True
+
+    def chance(self, p: float) -> bool:
+        return self.r.random() < p
+
+    def cond(self) -> str:
+        atoms = list(self.flags)
+        if self.platform:
+            atoms.append(self.platform)
+        atom = self.r.choice(atoms)
+        return f"not {atom}" if self.chance(0.3) else atom
+
+    def stmt(self, owner: str, depth: int = 0) -> str:
+        kinds = ["assign", "assign"]
+        if self.works:
+            kinds += ["queue", "flush", "cancel", "init_work"]
+        if self.ranges:
+            kinds.append("claim")
+        if depth == 0 and self.size >= 1:
+            kinds.append("if")
+        kind = self.r.choice(kinds)
+        if kind == "assign":
+            value = self.r.choice(["true", "false", self.cond()])
+            return f"{self.r.choice(self.flags)} = {value};"
+        if kind == "if":
+            then = self.stmt(owner, depth + 1)
+            if self.chance(0.4):
+                return f"if {self.cond()} {{ {then} }} else {{ {self.stmt(owner, depth + 1)} }}"
+            return f"if {self.cond()} {{ {then} }}"
+        if kind == "claim":
+            rng = self.r.choice(self.ranges)
+            if self.chance(0.4):
+                return f"{self.r.choice(self.flags)} = claim({rng}, {owner});"
+            return f"claim({rng}, {owner});"
+        work = self.r.choice(self.works)[0]
+        if kind == "queue":
+            return f"queue_work(system_wq, {work});"
+        if kind == "flush":
+            return f"flush_work({work});"
+        if kind == "cancel":
+            return f"cancel_work_sync({work});"
+        if kind == "init_work":
+            return f"init_work({work}, fn_{work});"
+        raise AssertionError(kind)
+
+    def body(self, owner: str, lo: int, hi: int) -> list[str]:
+        return [self.stmt(owner) for _ in range(self.r.randint(lo, hi))]
+
+    def build(self) -> GeneratedSpec:
+        r = self.r
+        n_modules = r.randint(1, 2 if self.size <= 1 else 3)
+        modules = [f"m{i}" for i in range(n_modules)]
+        if self.chance(0.5):
+            self.platform = "p0"
+        if self.chance(0.35):
+            self.config = "C0"
+        if self.chance(0.5):
+            self.ranges = ["sr0"] if self.chance(0.6) else ["sr0", "sr1"]
+        n_flags = r.randint(1, 2 if self.size <= 1 else 3)
+        self.flags = [f"f{i}" for i in range(n_flags)]
+        flag_home = {f: r.choice(modules) for f in self.flags}
+        n_works = r.choice([0, 1, 1] if self.size <= 1 else [0, 1, 1, 2])
+        self.works = [(f"w{i}", self.chance(0.5)) for i in range(n_works)]
+        work_home = {w: r.choice(modules) for w, _ in self.works}
+        if self.chance(0.45):
+            self.driver, self.device = "d0", "dev0"
+            self.device_present = self.chance(0.6)
+        driver_home = r.choice(modules)
+
+        lines = ['spec "random differential spec"']
+        if self.platform:
+            lines.append(f"platform {self.platform} : bool;")
+        if self.config:
+            lines.append(f"config {self.config} : tristate;")
+        for i, name in enumerate(self.ranges):
+            lo = 0x1000 * (i + 1)
+            lines.append(f"range {name} : soft_reserved @ {hex(lo)} .. {hex(lo + 0xfff)};")
+        # the config's module is the last one, so `uses` (towards lower numbers) stays acyclic
+        config_module = modules[-1] if self.config else None
+        for i, mod in enumerate(modules):
+            mode = f"if {self.config}" if mod == config_module else r.choice(["loadable", "loadable", "builtin"])
+            members = []
+            if i > 0 and self.chance(0.4):
+                members.append(f"uses {r.choice(modules[:i])};")
+            members += [f"var {f} : bool = false;" for f in self.flags if flag_home[f] == mod]
+            for w, static in self.works:
+                if work_home[w] == mod:
+                    members.append(f"work {w} = fn_{w};" if static else f"work {w};")
+            init = self.body(mod, 1, 1 + self.size)
+            if self.driver and driver_home == mod:
+                probe = self.body(mod, 0, 1)
+                if self.chance(0.5):
+                    probe.append(f"if {self.cond()} {{ return -EPROBE_DEFER; }}")
+                probe.append("return 0;")
+                members.append(f"driver {self.driver} {{ probe {{ {' '.join(probe)} }} }}")
+                present = " present" if self.device_present else ""
+                members.append(f"device {self.device} : {self.driver}{present};")
+                init.insert(r.randint(0, len(init)), f"register_driver({self.driver});")
+                if not self.device_present:
+                    init.insert(r.randint(0, len(init)), f"device_add({self.device});")
+            members.append("init { " + " ".join(init) + " }")
+            lines.append(f"module {mod} {mode} {{")
+            lines += ["  " + m for m in members]
+            lines.append("}")
+        for w, _ in self.works:
+            # work functions touch flags only: a work item that re-queues itself would loop
+            body = [f"{r.choice(self.flags)} = {r.choice(['true', 'false', self.cond()])};"
+                    for _ in range(r.randint(0, 1))]
+            lines.append(f"fn fn_{w} {{ {' '.join(body)} }}")
+        for i in range(r.randint(0, 2)):
+            kind = r.choice(["invariant", "final"])
+            lines.append(f"{kind} {kind[:3]}{i} : {self.prop_expr()};")
+        return GeneratedSpec("\n".join(lines) + "\n", list(self.flags))
+
+    def prop_expr(self) -> str:
+        a, b = self.r.choice(self.flags), self.cond()
+        op = self.r.choice(["->", "or", "and"])
+        return f"{a} {op} {b}" if self.chance(0.8) else f"not {a}"
+
+
+def generate(rng, size: int = 1) -> GeneratedSpec:
+    """One random well-formed spec; `size` 0 is tiny (CI), 1 small, 2 a little larger."""
+    return _Gen(rng, size).build()
