@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(report)
     from .tracecmds import add_parsers
     add_parsers(sub)   # replay, simulate
+    from .promela import add_export_parser
+    add_export_parser(sub)   # export --promela
     return parser
 
 
@@ -237,6 +239,9 @@ def main(argv=None) -> int:
             return run_diff(args)
         if args.command == "report":
             return run_report(args)
+        if args.command == "export":
+            from .promela import run_export
+            return run_export(args)
         if args.command in ("replay", "simulate"):
             from . import tracecmds
             return getattr(tracecmds, f"run_{args.command}")(args)

@@ -387,3 +387,44 @@ def parse_pan(output: str, spin_s: float = 0.0, gcc_s: float = 0.0, pan_s: float
         transitions=_number(r"(\d+) transitions \(= stored\+matched\)", output),
         memory_mb=_number(r"([\d.]+)\s+total actual memory usage", output, float, 0.0),
         spin_seconds=spin_s, gcc_seconds=gcc_s, pan_seconds=pan_s, output=output)
+
+
+# --- the `modelcheck export` command -------------------------------------------------
+
+def add_export_parser(sub) -> None:
+    export = sub.add_parser("export", help="write the model in another checker's language")
+    export.add_argument("spec")
+    export.add_argument("--promela", action="store_true", required=True,
+                        help="Promela for SPIN (the only format so far)")
+    export.add_argument("--property", action="append", dest="properties",
+                        help="export only this property (repeatable; default: all, and SPIN stops "
+                        "at the first violation of any); check deadlock without pan's -E")
+    export.add_argument("-o", "--output", help="write to this file instead of stdout")
+
+
+def run_export(args) -> int:
+    import sys
+    from .errors import SpecError
+    from .frontend import load_file
+    try:
+        model, source = load_file(args.spec)
+    except SpecError as exc:
+        try:
+            text = open(args.spec, encoding="utf-8").read()
+        except (OSError, UnicodeDecodeError):
+            text = None
+        print(exc.render(text), file=sys.stderr)
+        return 2
+    names = property_names(model)
+    unknown = [p for p in args.properties or [] if p not in names]
+    if unknown:
+        print(f"modelcheck: {args.spec} has no property {', '.join(unknown)} "
+              f"(it has: {', '.join(names)})", file=sys.stderr)
+        return 2
+    text = to_promela(model, args.properties)
+    if args.output:
+        from .report.results import write_file_atomically
+        write_file_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
