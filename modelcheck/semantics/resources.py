@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from ..ir import FALSE, Arith, Const, Expr, Ite, Property, Ref, conj, disj, eq, neg
+from ..ir import FALSE, Arith, BoolConst, Const, Expr, Ite, Property, Ref, conj, disj, eq, neg
 from ..syntax import ast
 from .context import Frame
 from .exprs import arity
@@ -76,7 +76,8 @@ class Resources:
     def queries(self) -> dict:
         return {"intersects_cxl": self.q_intersects_cxl, "region_contains": self.q_region_contains,
                 "owned": self.q_owned, "owned_by": self.q_owned_by, "owners": self.q_owners,
-                "present": self.q_present, "committed": self.q_committed, "requested": self.q_requested}
+                "present": self.q_present, "committed": self.q_committed, "requested": self.q_requested,
+                "within": self.q_within}
 
     def q_intersects_cxl(self, call, frame) -> Expr:
         """region_intersects(..., IORES_DESC_CXL) != DISJOINT: a published window overlaps (§5.3)."""
@@ -119,6 +120,12 @@ class Resources:
         arity(call, 1)
         r = self.c.exprs.extent_arg(call, 0, frame)
         return disj(*(eq(f"{e}.busy_by.{o}", 1) for e, o in self.requests if self.overlaps(e, r)))
+
+    def q_within(self, call, frame) -> Expr:
+        """within(a, b): a's addresses lie inside b's (fixed geometry, known when compiling)."""
+        arity(call, 2)
+        a, b = self.c.exprs.extent_arg(call, 0, frame), self.c.exprs.extent_arg(call, 1, frame)
+        return BoolConst(self.contains(b, a))
 
     def q_present(self, call, frame) -> Expr:
         arity(call, 1)
