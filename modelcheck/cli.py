@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub)   # replay, simulate
     from .promela import add_export_parser
     add_export_parser(sub)   # export --promela
+    from .outcomes import add_outcomes_parser
+    add_outcomes_parser(sub)   # outcomes
     return parser
 
 
@@ -242,6 +244,9 @@ def main(argv=None) -> int:
         if args.command == "export":
             from .promela import run_export
             return run_export(args)
+        if args.command == "outcomes":
+            from .outcomes import run_outcomes
+            return run_outcomes(args)
         if args.command in ("replay", "simulate"):
             from . import tracecmds
             return getattr(tracecmds, f"run_{args.command}")(args)
