@@ -44,11 +44,16 @@ def _mask_times(text: str) -> str:
     return re.sub(r"\d+\.\d+s", "<time>", text)
 
 
+# written by other tools, not by `modelcheck report`: python -m modelcheck.soak
+HAND_WRITTEN = {Path("soundness.md")}
+
+
 def test_results_directory_is_up_to_date():
     """`modelcheck report specs/ -o results/` would write exactly what is committed (times aside)."""
     files = render([(p, *checked(p)) for p in SPEC_PATHS], "explicit")
     committed = {p.relative_to(ROOT / "results").as_posix(): p.read_text()
-                 for p in (ROOT / "results").rglob("*") if p.is_file()}
+                 for p in (ROOT / "results").rglob("*")
+                 if p.is_file() and p.relative_to(ROOT / "results") not in HAND_WRITTEN}
     assert sorted(files) == sorted(committed), "run: modelcheck report specs/ -o results/"
     for rel, content in files.items():
         assert _mask_times(content) == _mask_times(committed[rel]), f"results/{rel} is stale"
