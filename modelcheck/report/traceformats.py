@@ -116,9 +116,9 @@ def itf_doc(model: Model, outcome: Outcome) -> dict:
     states = [state(replay.initial.values, {"index": 0, "step": "initial state",
                                              "config": config, "platform": platform})]
     for step in replay.steps:
-        meta = {"index": step.index, "thread": step.thread, "action": _action(step),
-                "file": step.edge.span.file if step.edge.span else None,
-                "line": step.edge.span.line if step.edge.span else None}
+        meta = {"index": step.index, "thread": step.thread, "action": _action(step)}
+        if step.edge.span:       # internal steps (kernel bookkeeping) have no spec line
+            meta.update(file=step.edge.span.file, line=step.edge.span.line)
         if step.failed:
             meta["failed"] = list(step.failed)
         messages = _messages(step, prop.name)
