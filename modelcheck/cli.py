@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)   # export --promela
     from .outcomes import add_outcomes_parser
     add_outcomes_parser(sub)   # outcomes
+    from .mutate import add_mutate_parser
+    add_mutate_parser(sub)   # mutate
     return parser
 
 
@@ -247,6 +249,9 @@ def main(argv=None) -> int:
         if args.command == "outcomes":
             from .outcomes import run_outcomes
             return run_outcomes(args)
+        if args.command == "mutate":
+            from .mutate import run_mutate
+            return run_mutate(args)
         if args.command in ("replay", "simulate"):
             from . import tracecmds
             return getattr(tracecmds, f"run_{args.command}")(args)

@@ -19,6 +19,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 from .checker import CheckerError, check_model
@@ -194,6 +195,25 @@ def render(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def write_section(path: str, name: str, text: str) -> None:
+    """Replace the `name` section of a markdown file (between BEGIN/END markers), or append it;
+    the soak run and `modelcheck mutate` share results/soundness.md this way."""
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}\n"
+    try:
+        old = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old = ""
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):].lstrip("\n")
+    else:
+        new = old + ("\n" if old and not old.endswith("\n\n") else "") + block
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    Path(tmp).write_text(new, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m modelcheck.soak", description=__doc__.splitlines()[0])
     ap.add_argument("--specs", type=int, default=10000, help="how many random specs (default 10000)")
@@ -205,11 +225,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr)
     text = render(summary)
     if args.output:
-        os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
-        tmp = args.output + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, args.output)
+        write_section(args.output, "soak", text)
     print(f"soak: {summary['tried']} specs, {len(summary['failures'])} disagreements, "
           f"{len(summary['errors'])} crashes, {summary['seconds']:.0f}s -> {args.output}")
     return 1 if summary["failures"] or summary["errors"] else 0
