@@ -62,6 +62,14 @@ def test_v7_trace_diverges_on_v8_at_the_flush(v7_trace, capsys):
                           "enabled: flush_work(dax_hmem_work): idle, returns at once [v8-static-work.probe:125]"), out
 
 
+@pytest.mark.parametrize("saved", sorted(p.name for p in (ROOT / "results/traces").glob("*.json")))
+def test_every_published_trace_reproduces_on_its_spec(saved, capsys):
+    """Check, invariant and final properties alike: the last saved step is where it is violated."""
+    doc = json.loads((ROOT / "results/traces" / saved).read_text())
+    code, out = run(capsys, "replay", doc["spec"], f"results/traces/{saved}")
+    assert (code, out) == (0, f"reproduces: {doc['property']} violated at step {len(doc['steps'])}\n")
+
+
 def test_committed_trace_without_initial_values_still_replays(v7_trace, tmp_path, capsys):
     doc = json.loads(v7_trace.read_text())
     del doc["initial"]                       # files written before `initial` existed
