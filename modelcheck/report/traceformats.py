@@ -196,6 +196,11 @@ def _md(text: str) -> str:
             .replace(">", "&gt;").replace("*", "\\*").replace("_", "\\_"))
 
 
+def _code(text: str) -> str:
+    """A code span inside a GitHub table cell: a bare '|' would still end the cell."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
 def markdown(model: Model, outcome: Outcome) -> str:
     replay = outcome.replay
     prop = model.property(outcome.result.prop)
@@ -205,19 +210,19 @@ def markdown(model: Model, outcome: Outcome) -> str:
              "",
              f"{_md(prop.description)}",
              "",
-             f"- spec: `{model.file}` ({_md(model.title)})",
-             f"- config: `{config}`",
-             f"- platform: `{platform}`",
+             f"- spec: {_code(model.file)} ({_md(model.title)})",
+             f"- config: {_code(config)}",
+             f"- platform: {_code(platform)}",
              "",
              "| step | thread | action | spec line | changes |",
              "|---:|---|---|---|---|"]
     for step in replay.steps:
         action = "<br>".join(_md(a) if i == 0 else "then " + _md(a)
                              for i, a in enumerate(_action(step).split(" ; ")))
-        changes = [f"`{c}`" for c in step_changes(model, step.before, step.after)]
+        changes = [_code(c) for c in step_changes(model, step.before, step.after)]
         changes += [f"**!! {_md(m)}**" for m in _messages(step, prop.name)]
         index = f"**{step.index}**" if step.index == bad else str(step.index)
-        where = f"`{_where(step)}`" if _where(step) else ""
+        where = _code(_where(step)) if _where(step) else ""
         lines.append(f"| {index} | {_md(step.thread)} | {action} | {where} | {'<br>'.join(changes)} |")
     end = _end_note(model, outcome)
     if end:
