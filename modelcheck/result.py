@@ -50,5 +50,5 @@ class PropertyResult:
 class EngineOptions:
     """Limits shared by every engine."""
     max_depth: int = 200              # deepest unrolling / search depth
-    timeout: float = 60.0             # seconds per property
+    timeout: float = 300.0            # seconds per property (the explicit engine: per search)
     max_states: int = 2_000_000       # explicit engine: give up beyond this many states
