@@ -146,6 +146,9 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
     out: list[str] = [
         f"/* {model.title or model.name}: exported by modelcheck from {model.file} */",
         f"/* properties: {', '.join(p.name + ' (' + p.kind + ')' for p in selected) or 'none'} */",
+        "/* run: spin -a FILE && gcc -O0 -DSAFETY -o pan pan.c && ./pan -m1000000"
+        + (" (deadlock: SPIN's invalid end states) */" if any(p.kind == "deadlock" for p in selected)
+           else " -E (no deadlock property: ignore invalid end states) */"),
         "",
     ]
     for v in model.variables:

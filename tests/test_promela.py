@@ -70,3 +70,27 @@ def test_simultaneous_assignments_use_temporaries():
 def test_pan_output_without_errors_line_is_an_error():
     with pytest.raises(RuntimeError):
         parse_pan("pan: something went wrong")
+
+
+def test_missing_spin_fails_under_ci(monkeypatch):
+    import test_promela as me
+    monkeypatch.setattr(me, "spin_available", lambda: False)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception):
+        me._require_spin()
+
+
+def test_export_command(tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "tour.pml"
+    proc = subprocess.run([sys.executable, "-m", "modelcheck.cli", "export", "--promela", TOUR,
+                           "--property", "flush_uninitialized_work", "-o", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "assert(" in text and "flush_uninitialized_work" in text and "c_expr" not in text
+    proc = subprocess.run([sys.executable, "-m", "modelcheck.cli", "export", "--promela", TOUR,
+                           "--property", "no_such_property"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "no_such_property" in proc.stderr
