@@ -108,6 +108,8 @@ class _Gen:
             lines.append(f"platform {self.platform} : bool;")
         if self.config:
             lines.append(f"config {self.config} : tristate;")
+        if self.ranges and self.chance(0.5):
+            lines.append("dax_regions exclusive;")      # a second overlapping claim fails: races show
         for i, name in enumerate(self.ranges):
             lo = 0x1000 * (i + 1)
             lines.append(f"range {name} : soft_reserved @ {hex(lo)} .. {hex(lo + 0xfff)};")
