@@ -888,3 +888,23 @@ def test_rule_region_contains_needs_a_committed_region_covering_the_range_6_4():
            uncommitted_does_not_contain=PROVED, partial_does_not_contain=PROVED, committed_contains=PROVED)
     expect(spec("region_contains, partial relied on", text % ("partial_contains", "")),
            partial_contains=VIOLATED)
+
+
+def test_rule_unregister_driver_leaves_the_bus_before_detaching_3_1():
+    """§3.1 / drivers/base/bus.c bus_remove_driver: klist_remove(&drv->p->knode_bus) comes before
+    driver_detach, so a device added while the driver is being unregistered never binds to it;
+    after unregister_driver returns, no device is bound to the driver."""
+    racing = """
+        module m loadable {
+          driver d { probe { } }
+          device x : d;
+          init { register_driver(d); }
+          exit { unregister_driver(d); }
+        }
+        userspace plug { device_add(x); }
+        userspace unload { rmmod(m); }
+        final unbound_after_unload: loaded(m) or not bound(x);
+    """
+    expect(spec("device_add racing unregister_driver", racing), unbound_after_unload=PROVED)
+    leaky = racing.replace("exit { unregister_driver(d); }", "exit { }")
+    expect(spec("no unregister in exit", leaky), unbound_after_unload=VIOLATED)

@@ -276,14 +276,16 @@ class DriverCore:
         self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.attach(i, frame, a, n, "driver_attach"))
 
     def unregister_driver(self, call, frame, at, nxt, target) -> None:
+        """bus_remove_driver: off the bus's driver list first, so nothing new binds to it,
+        then driver_detach of every bound device (drivers/base/bus.c)."""
         d = self.driver_arg(call)
+        at = frame.b.step(at, f"unregister_driver({d}): off the bus, no new matches", call.span,
+                          assigns=((f"{d}.registered", Const(0)),))
         if self.async_expr(d) != FALSE:
             # driver_detach first waits for outstanding async probes (§3.3).
-            at = frame.b.step(at, f"unregister_driver({d}): async_synchronize_full()", call.span,
+            at = frame.b.step(at, f"driver_detach({d}): async_synchronize_full()", call.span,
                               guard=self.all_async_done())
-        end = frame.b.new()
-        self._each(self.of_driver(d), frame, at, end, lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach"))
-        frame.b.edge(end, nxt, f"unregister_driver({d}) done", call.span, assigns=((f"{d}.registered", Const(0)),))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach"))
 
     def _each(self, items, frame, at, nxt, emit) -> None:
         if not items:
