@@ -73,12 +73,12 @@ def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS
         by_search = None                # a cycle: the outcome set is still defined, recompute below
     if by_search is None:
         by_search = _terminal_projections(model, observe, options)
+    out.outcomes = len(by_search)
     try:
         by_z3 = enum_engine.terminal_states(model, observe, options)
     except enum_engine.EnumerationIncomplete:
         out.inconclusive.append("outcomes")
         return out
-    out.outcomes = len(by_search)
     if by_search != by_z3:
         out.disagreements.append(
             f"terminal states on {', '.join(observe)}: explicit {sorted(by_search)}, "
@@ -110,7 +110,7 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None) -> dict:
     from .specgen import generate
     started = time.monotonic()
     stop = started + minutes * 60
-    tried = inconclusive_specs = inconclusive_props = compared_props = 0
+    tried = inconclusive_specs = inconclusive_props = inconclusive_outcomes = compared_props = 0
     failures: list[tuple[int, Comparison]] = []
     errors: list[tuple[int, str, str]] = []
     outcome_sizes: dict[int, int] = {}
@@ -128,6 +128,8 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None) -> dict:
         inconclusive_props += len([p for p in result.inconclusive if p != "outcomes"])
         if result.inconclusive:
             inconclusive_specs += 1
+        if "outcomes" in result.inconclusive:
+            inconclusive_outcomes += 1
         for v in result.verdicts.values():
             verdict_counts[v] = verdict_counts.get(v, 0) + 1
         outcome_sizes[result.outcomes] = outcome_sizes.get(result.outcomes, 0) + 1
@@ -139,6 +141,7 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None) -> dict:
     return dict(asked=count, tried=tried, seconds=time.monotonic() - started, minutes=minutes,
                 seed=seed, size=size, failures=failures, errors=errors,
                 inconclusive_specs=inconclusive_specs, inconclusive_props=inconclusive_props,
+                inconclusive_outcomes=inconclusive_outcomes,
                 compared_props=compared_props, outcome_sizes=outcome_sizes,
                 verdict_counts=verdict_counts, stopped_by_time=tried < count)
 
@@ -166,6 +169,7 @@ def render(summary: dict) -> str:
         f"| crashes | {len(s['errors'])} |",
         f"| properties compared | {s['compared_props']} |",
         f"| foata verdicts inconclusive (properties) | {s['inconclusive_props']} |",
+        f"| z3 outcome enumerations inconclusive (specs, not compared) | {s['inconclusive_outcomes']} |",
         f"| specs with something inconclusive | {s['inconclusive_specs']} |",
         f"| wall time | {s['seconds']:.0f} s ({s['seconds'] / max(1, s['tried']):.2f} s per spec) |",
         f"| machine | {uname.system} {uname.release} {uname.machine}, {os.cpu_count()} CPUs, "
