@@ -102,8 +102,9 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
     """The Promela text checking `props` (default: every property of the model).
 
     runtime_select: every property's assertions are compiled in, but each is only made when
-    the environment variable MC_PROP of the `pan` run holds the property's index in `props`
-    (so one compiled pan checks each property in turn; deadlock is chosen by pan's -E).
+    the environment variable MC_PROPS of the `pan` run lists the property's index in `props`
+    (comma-separated), so one compiled pan checks any subset; deadlock is chosen by pan's -E.
+    Each assertion then names its property: a failure prints `|| mc_p<index>`.
     """
     selected = [model.property(p) for p in (props if props is not None else property_names(model))]
     index = {p.name: i for i, p in enumerate(selected)}
@@ -111,7 +112,8 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
     def guarded(prop: str, statement: str) -> str:
         if not runtime_select:
             return statement
-        return f"if :: c_expr {{ mc_prop == {index[prop]} }} -> {statement} :: else -> skip fi;"
+        tagged = statement.replace("assert(", "assert((", 1).replace(");", f") || mc_p{index[prop]});", 1)
+        return f"if :: c_expr {{ mc_on[{index[prop]}] }} -> {tagged} :: else -> skip fi;"
     checks = {p.name for p in selected if p.kind == "check"}
     invariants = [p for p in selected if p.kind == "invariant"]
     finals = [p for p in selected if p.kind == "final"]
@@ -222,10 +224,12 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
         out.append("")
 
     if runtime_select:
-        out.insert(3, 'c_decl { int mc_prop = -1; }')
+        out.insert(3, f'c_decl {{ int mc_on[{max(1, len(selected))}]; }}')
+        out[4:4] = [f"hidden byte mc_p{i} = 0;" for i in range(len(selected))]
     out.append("init {")
     if runtime_select:
-        out.append('  c_code { if (getenv("MC_PROP")) mc_prop = atoi(getenv("MC_PROP")); };')
+        out.append('  c_code { char *s = getenv("MC_PROPS"); while (s && *s) { int k = atoi(s); '
+                   f'if (k >= 0 && k < {max(1, len(selected))}) mc_on[k] = 1; s = strchr(s, \',\'); if (s) s++; }} }};')
     out.append("  atomic {")
     for v in model.variables:
         if v.init is None:
@@ -336,7 +340,33 @@ class SpinBuild:
         args = ["./pan", f"-m{max_depth}", f"-w{hash_bits}"]
         if kind != "deadlock":
             args.append("-E")
-        env = dict(os.environ, MC_PROP=str(self.props.index(prop)))
+        return self._pan([prop] if kind != "deadlock" else [], args)
+
+    def decide_all(self, max_depth: int = 1_000_000, hash_bits: int = 20) -> dict[str, SpinRun]:
+        """Every property with few pan runs: all assertion properties at once; each failure
+        names its property, which is then left out of the next run; deadlock alone."""
+        args = ["./pan", f"-m{max_depth}", f"-w{hash_bits}"]
+        results: dict[str, SpinRun] = {}
+        pending = [p for p in self.props if self.model.property(p).kind != "deadlock"]
+        while pending:
+            run = self._pan(pending, args + ["-E"])
+            if not run.violated:
+                results.update((p, run) for p in pending)
+                break
+            m = re.search(r"assertion violated.*\bmc_p(\d+)\b", run.output)
+            which = self.props[int(m.group(1))] if m else None
+            if which not in pending:     # cannot tell which: decide the rest one by one
+                results.update((p, self.run(p, max_depth, hash_bits)) for p in pending)
+                break
+            results[which] = run
+            pending.remove(which)
+        for p in self.props:
+            if p not in results:
+                results[p] = self.run(p, max_depth, hash_bits)
+        return results
+
+    def _pan(self, props: list[str], args: list[str]) -> SpinRun:
+        env = dict(os.environ, MC_PROPS=",".join(str(self.props.index(p)) for p in props))
         t0 = time.perf_counter()
         result = subprocess.run(args, cwd=self.workdir, capture_output=True, text=True,
                                 timeout=self.timeout, env=env)
