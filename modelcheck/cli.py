@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -133,7 +134,7 @@ def run_report(args) -> int:
     write_atomically(render(entries, args.engine), args.output)
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = exit_code(statuses)
-    print(f"modelcheck: wrote {args.output}/README.md for {len(entries)} specs")
+    print(f"modelcheck: wrote {os.path.join(args.output, 'README.md')} for {len(entries)} specs")
     print(_summary(statuses, 0, code))
     return code
 
