@@ -15,6 +15,7 @@ import z3
 
 from ..ir import Arith, BoolConst, BoolOp, Cmp, Const, Expr, Ite, Model, Not, Property, Ref
 from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
+from .z3solve import ask
 
 ENGINE = "bmc"
 LOOP_FREE_EVERY_DEPTH_UNTIL = 12
@@ -281,22 +282,7 @@ class Search:
 
     def ask(self, *extra, solver=None):
         """The only call to solver.check: ('sat', model) | ('unsat', None) | ('unknown', reason)."""
-        solver = solver or self.solver
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            return "unknown", f"time limit of {self.options.timeout:g}s reached"
-        solver.set("timeout", max(1, int(remaining * 1000)))
-        solver.push()
-        try:
-            solver.add(*extra)
-            answer = solver.check()
-            if answer == z3.sat:
-                return "sat", solver.model()
-            if answer == z3.unsat:
-                return "unsat", None
-            return "unknown", solver.reason_unknown() or "solver returned unknown"
-        finally:
-            solver.pop()
+        return ask(solver or self.solver, self.deadline, self.options.timeout, *extra)
 
     def no_loop_free_path(self, k: int) -> bool:
         """No execution of k steps visits k+1 distinct states (an unknown answer concludes nothing)."""

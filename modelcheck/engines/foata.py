@@ -21,6 +21,7 @@ import z3
 from ..ir import Model, Property
 from ..reduce import edge_reads, edge_writes
 from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
+from .z3solve import ask
 from .bmc import all_of, any_of, as_bool, as_int, encode, make_solver, value_bounds
 
 ENGINE = "foata"
@@ -225,22 +226,7 @@ class _Search:
 
     def ask(self, *extra, solver=None):
         """The only solver call: ('sat', model) | ('unsat', None) | ('unknown', reason)."""
-        solver = solver or self.solver
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            return "unknown", f"time limit of {self.options.timeout:g}s reached"
-        solver.set("timeout", max(1, int(remaining * 1000)))
-        solver.push()
-        try:
-            solver.add(*extra)
-            answer = solver.check()
-            if answer == z3.sat:
-                return "sat", solver.model()
-            if answer == z3.unsat:
-                return "unsat", None
-            return "unknown", solver.reason_unknown() or "solver returned unknown"
-        finally:
-            solver.pop()
+        return ask(solver or self.solver, self.deadline, self.options.timeout, *extra)
 
     def no_loop_free_execution(self, depth: int, step) -> bool:
         """No execution of `depth` frames visits pairwise distinct states (unknown: no conclusion).
