@@ -34,34 +34,41 @@ class Mutant:
 _SIMPLE = r"[A-Za-z_][^;{}]*;"
 
 
+def _mask_comments(text: str) -> str:
+    """The text with every comment blanked (same length), so no mutation lands in one."""
+    return re.sub(r"(#|//)[^\n]*", lambda m: " " * len(m.group(0)), text)
+
+
 def mutants(text: str) -> list[Mutant]:
     out: list[Mutant] = []
+    code = _mask_comments(text)
 
     def add(op, start, desc, new_text):
         out.append(Mutant(op, text.count("\n", 0, start) + 1, desc, new_text))
 
-    for m in re.finditer(r"\bflush_work\s*\([^;]*\)\s*;", text):
-        add("drop flush_work", m.start(), f"dropped `{m.group(0)}`", text[:m.start()] + text[m.end():])
-    for m in re.finditer(rf"(?<=[{{;}}])(\s*)({_SIMPLE})(\s*)({_SIMPLE})", text):
-        first, second = m.group(2), m.group(4)
+    for m in re.finditer(r"\bflush_work\s*\([^;]*\)\s*;", code):
+        add("drop flush_work", m.start(), f"dropped `{text[m.start():m.end()]}`",
+            text[:m.start()] + text[m.end():])
+    for m in re.finditer(rf"(?<=[{{;}}])(\s*)({_SIMPLE})(\s*)({_SIMPLE})", code):
+        first, second = text[m.start(2):m.end(2)], text[m.start(4):m.end(4)]
         if re.match(r"(var|work|workqueue|device|uses|softdep|level|manual|async_probe|"
                     r"invariant|final|expect|disable|config|platform|range|window|region|require|"
                     r"dax_regions|case|kconfig|return)\b", first + " " + second) or \
                 re.match(r"return\b", second):
             continue   # declarations, and nothing moves across a return
-        new = text[:m.start(2)] + second + m.group(3) + first + text[m.end(4):]
+        new = text[:m.start(2)] + second + text[m.start(3):m.end(3)] + first + text[m.end(4):]
         add("swap statements", m.start(2), f"swapped `{first}` and `{second}`", new)
-    for m in re.finditer(r"\bif\s+(.+?)\s*\{", text):
-        cond = m.group(1)
-        if re.search(r"\bmodule\s+\w+\s*$", text[text.rfind("\n", 0, m.start()) + 1:m.start()]):
+    for m in re.finditer(r"\bif\s+(.+?)\s*\{", code):
+        cond = text[m.start(1):m.end(1)]
+        if re.search(r"\bmodule\s+\w+\s*$", code[text.rfind("\n", 0, m.start()) + 1:m.start()]):
             continue   # `module NAME if CONFIG`: not a condition
         new = text[:m.start(1)] + f"not ({cond})" + text[m.end(1):]
         add("negate if", m.start(), f"negated `if {cond}`", new)
-    for m in re.finditer(r"\bdriver\s+(\w+)\s*\{", text):
+    for m in re.finditer(r"\bdriver\s+(\w+)\s*\{", code):
         new = text[:m.end(1)] + " : prefer_async" + text[m.end(1):]
         add("prefer_async", m.start(), f"driver {m.group(1)} made prefer_async", new)
-    for m in re.finditer(r"\buses\s+[^;]*;", text):
-        add("remove uses", m.start(), f"removed `{m.group(0)}`", text[:m.start()] + text[m.end():])
+    for m in re.finditer(r"\buses\s+[^;]*;", code):
+        add("remove uses", m.start(), f"removed `{text[m.start():m.end()]}`", text[:m.start()] + text[m.end():])
     return out
 
 
