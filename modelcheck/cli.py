@@ -179,13 +179,14 @@ def render_trace(fmt: str, model, outcome, width: int = 100) -> str:
 
 def run_diff(args) -> int:
     """Exit 0 when nothing regressed, 1 when a property became violated or vacuous, 2 on errors."""
-    from .diff import compare, render_diff
+    from .diff import compare, compare_outcomes, render_diff, render_outcomes
     entries, errors = check_paths([args.old, args.new], args.engine, EngineOptions(timeout=args.timeout))
     if errors:
         return 2
     (_, old_model, old), (_, new_model, new) = entries
     changes = compare(old_model, old, new_model, new)
     print(render_diff(args.old, args.new, changes))
+    print("\n".join(render_outcomes(compare_outcomes(old_model, new_model, EngineOptions(timeout=args.timeout)))))
     return 1 if any(c.kind in ("newly violated", "newly vacuous") for c in changes) else 0
 
 

@@ -49,6 +49,40 @@ ORDER = ("newly violated", "newly vacuous", "fixed", "no longer vacuous", "chang
          "unchanged")
 
 
+@dataclass(frozen=True)
+class OutcomeDiff:
+    """Final states of both versions, projected on the variables they share."""
+    observed: tuple[str, ...]
+    only_old: tuple[tuple[int, ...], ...] = ()
+    only_new: tuple[tuple[int, ...], ...] = ()
+    skipped: str = ""           # why the sets were not compared, if they were not
+
+
+def compare_outcomes(old_model: Model, new_model: Model, options) -> OutcomeDiff:
+    from .engines.explicit import SearchIncomplete, final_states
+    shared = tuple(sorted({v.name for v in old_model.variables if v.role == "state"}
+                          & {v.name for v in new_model.variables if v.role == "state"}))
+    if not shared:
+        return OutcomeDiff(shared, skipped="the two versions declare no `var` in common")
+    try:
+        old, new = (final_states(m, list(shared), options) for m in (old_model, new_model))
+    except SearchIncomplete as exc:
+        return OutcomeDiff(shared, skipped=f"a search was cut short ({exc})")
+    return OutcomeDiff(shared, tuple(sorted(old - new)), tuple(sorted(new - old)))
+
+
+def render_outcomes(diff: OutcomeDiff) -> list[str]:
+    if diff.skipped:
+        return [f"  final states: not compared: {diff.skipped}"]
+    names = ", ".join(diff.observed)
+    if not diff.only_old and not diff.only_new:
+        return [f"  final states on ({names}): the same"]
+    lines = [f"  final states on ({names}) that differ:"]
+    lines += [f"    only before: {values}" for values in diff.only_old]
+    lines += [f"    only after:  {values}" for values in diff.only_new]
+    return lines
+
+
 def render_diff(old_path: str, new_path: str, changes: list[Change]) -> str:
     lines = [f"modelcheck diff {old_path} -> {new_path}"]
     for kind in ORDER:

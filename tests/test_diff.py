@@ -30,3 +30,21 @@ def test_going_back_to_v7_is_reported_as_a_regression():
     assert changes["flush_uninitialized_work"] == "newly violated"
     assert changes["reinit_busy_work"] == "added"
     assert "newly violated:\n    flush_uninitialized_work" in render_diff("v8", "v7", compare(*v8, *v7))
+
+
+def test_final_states_that_differ_are_listed(tmp_path):
+    old = tmp_path / "old.probe"
+    new = tmp_path / "new.probe"
+    old.write_text('spec "a"\nmodule m builtin { var x : int 0..2 = 0; init { x = 1; } }\nuserspace u { x = 2; }\n')
+    new.write_text('spec "b"\nmodule m builtin { var x : int 0..2 = 0; init { x = 1; } }\n')
+    proc = diff(str(old), str(new))
+    assert "final states on (x) that differ:\n    only before: (2,)" in proc.stdout
+    assert proc.returncode == 0   # a changed outcome set is reported, not judged
+
+
+def test_v7_and_v8_reach_the_same_final_states():
+    v7, v8 = checked("specs/cxl/v7-6of7.probe"), checked("specs/cxl/v8-static-work.probe")
+    from modelcheck.diff import compare_outcomes
+    from modelcheck.result import EngineOptions
+    outcome = compare_outcomes(v7[0], v8[0], EngineOptions())
+    assert not outcome.skipped and not outcome.only_old and not outcome.only_new

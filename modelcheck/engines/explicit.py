@@ -82,6 +82,16 @@ def outcomes(model: Model, observe: list[str],
             for key, witness in sorted(observer.witness.items())}
 
 
+def final_states(model: Model, observe: list[str], options: EngineOptions) -> set[tuple[int, ...]]:
+    """The terminal states projected on `observe`, without counting paths (so cycles are fine).
+    Raises SearchIncomplete if a limit stopped the search."""
+    interp = Interpreter(model)
+    observer = _OutcomeObserver([interp.index[name] for name in observe])
+    explorer = _Explorer(model, options, observer)
+    _require_exhaustive(explorer.run(), options)
+    return set(observer.witness)
+
+
 # --- the search ------------------------------------------------------------------
 
 class _Node:
