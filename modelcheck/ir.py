@@ -279,17 +279,23 @@ def simplify(expr: Expr) -> Expr:
 
 def substitute(expr: Expr, values: dict[str, int]) -> Expr:
     """Replace references to the named variables by constants."""
+    return replace_refs(expr, {name: Const(value) for name, value in values.items()})
+
+
+def replace_refs(expr: Expr, values: dict[str, Expr]) -> Expr:
+    """expr with each variable named in `values` replaced by that expression."""
     kind = type(expr)
     if kind is Ref:
-        return Const(values[expr.var]) if expr.var in values else expr
+        return values.get(expr.var, expr)
     if kind is Not:
-        return Not(substitute(expr.arg, values))
+        return Not(replace_refs(expr.arg, values))
     if kind is BoolOp:
-        return BoolOp(expr.op, tuple(substitute(a, values) for a in expr.args))
+        return BoolOp(expr.op, tuple(replace_refs(a, values) for a in expr.args))
     if kind in (Cmp, Arith):
-        return kind(expr.op, substitute(expr.left, values), substitute(expr.right, values))
+        return kind(expr.op, replace_refs(expr.left, values), replace_refs(expr.right, values))
     if kind is Ite:
-        return Ite(substitute(expr.cond, values), substitute(expr.then, values), substitute(expr.other, values))
+        return Ite(replace_refs(expr.cond, values), replace_refs(expr.then, values),
+                   replace_refs(expr.other, values))
     return expr
 
 

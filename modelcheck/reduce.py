@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from .ir import (TRUE, Arith, BoolOp, Cmp, Edge, Expr, Ite, Location, Model, Not, Ref, Thread,
+from .ir import (TRUE, replace_refs, Arith, BoolOp, Cmp, Edge, Expr, Ite, Location, Model, Not, Ref, Thread,
                  conj, neg, simplify)
 
 
@@ -41,23 +41,6 @@ def edge_reads(edge: Edge) -> set[str]:
 
 def edge_writes(edge: Edge) -> set[str]:
     return {var for var, _ in edge.assigns}
-
-
-def replace_refs(expr: Expr, values: dict[str, Expr]) -> Expr:
-    """expr with each variable named in `values` replaced by that expression."""
-    kind = type(expr)
-    if kind is Ref:
-        return values.get(expr.var, expr)
-    if kind is Not:
-        return Not(replace_refs(expr.arg, values))
-    if kind is BoolOp:
-        return BoolOp(expr.op, tuple(replace_refs(a, values) for a in expr.args))
-    if kind in (Cmp, Arith):
-        return kind(expr.op, replace_refs(expr.left, values), replace_refs(expr.right, values))
-    if kind is Ite:
-        return Ite(replace_refs(expr.cond, values), replace_refs(expr.then, values),
-                   replace_refs(expr.other, values))
-    return expr
 
 
 def fuse(model: Model) -> Model:
