@@ -10,6 +10,7 @@ from .replay import Replay, ReplayError, confirm_violation
 from .result import EngineOptions, PropertyResult, Verdict
 
 ENGINE_NAMES = ("explicit", "foata", "bmc")
+SHORTEST_TRACES = ("explicit",)   # breadth-first: nothing to drop from their traces
 
 
 EXIT_CODES = {
@@ -91,6 +92,9 @@ def check_model(model: Model, engine: str = "explicit", options: EngineOptions =
         result = results[prop.name]
         replayed = None
         if result.verdict is Verdict.VIOLATED:
+            if engine not in SHORTEST_TRACES:
+                from .minimize import drop_steps
+                result = replace(result, trace=drop_steps(model, result.trace, prop.name))
             try:
                 replayed = confirm_violation(model, result.trace, prop.name)
             except ReplayError as exc:
