@@ -38,6 +38,7 @@ class PropertyResult:
     bound: Optional[int] = None       # depth searched (BOUNDED), or the completeness threshold (PROVED)
     argument: str = ""                # why PROVED is complete, or why the search stopped
     trace: Optional[Trace] = None     # VIOLATED only
+    invariant: Optional[str] = None   # PROVED by an inductive invariant: the invariant, one conjunct per line
 
     @property
     def label(self) -> str:
