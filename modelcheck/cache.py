@@ -55,7 +55,7 @@ def _record(r: PropertyResult) -> dict:
     if r.trace is not None:
         trace = {"initial": list(r.trace.initial), "steps": [[s.thread, s.edge] for s in r.trace.steps]}
     return {"prop": r.prop, "verdict": r.verdict.value, "engine": r.engine, "seconds": r.seconds,
-            "bound": r.bound, "argument": r.argument, "trace": trace}
+            "bound": r.bound, "argument": r.argument, "trace": trace, "invariant": r.invariant}
 
 
 def _result(r: dict) -> PropertyResult:
@@ -63,4 +63,5 @@ def _result(r: dict) -> PropertyResult:
     if r["trace"] is not None:
         trace = Trace(tuple(r["trace"]["initial"]), tuple(TraceStep(t, e) for t, e in r["trace"]["steps"]))
     engine = r["engine"] if r["engine"].startswith("cache:") else f"cache:{r['engine']}"
-    return PropertyResult(r["prop"], Verdict(r["verdict"]), engine, 0.0, r["bound"], r["argument"], trace)
+    return PropertyResult(r["prop"], Verdict(r["verdict"]), engine, 0.0, r["bound"], r["argument"], trace,
+                          r.get("invariant"))

@@ -9,7 +9,7 @@ from .ir import Model, Property
 from .replay import Replay, ReplayError, confirm_violation
 from .result import EngineOptions, PropertyResult, Verdict
 
-ENGINE_NAMES = ("explicit", "foata", "bmc")
+ENGINE_NAMES = ("explicit", "foata", "bmc", "chc")
 SHORTEST_TRACES = ("explicit",)   # breadth-first: nothing to drop from their traces
 
 
@@ -70,6 +70,9 @@ def run_engine(name: str, model: Model, props: list[str], options: EngineOptions
     if name == "foata":
         from .engines import foata
         return {p: foata.check(model, p, options) for p in props}
+    if name == "chc":
+        from .engines import chc
+        return {p: chc.check(model, p, options) for p in props}
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
 
 
