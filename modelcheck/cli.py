@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
     check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
+    check.add_argument("--show-invariant", action="store_true",
+                       help="print the inductive invariant under each verdict proved by one (--engine chc)")
     check.add_argument("--format", choices=("text",) + tuple(FORMATTERS), default="text",
                        help="text for people; json (schema modelcheck-result/1), sarif 2.1.0, junit "
                        "XML, or email (72 columns, for a reply on the list)")
@@ -199,7 +201,8 @@ def run_check(args) -> int:
 
     def show(path, model, outcomes):
         if text:
-            print(spec_report(model, outcomes, show_traces=not args.no_trace, style=args.trace_format))
+            print(spec_report(model, outcomes, show_traces=not args.no_trace, style=args.trace_format,
+                              invariants=args.show_invariant))
             print()
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show,
@@ -208,7 +211,8 @@ def run_check(args) -> int:
     code = 2 if errors else exit_code(statuses)
     if args.format != "text" or args.output:
         rendered = FORMATTERS[args.format](entries, errors, code) if args.format != "text" else \
-            "\n\n".join(spec_report(m, o, show_traces=not args.no_trace, style=args.trace_format)
+            "\n\n".join(spec_report(m, o, show_traces=not args.no_trace, style=args.trace_format,
+                                    invariants=args.show_invariant)
                        for _, m, o in entries) + "\n"
         if args.output:
             write_file_atomically(args.output, rendered)

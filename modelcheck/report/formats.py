@@ -29,6 +29,7 @@ def _property_record(model: Model, o: Outcome) -> dict:
         "argument": o.result.argument, "engine": o.result.engine,
         "seconds": round(o.result.seconds, 3),
         "trace": trace_json(model, o) if o.replay is not None else None,
+        "invariant": o.result.invariant.splitlines() if o.result.invariant else None,
     }
 
 

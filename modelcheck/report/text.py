@@ -77,8 +77,13 @@ def _stuck(model: Model, replay: Replay) -> str:
     return f": blocked threads: {', '.join(stuck)}" if stuck else ""
 
 
+def invariant_block(outcome: Outcome) -> list[str]:
+    """The inductive invariant behind a verdict, one conjunct per line, under its argument."""
+    return ["      inductive invariant:"] + [f"        {line}" for line in outcome.result.invariant.splitlines()]
+
+
 def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = True,
-                style: str = "text") -> str:
+                style: str = "text", invariants: bool = False) -> str:
     outcomes = list(outcomes)
     width = max([len(o.result.prop) for o in outcomes] + [10])
     lines = [f"{model.file}: {model.title}"]
@@ -86,6 +91,8 @@ def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = T
         lines.append(verdict_line(o, width))
         if o.result.verdict is not Verdict.VIOLATED and o.result.argument:
             lines.append(argument_line(o))
+        if invariants and o.result.invariant:
+            lines += invariant_block(o)
     if show_traces:
         for o in outcomes:
             if o.replay is not None:
