@@ -35,6 +35,9 @@ def add_run_options(parser) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="check this many specs in parallel")
 
 
+FULL_TRACE_HELP = "print every step; by default runs of steps that do not affect the violation are folded"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelcheck", description="Model checker for Linux kernel probe ordering.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(check)
     check.add_argument("--trace-format", choices=("text", "timeline") + tuple(TRACE_RENDERERS), default="text",
                        help="how counterexamples are drawn in text output")
+    check.add_argument("--full-trace", action="store_true", help=FULL_TRACE_HELP)
     trace = sub.add_parser("trace", help="print the counterexample of one property")
     trace.add_argument("spec")
     trace.add_argument("--property", required=True, help="the property whose counterexample to print")
@@ -65,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds")
     trace.add_argument("--width", type=int, default=100, help="columns of the timeline")
     trace.add_argument("-o", "--output", help="write the trace to this file (atomically)")
+    trace.add_argument("--full-trace", action="store_true", help=FULL_TRACE_HELP)
     diff = sub.add_parser("diff", help="check two versions of a design and print what changed")
     diff.add_argument("old", help="the earlier spec")
     diff.add_argument("new", help="the later spec")
@@ -157,7 +162,7 @@ def run_trace(args) -> int:
     if outcome.replay is None:
         print(f"{args.property}: {outcome.result.label}: no counterexample. {outcome.result.argument}")
         return exit_code([outcome.status]) or 1
-    rendered = render_trace(args.format, model, outcome, args.width)
+    rendered = render_trace(args.format, model, outcome, args.width, args.full_trace)
     if args.output:
         write_file_atomically(args.output, rendered)
     else:
@@ -165,17 +170,17 @@ def run_trace(args) -> int:
     return 0
 
 
-def render_trace(fmt: str, model, outcome, width: int = 100) -> str:
+def render_trace(fmt: str, model, outcome, width: int = 100, full: bool = False) -> str:
     import json as _json
     from .report.results import trace_json
     from .report.text import trace_text
     from .report.timeline import timeline
     if fmt == "timeline":
-        return timeline(model, outcome, width) + "\n"
+        return timeline(model, outcome, width, full=full) + "\n"
     if fmt == "text":
-        return trace_text(model, outcome) + "\n"
+        return trace_text(model, outcome, full) + "\n"
     if fmt in TRACE_RENDERERS:
-        return TRACE_RENDERERS[fmt](model, outcome)
+        return TRACE_RENDERERS[fmt](model, outcome, full)
     return _json.dumps(trace_json(model, outcome), indent=2) + "\n"
 
 
@@ -202,7 +207,7 @@ def run_check(args) -> int:
     def show(path, model, outcomes):
         if text:
             print(spec_report(model, outcomes, show_traces=not args.no_trace, style=args.trace_format,
-                              invariants=args.show_invariant))
+                              full=args.full_trace, invariants=args.show_invariant))
             print()
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show,
@@ -212,7 +217,7 @@ def run_check(args) -> int:
     if args.format != "text" or args.output:
         rendered = FORMATTERS[args.format](entries, errors, code) if args.format != "text" else \
             "\n\n".join(spec_report(m, o, show_traces=not args.no_trace, style=args.trace_format,
-                                    invariants=args.show_invariant)
+                                    full=args.full_trace, invariants=args.show_invariant)
                        for _, m, o in entries) + "\n"
         if args.output:
             write_file_atomically(args.output, rendered)

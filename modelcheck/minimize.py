@@ -207,9 +207,12 @@ def _blocking_reads(model: Model, final: State) -> set[str]:
 
 # --- folding, for renderers ----------------------------------------------------------
 
-def fold_runs(steps, relevant: set[int], min_run: int = 2) -> list:
+MIN_FOLD = 3   # one or two steps read more easily than a line saying they do not matter
+
+
+def fold_runs(steps, relevant: set[int], min_run: int = MIN_FOLD) -> list:
     """The steps in order, with each run of at least `min_run` consecutive irrelevant steps of
-    one thread replaced by the list of those steps (a lone one is no shorter folded)."""
+    one thread replaced by the list of those steps."""
     out, run = [], []
 
     def flush():

@@ -201,7 +201,11 @@ def test_mermaid_is_one_statement_per_line_with_declared_participants(v7):
     threads = {s.thread for s in outcome.replay.steps}
     assert len(declared) == len(threads)
     notes = [l for l in lines if l.strip().startswith("Note over")]
-    assert len(notes) == len(outcome.replay.steps)
+    folded = [l for l in notes if "that do not affect the violation" in l]
+    covered = sum(int(b) - int(a) + 1 for l in folded for a, b in re.findall(r"\((\d+)-(\d+)\)", l))
+    assert folded and len(notes) - len(folded) + covered == len(outcome.replay.steps)
+    full = TRACE_RENDERERS["mermaid"](model, outcome, full=True).splitlines()
+    assert len([l for l in full if l.strip().startswith("Note over")]) == len(outcome.replay.steps)
     for note in notes:
         assert re.match(r"\s+Note over (T\d+): ", note).group(1) in declared
     for line in lines[1:]:
@@ -211,15 +215,24 @@ def test_mermaid_is_one_statement_per_line_with_declared_participants(v7):
     assert len(opened) == 1 and lines[opened[0] + 2].strip() == "end" and "!!" in lines[opened[0] + 1]
 
 
-def test_markdown_table_has_one_row_per_step(v7):
+def _markdown_rows(text: str) -> list[str]:
+    return [l for l in text.splitlines() if l.startswith("| ") and not l.startswith("| step")]
+
+
+def test_markdown_table_has_one_row_per_step_or_folded_run(v7):
     model, outcome = v7
     text = TRACE_RENDERERS["markdown"](model, outcome)
     assert "- config: `DEV_DAX_HMEM=m" in text and "- platform: `" in text
-    rows = [l for l in text.splitlines() if l.startswith("| ") and not l.startswith("| step")]
-    assert len(rows) == len(outcome.replay.steps)
+    rows = _markdown_rows(text)
+    numbers = []
     for row in rows:
         assert len(re.findall(r"(?<!\\)\|", row)) == 6, row    # five cells
+        first, _, last = row.split("|")[1].strip(" *").partition("-")
+        numbers += range(int(first), int(last or first) + 1)
+    assert numbers == [s.index for s in outcome.replay.steps] and len(rows) < len(numbers)
     assert "**!! " in rows[-1]
+    full = _markdown_rows(TRACE_RENDERERS["markdown"](model, outcome, full=True))
+    assert len(full) == len(outcome.replay.steps)
 
 
 # --- HTML -----------------------------------------------------------------------------------

@@ -21,7 +21,10 @@ def trace_name(path: str, prop: str) -> str:
 
 
 def trace_json(model: Model, outcome: Outcome) -> dict:
+    """Every step, each marked `relevant` or not as modelcheck.minimize decides."""
+    from ..minimize import relevant_in_replay
     replay = outcome.replay
+    relevant = relevant_in_replay(model, replay, outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
     return {
         "spec": model.file, "title": model.title, "property": outcome.result.prop,
@@ -35,6 +38,7 @@ def trace_json(model: Model, outcome: Outcome) -> dict:
             "line": s.edge.span.line if s.edge.span else None,
             "changes": step_changes(model, s.before, s.after),
             "failed": list(s.failed),
+            "relevant": s.index in relevant,
         } for s in replay.steps],
     }
 

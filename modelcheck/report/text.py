@@ -7,6 +7,7 @@ from typing import Iterable
 from ..checker import Outcome
 from ..interp import State
 from ..ir import Model
+from ..minimize import fold_file, fold_lines, fold_runs, fold_summary, relevant_in_replay
 from ..replay import Replay
 from ..result import Verdict
 
@@ -35,6 +36,18 @@ def choices(model: Model, values: tuple[int, ...]) -> tuple[str, str]:
     return " ".join(config) or "(none)", " ".join(platform) or "(none)"
 
 
+FOLD_NOTE = "steps that do not affect the violation are folded; --full-trace shows every step"
+
+
+def shown_steps(model: Model, outcome: Outcome, full: bool = False) -> list:
+    """The replayed steps, with runs of one thread's steps that do not affect the violation
+    folded into lists (see modelcheck.minimize), unless `full`."""
+    steps = list(outcome.replay.steps)
+    if full:
+        return steps
+    return fold_runs(steps, relevant_in_replay(model, outcome.replay, outcome.result.prop))
+
+
 def step_changes(model: Model, before: State, after: State) -> list[str]:
     out = []
     for var, old, new in zip(model.variables, before.values, after.values):
@@ -43,15 +56,24 @@ def step_changes(model: Model, before: State, after: State) -> list[str]:
     return out
 
 
-def trace_text(model: Model, outcome: Outcome) -> str:
-    """The counterexample: header with config and platform choices, then numbered steps."""
+def trace_text(model: Model, outcome: Outcome, full: bool = False) -> str:
+    """The counterexample: header with config and platform choices, then numbered steps;
+    runs of steps that do not affect the violation fold into one line unless `full`."""
     replay: Replay = outcome.replay
     prop = model.property(outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
     lines = [f"  {prop.name}: VIOLATED in {len(replay.steps)} steps -- {prop.description}",
              f"    config:   {config}", f"    platform: {platform}", ""]
+    items = shown_steps(model, outcome, full)
+    if any(isinstance(item, list) for item in items):
+        lines[-1:] = [f"    ({FOLD_NOTE})", ""]
     thread_width = max((len(s.thread) for s in replay.steps), default=6)
-    for step in replay.steps:
+    for step in items:
+        if isinstance(step, list):
+            where = f"{fold_file(step)}:{fold_lines(step)}" if fold_lines(step) else ""
+            lines.append(f"         {step[0].thread:<{thread_width}}  {fold_summary(step)}"
+                         + (f"   [{where}]" if where else ""))
+            continue
         where = f"{os.path.basename(step.edge.span.file)}:{step.edge.span.line}" if step.edge.span else ""
         first, *rest = (step.edge.label or "(internal step)").split(" ; ")
         lines.append(f"    {step.index:3d}  {step.thread:<{thread_width}}  {first}"
@@ -83,7 +105,7 @@ def invariant_block(outcome: Outcome) -> list[str]:
 
 
 def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = True,
-                style: str = "text", invariants: bool = False) -> str:
+                style: str = "text", full: bool = False, invariants: bool = False) -> str:
     outcomes = list(outcomes)
     width = max([len(o.result.prop) for o in outcomes] + [10])
     lines = [f"{model.file}: {model.title}"]
@@ -99,10 +121,10 @@ def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = T
                 lines.append("")
                 if style == "timeline":
                     from .timeline import timeline
-                    lines.append(timeline(model, o))
+                    lines.append(timeline(model, o, full=full))
                 elif style != "text":
                     from .traceformats import render
-                    lines.append(render(style, model, o).rstrip("\n"))
+                    lines.append(render(style, model, o, full).rstrip("\n"))
                 else:
-                    lines.append(trace_text(model, o))
+                    lines.append(trace_text(model, o, full))
     return "\n".join(lines)

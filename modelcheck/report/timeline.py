@@ -11,7 +11,8 @@ import textwrap
 
 from ..checker import Outcome
 from ..ir import Model
-from .text import choices, step_changes
+from ..minimize import fold_lines, fold_summary
+from .text import FOLD_NOTE, choices, shown_steps, step_changes
 
 STEP_COL = 5      # "  12 "
 LAST_LANE = 34    # room the rightmost lane keeps for its text
@@ -28,23 +29,37 @@ def _where(step) -> str:
     return f"[{step.edge.span.line}]" if step.edge.span else ""
 
 
-def timeline(model: Model, outcome: Outcome, width: int = 100, changes: bool = False) -> str:
+def _fold_text(run) -> str:
+    lines = fold_lines(run)
+    return fold_summary(run) + (f" [{lines}]" if lines else "")
+
+
+def timeline(model: Model, outcome: Outcome, width: int = 100, changes: bool = False,
+             full: bool = False) -> str:
     """Each step's text starts in its thread's lane and runs to the right edge, as in the
-    hand-drawn diagrams: the lanes to the right are empty on that row."""
+    hand-drawn diagrams: the lanes to the right are empty on that row. Runs of one thread's
+    steps that do not affect the violation fold into one unnumbered row unless `full`."""
     replay = outcome.replay
     prop = model.property(outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
     spec = os.path.basename(model.file)
+    items = shown_steps(model, outcome, full)
     head = [f"{prop.name}: VIOLATED in {len(replay.steps)} steps -- {prop.description}",
             f"config: {config}", f"platform: {platform}", f"[N] = line N of {spec}", ""]
+    if any(isinstance(item, list) for item in items):
+        head[-1:] = [f"({FOLD_NOTE})", ""]
     head = [w for line in head for w in (textwrap.wrap(line, width, subsequent_indent="    ") or [""])]
     lanes = list(dict.fromkeys(s.thread for s in replay.steps))
     pitch = min(MAX_PITCH, (width - STEP_COL - LAST_LANE) // max(1, len(lanes) - 1))
     if pitch < MIN_PITCH:
-        return "\n".join(head + _single_lane(model, outcome, width, changes))
+        return "\n".join(head + _single_lane(model, outcome, items, width, changes))
     starts = [STEP_COL + i * pitch for i in range(len(lanes))]
     rows = [_titles(lanes, starts, pitch, width)]
-    for step in replay.steps:
+    for step in items:
+        if isinstance(step, list):
+            col = starts[lanes.index(step[0].thread)]
+            rows += [" " * col + line for line in textwrap.wrap(_fold_text(step), width - col)]
+            continue
         col = starts[lanes.index(step.thread)]
         text = f"{step.edge.label or '(internal step)'} {_where(step)}".rstrip()
         body = textwrap.wrap(text, width - col, break_on_hyphens=False)
@@ -79,9 +94,13 @@ def _failures(step, prop: str, width: int) -> list[str]:
     return out
 
 
-def _single_lane(model: Model, outcome: Outcome, width: int, changes: bool) -> list[str]:
+def _single_lane(model: Model, outcome: Outcome, items: list, width: int, changes: bool) -> list[str]:
     rows = []
-    for step in outcome.replay.steps:
+    for step in items:
+        if isinstance(step, list):
+            rows += textwrap.wrap(f"[{_short(step[0].thread)}] {_fold_text(step)}", width - 5,
+                                  initial_indent="     ", subsequent_indent="       ")
+            continue
         text = f"[{_short(step.thread)}] {step.edge.label} {_where(step)}".rstrip()
         rows += textwrap.wrap(text, width - 5, initial_indent=f"{step.index:>4} ",
                               subsequent_indent="       ")

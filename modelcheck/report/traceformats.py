@@ -5,6 +5,11 @@ returns the whole document as a string ending in a newline. `TRACE_RENDERERS` ma
 format name to its renderer; `modelcheck trace --format` and `modelcheck check
 --trace-format` accept these names.
 
+Every step the text and timeline traces show is kept in `itf` (each state's `#meta` says
+`"relevant": true` or false, as `modelcheck.minimize` decides) and in `html` (where the steps
+that do not affect the violation are grey); `mermaid` and `markdown` fold runs of them into
+one note or row, as the timeline does, unless `full` (`--full-trace`) asks for every step.
+
 - `itf`: the Informal Trace Format of Apalache and Quint
   (https://apalache-mc.org/docs/adr/015adr-trace.html). `vars` are the model's variables
   except function locals (the same ones the text trace shows changing). Program counters are
@@ -29,7 +34,8 @@ import os
 
 from ..checker import Outcome
 from ..ir import Model, Variable
-from .text import choices, step_changes
+from ..minimize import fold_file, fold_lines, fold_summary, relevant_in_replay
+from .text import choices, shown_steps, step_changes
 
 JS_SAFE = 2 ** 53 - 1
 ITF_ADR = "https://apalache-mc.org/docs/adr/015adr-trace.html"
@@ -61,6 +67,14 @@ def _violating_index(model: Model, outcome: Outcome) -> int:
         if prop in step.failed:
             return step.index
     return steps[-1].index if steps else 0
+
+
+def _relevant(model: Model, outcome: Outcome) -> set[int]:
+    return relevant_in_replay(model, outcome.replay, outcome.result.prop)
+
+
+def _fold_where(run) -> str:
+    return f"{fold_file(run)}:{fold_lines(run)}" if fold_lines(run) else ""
 
 
 def _end_note(model: Model, outcome: Outcome) -> str:
@@ -101,6 +115,7 @@ def itf_value(var: Variable, value: int):
 
 
 def itf_doc(model: Model, outcome: Outcome) -> dict:
+    relevant = _relevant(model, outcome)
     variables = itf_vars(model)
     index = {v.name: i for i, v in enumerate(model.variables)}
     replay = outcome.replay
@@ -116,7 +131,8 @@ def itf_doc(model: Model, outcome: Outcome) -> dict:
     states = [state(replay.initial.values, {"index": 0, "step": "initial state",
                                              "config": config, "platform": platform})]
     for step in replay.steps:
-        meta = {"index": step.index, "thread": step.thread, "action": _action(step)}
+        meta = {"index": step.index, "thread": step.thread, "action": _action(step),
+                "relevant": step.index in relevant}
         if step.edge.span:       # internal steps (kernel bookkeeping) have no spec line
             meta.update(file=step.edge.span.file, line=step.edge.span.line)
         if step.failed:
@@ -135,7 +151,7 @@ def itf_doc(model: Model, outcome: Outcome) -> dict:
     }
 
 
-def itf(model: Model, outcome: Outcome) -> str:
+def itf(model: Model, outcome: Outcome, full: bool = False) -> str:
     return json.dumps(itf_doc(model, outcome), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -159,7 +175,7 @@ def _mm(text: str) -> str:
     return "".join(out)
 
 
-def mermaid(model: Model, outcome: Outcome) -> str:
+def mermaid(model: Model, outcome: Outcome, full: bool = False) -> str:
     replay = outcome.replay
     title, config, platform = _header(model, outcome)
     lanes = list(dict.fromkeys(s.thread for s in replay.steps))
@@ -170,7 +186,12 @@ def mermaid(model: Model, outcome: Outcome) -> str:
              f"    %% config: {_mm(config)}",
              f"    %% platform: {_mm(platform)}"]
     lines += [f"    participant {ids[name]} as {_mm(name)}" for name in lanes]
-    for step in replay.steps:
+    for step in shown_steps(model, outcome, full):
+        if isinstance(step, list):
+            where = _fold_where(step)
+            lines.append(f"    Note over {ids[step[0].thread]}: {_mm(fold_summary(step))}"
+                         + (f" [{_mm(where)}]" if where else ""))
+            continue
         where = _where(step)
         parts = [f"{step.index}. " + _mm(_action(step).replace(" ; ", " / then "))
                  + (f" [{_mm(where)}]" if where else "")]
@@ -201,7 +222,7 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
 
-def markdown(model: Model, outcome: Outcome) -> str:
+def markdown(model: Model, outcome: Outcome, full: bool = False) -> str:
     replay = outcome.replay
     prop = model.property(outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
@@ -216,7 +237,12 @@ def markdown(model: Model, outcome: Outcome) -> str:
              "",
              "| step | thread | action | spec line | changes |",
              "|---:|---|---|---|---|"]
-    for step in replay.steps:
+    for step in shown_steps(model, outcome, full):
+        if isinstance(step, list):
+            where = _code(_fold_where(step)) if _fold_where(step) else ""
+            summary = _md(fold_summary(step).replace(f" ({step[0].index}-{step[-1].index})", ""))
+            lines.append(f"| {step[0].index}-{step[-1].index} | {_md(step[0].thread)} | *{summary}* | {where} | |")
+            continue
         action = "<br>".join(_md(a) if i == 0 else "then " + _md(a)
                              for i, a in enumerate(_action(step).split(" ; ")))
         changes = [_code(c) for c in step_changes(model, step.before, step.after)]
@@ -248,7 +274,7 @@ svg .lane{stroke:#d0d7de;stroke-width:2}svg .title{font-weight:bold}
 svg .dot{fill:#0969da}svg .bad .dot{fill:#cf222e}svg .bad text{fill:#cf222e;font-weight:bold}
 svg .row:hover rect.hl{fill:#fff8c5}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #d0d7de;padding:3px 6px;vertical-align:top;text-align:left}
-tr.bad td{background:#ffebe9}td.n{text-align:right}.msg{color:#cf222e;font-weight:bold}"""
+tr.bad td{background:#ffebe9}tr.aside td,svg .aside text{fill:#8c959f;color:#8c959f}svg .aside .dot{fill:#afb8c1}td.n{text-align:right}.msg{color:#cf222e;font-weight:bold}"""
 
 
 def _h(text) -> str:
@@ -257,6 +283,7 @@ def _h(text) -> str:
 
 def _svg(model: Model, outcome: Outcome) -> str:
     replay = outcome.replay
+    relevant = _relevant(model, outcome)
     lanes = list(dict.fromkeys(s.thread for s in replay.steps))
     bad = _violating_index(model, outcome)
     longest = max((len(_action(s)) + len(_where(s)) + 3 for s in replay.steps), default=20)
@@ -279,7 +306,7 @@ def _svg(model: Model, outcome: Outcome) -> str:
         tip = [f"step {step.index} ({step.thread}): {label}"]
         tip += step_changes(model, step.before, step.after) or ["(no state change)"]
         tip += [f"!! {m}" for m in _messages(step, outcome.result.prop)]
-        cls = "row bad" if step.index == bad else "row"
+        cls = "row bad" if step.index == bad else "row" if step.index in relevant else "row aside"
         out.append(f'<g class="{cls}" id="s{step.index}"><title>{_h(chr(10).join(tip))}</title>'
                    f'<rect class="hl" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}" fill="transparent"/>'
                    f'<text x="6" y="{y + 4}">{step.index}</text>'
@@ -289,8 +316,9 @@ def _svg(model: Model, outcome: Outcome) -> str:
     return "\n".join(out)
 
 
-def html(model: Model, outcome: Outcome) -> str:
+def html(model: Model, outcome: Outcome, full: bool = False) -> str:
     replay = outcome.replay
+    relevant = _relevant(model, outcome)
     prop = model.property(outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
     bad = _violating_index(model, outcome)
@@ -300,7 +328,7 @@ def html(model: Model, outcome: Outcome) -> str:
                               for i, a in enumerate(_action(step).split(" ; ")))
         changes = [f"<code>{_h(c)}</code>" for c in step_changes(model, step.before, step.after)]
         changes += [f'<span class="msg">!! {_h(m)}</span>' for m in _messages(step, prop.name)]
-        cls = ' class="bad"' if step.index == bad else ""
+        cls = ' class="bad"' if step.index == bad else "" if step.index in relevant else ' class="aside"'
         rows.append(f'<tr{cls}><td class="n">{step.index}</td><td>{_h(step.thread)}</td>'
                     f'<td>{action}</td><td><code>{_h(_where(step))}</code></td>'
                     f'<td>{"<br/>".join(changes)}</td></tr>')
@@ -322,7 +350,8 @@ def html(model: Model, outcome: Outcome) -> str:
         f'<p class="meta">config: <code>{_h(config)}</code></p>',
         f'<p class="meta">platform: <code>{_h(platform)}</code></p>',
         "<h2>Timeline</h2>",
-        "<p class=\"meta\">One lane per thread, time downwards; hover a step for its state changes.</p>",
+        "<p class=\"meta\">One lane per thread, time downwards; hover a step for its state changes. "
+        "Grey steps do not affect the violation.</p>",
         _svg(model, outcome),
         *([f'<p class="msg">!! {_h(end)}</p>'] if end else []),
         "<h2>Steps</h2>",
@@ -341,5 +370,5 @@ def html(model: Model, outcome: Outcome) -> str:
 TRACE_RENDERERS = {"itf": itf, "mermaid": mermaid, "html": html, "markdown": markdown}
 
 
-def render(fmt: str, model: Model, outcome: Outcome) -> str:
-    return TRACE_RENDERERS[fmt](model, outcome)
+def render(fmt: str, model: Model, outcome: Outcome, full: bool = False) -> str:
+    return TRACE_RENDERERS[fmt](model, outcome, full)
