@@ -60,7 +60,7 @@ class Outcome:
 
 
 def run_engine(name: str, model: Model, props: list[str], options: EngineOptions) -> dict:
-    """Every property's result; the explicit engine decides them all in one search."""
+    """Every property's result; the explicit and foata engines decide them all in one search."""
     if name == "explicit":
         from .engines import explicit
         return explicit.check_all(model, props, options)
@@ -69,7 +69,7 @@ def run_engine(name: str, model: Model, props: list[str], options: EngineOptions
         return {p: bmc.check(model, p, options) for p in props}
     if name == "foata":
         from .engines import foata
-        return {p: foata.check(model, p, options) for p in props}
+        return foata.check_all(model, props, options)
     if name == "chc":
         from .engines import chc
         return {p: chc.check(model, p, options) for p in props}

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "model checking over partial-order (Foata) frames; bmc: Z3, one step per frame")
     check.add_argument("--property", action="append", dest="properties", help="check only this property")
     check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
-    check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")
+    check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
     check.add_argument("--show-invariant", action="store_true",
                        help="print the inductive invariant under each verdict proved by one (--engine chc)")
@@ -74,12 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="the earlier spec")
     diff.add_argument("new", help="the later spec")
     diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
-    diff.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per property")
+    diff.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
     report = sub.add_parser("report", help="check specs and write the results directory")
     report.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
     report.add_argument("-o", "--output", default="results", help="results directory (default: results)")
     report.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
-    report.add_argument("--timeout", type=float, default=600.0, help="seconds per property")
+    report.add_argument("--timeout", type=float, default=600.0, help="time limit in seconds per spec (bmc: per property)")
     add_run_options(report)
     from .tracecmds import add_parsers
     add_parsers(sub)   # replay, simulate

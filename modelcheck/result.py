@@ -51,5 +51,5 @@ class PropertyResult:
 class EngineOptions:
     """Limits shared by every engine."""
     max_depth: int = 200              # deepest unrolling / search depth
-    timeout: float = 300.0            # seconds per property (the explicit engine: per search)
+    timeout: float = 300.0            # seconds per search of all properties (bmc: per property)
     max_states: int = 2_000_000       # explicit engine: give up beyond this many states

@@ -156,7 +156,7 @@ def render(summary: dict) -> str:
         f"--seed {s['seed']} --size {s['size']}` (random specs from `modelcheck/specgen.py`).",
         "",
         "For every random spec: the explicit and foata engines decide every property "
-        f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per explicit search and per foata property) and must agree; "
+        f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per search) and must agree; "
         "every VIOLATED trace is replayed on the model; the terminal states projected on the spec's flags, "
         "from `explicit.outcomes` and from the Z3 enumeration `modelcheck/engines/enumerate.py`, must be "
         "the same set. A BOUNDED or TIMEOUT from foata is counted as inconclusive and not compared.",

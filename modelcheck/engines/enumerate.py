@@ -36,7 +36,7 @@ def terminal_states(model: Model, observe: list[str], options: EngineOptions) ->
 
 class _Enumeration:
     def __init__(self, model: Model, observe: list[str], options: EngineOptions):
-        self.frames = Frames(model)
+        self.frames = Frames.of(model)
         self.observe = observe
         self.options = options
         bounded = self.frames.bounds is not None

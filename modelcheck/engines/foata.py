@@ -25,6 +25,7 @@ from .z3solve import ask
 from .bmc import all_of, any_of, as_bool, as_int, encode, make_solver, value_bounds
 
 ENGINE = "foata"
+_last_frames = None   # see Frames.of
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,27 @@ class Frames:
             self.edges.append(own)
         self.bounds = value_bounds(model)
         self.shared = self._shared_variables()
+        # Which edges of each thread touch (or write) each shared variable, and which write each variable.
+        self.touching = {(t, v, w): [e for e in own if v in e.writes or (not w and v in e.reads)]
+                         for t, own in enumerate(self.edges) for v in self.shared for w in (True, False)}
+        self.writers = {v.name: [(e, expr) for own in self.edges for e in own
+                                 for name, expr in e.edge.assigns if name == v.name]
+                        for v in model.variables}
+        self._terms: dict = {}     # every term is built once and shared by all properties
+
+    @classmethod
+    def of(cls, model: Model) -> "Frames":
+        """The frames of `model`, shared by the engine and the enumeration run on it in turn."""
+        global _last_frames
+        if _last_frames is None or _last_frames.model is not model:
+            _last_frames = cls(model)
+        return _last_frames
+
+    def _memo(self, key, build):
+        term = self._terms.get(key)
+        if term is None:
+            term = self._terms[key] = build()
+        return term
 
     def _shared_variables(self) -> list[str]:
         """Variables touched by two or more threads: only these can make steps conflict."""
@@ -66,20 +88,34 @@ class Frames:
 
     # -- symbols --
     def state(self, i: int) -> dict:
-        return {v.name: z3.Int(f"{v.name}@{i}") for v in self.model.variables}
+        return self._memo(("state", i), lambda: {v.name: z3.Int(f"{v.name}@{i}") for v in self.model.variables})
 
     def pc(self, t: int, i: int):
-        return z3.Int(f"pc[{self.model.threads[t].name}]@{i}")
+        return self._memo(("pc", t, i), lambda: z3.Int(f"pc[{self.model.threads[t].name}]@{i}"))
 
     def sel(self, t: int, i: int):
         """Which edge thread t takes in frame i (-1: it does not move)."""
-        return z3.Int(f"move[{self.model.threads[t].name}]@{i}")
+        return self._memo(("sel", t, i), lambda: z3.Int(f"move[{self.model.threads[t].name}]@{i}"))
 
     def takes(self, e: _Edge, i: int):
-        return self.sel(e.thread, i) == e.number
+        return self._memo(("takes", e.thread, e.number, i), lambda: self.sel(e.thread, i) == e.number)
 
     def moved(self, t: int, i: int):
-        return self.sel(t, i) >= 0
+        return self._memo(("moved", t, i), lambda: self.sel(t, i) >= 0)
+
+    def symbols(self, i: int) -> list:
+        """Every symbol of boundary i and of frame i."""
+        return (list(self.state(i).values()) + [self.pc(t, i) for t in self.threads]
+                + [self.sel(t, i) for t in self.threads])
+
+    def shifted(self, term, by: int, boundaries: tuple):
+        """`term`, over the given boundaries, moved `by` frames later: one substitution in z3,
+        far cheaper than building the same constraint again through the Python API."""
+        if by == 0:
+            return term
+        sources = [x for j in boundaries for x in self.symbols(j)]
+        targets = [x for j in boundaries for x in self.symbols(j + by)]
+        return _substitute(term, sources, targets)
 
     # -- constraints --
     def initial(self):
@@ -99,7 +135,12 @@ class Frames:
         return parts
 
     def frame(self, i: int):
-        """Frame i takes state i to state i+1."""
+        """Frame i takes state i to state i+1 (frames 0 and 1 built, later ones copies of frame 1)."""
+        if i >= 2:
+            return self._memo(("frame", i), lambda: self.shifted(self.frame(1), i - 1, (0, 1, 2)))
+        return self._memo(("frame", i), lambda: self._build_frame(i))
+
+    def _build_frame(self, i: int):
         pre, post = self.state(i), self.state(i + 1)
         parts = []
         for t in self.threads:
@@ -112,11 +153,8 @@ class Frames:
             parts.append(z3.Implies(sel == -1, self.pc(t, i + 1) == self.pc(t, i)))
         for v in self.model.variables:
             value = pre[v.name]
-            for own in self.edges:
-                for e in own:
-                    for name, expr in e.edge.assigns:
-                        if name == v.name:
-                            value = z3.If(self.takes(e, i), as_int(encode(expr, pre)), value)
+            for e, expr in self.writers[v.name]:
+                value = z3.If(self.takes(e, i), as_int(encode(expr, pre)), value)
             parts.append(post[v.name] == value)
         parts += self.independence(i)
         parts.append(any_of([self.moved(t, i) for t in self.threads]))
@@ -125,15 +163,20 @@ class Frames:
         return all_of(parts + self.ranges(i + 1))
 
     def _touch(self, t: int, v: str, i: int, writes_only: bool):
-        return any_of([self.takes(e, i) for e in self.edges[t]
-                       if v in e.writes or (not writes_only and v in e.reads)])
+        return self._memo(("touch", t, v, i, writes_only), lambda: any_of(
+            [self.takes(e, i) for e in self.touching[t, v, writes_only]]))
+
+    def _touched_by_others(self, t: int, v: str, i: int, writes_only: bool):
+        return self._memo(("others", t, v, i, writes_only), lambda: any_of(
+            [self._touch(u, v, i, writes_only) for u in self.threads
+             if u != t and self.touching[u, v, writes_only]]))
 
     def independence(self, i: int) -> list:
         """Steps in one frame never conflict: a written variable is touched by no other thread."""
         parts = []
         for v in self.shared:
-            writers = [t for t in self.threads if any(v in e.writes for e in self.edges[t])]
-            touchers = [t for t in self.threads if any(v in e.writes | e.reads for e in self.edges[t])]
+            writers = [t for t in self.threads if self.touching[t, v, True]]
+            touchers = [t for t in self.threads if self.touching[t, v, False]]
             for t in writers:
                 w = self._touch(t, v, i, True)
                 for u in touchers:
@@ -147,20 +190,30 @@ class Frames:
         for t in self.threads:
             reasons = [self.moved(t, i - 1)]
             for v in self.shared:
-                others_w = any_of([self._touch(u, v, i - 1, True) for u in self.threads if u != t])
-                others_a = any_of([self._touch(u, v, i - 1, False) for u in self.threads if u != t])
-                reasons.append(z3.And(self._touch(t, v, i, False), others_w))
-                reasons.append(z3.And(self._touch(t, v, i, True), others_a))
+                if self.touching[t, v, False]:
+                    reasons.append(z3.And(self._touch(t, v, i, False), self._touched_by_others(t, v, i - 1, True)))
+                if self.touching[t, v, True]:
+                    reasons.append(z3.And(self._touch(t, v, i, True), self._touched_by_others(t, v, i - 1, False)))
             parts.append(z3.Implies(self.moved(t, i), any_of(reasons)))
         return parts
 
     # -- properties --
     def enabled(self, i: int):
+        if i > 0:
+            return self._memo(("enabled", i), lambda: self.shifted(self.enabled(0), i, (0,)))
+        return self._memo(("enabled", i), lambda: self._build_enabled(i))
+
+    def _build_enabled(self, i: int):
         s = self.state(i)
         return any_of([z3.And(self.pc(e.thread, i) == e.loc, as_bool(encode(e.edge.guard, s)))
                        for own in self.edges for e in own])
 
     def settled(self, i: int):
+        if i > 0:
+            return self._memo(("settled", i), lambda: self.shifted(self.settled(0), i, (0,)))
+        return self._memo(("settled", i), lambda: self._build_settled(i))
+
+    def _build_settled(self, i: int):
         parts = []
         for t, th in enumerate(self.model.threads):
             resting = [p for p, loc in enumerate(th.locations) if loc.rest] + [len(th.locations)]
@@ -189,14 +242,16 @@ class Frames:
 
     def distinct_from_earlier(self, k: int):
         """State k differs from every earlier frame-boundary state."""
-        assigned = sorted({v for own in self.edges for e in own for v in e.writes})
-        later = self.state(k)
+        return all_of([self.shifted(self._differs(k - i), i, (0, k - i)) for i in range(k)])
 
-        def differs(i):
-            earlier = self.state(i)
-            return any_of([earlier[v] != later[v] for v in assigned]
-                          + [self.pc(t, i) != self.pc(t, k) for t in self.threads])
-        return all_of([differs(i) for i in range(k)])
+    def _differs(self, gap: int):
+        """State 0 and state `gap` differ (on what steps assign, or a thread's location)."""
+        def build():
+            assigned = sorted({v for own in self.edges for e in own for v in e.writes})
+            first, later = self.state(0), self.state(gap)
+            return any_of([first[v] != later[v] for v in assigned]
+                          + [self.pc(t, 0) != self.pc(t, gap) for t in self.threads])
+        return self._memo(("differs", gap), build)
 
     def trace(self, solution, depth: int, prop: Property) -> Trace:
         """Frames linearized thread by thread; a failing check ends the trace."""
@@ -215,18 +270,40 @@ class Frames:
         return Trace(initial, tuple(steps))
 
 
+def _substitute(term, sources: list, targets: list):
+    """z3.substitute without its per-pair Python sort checks (all pairs here are Int to Int)."""
+    count = len(sources)
+    froms, tos = (z3.Ast * count)(), (z3.Ast * count)()
+    for k in range(count):
+        froms[k], tos[k] = sources[k].as_ast(), targets[k].as_ast()
+    return z3.BoolRef(z3.Z3_substitute(term.ctx.ref(), term.as_ast(), count, froms, tos), term.ctx)
+
+
 class _Search:
-    def __init__(self, model: Model, prop: Property, options: EngineOptions):
-        self.model, self.prop, self.options = model, prop, options
-        self.frames = Frames(model)
+    """One unrolling shared by all properties: each frame is built and added once, and every
+    property still open is asked at every depth. The completeness arguments (no execution of
+    k frames; no loop-free execution of k frames) hold for the model, so for all of them."""
+
+    def __init__(self, model: Model, props: list[Property], options: EngineOptions):
+        self.model, self.options = model, options
+        self.frames = Frames.of(model)
         self.solver = make_solver(self.frames.bounds is not None)
         # Executions whose frame boundaries are pairwise distinct: the loop-free ones.
         self.loop_solver = make_solver(self.frames.bounds is not None)
-        self.deadline = time.monotonic() + options.timeout
+        self.started = time.monotonic()
+        self.deadline = self.started + options.timeout
+        self.open = list(props)
+        self.untriggered = {p.name for p in props if p.kind in ("check", "final")}
+        self.results: dict[str, PropertyResult] = {}
 
     def ask(self, *extra, solver=None):
         """The only solver call: ('sat', model) | ('unsat', None) | ('unknown', reason)."""
         return ask(solver or self.solver, self.deadline, self.options.timeout, *extra)
+
+    def decide(self, prop: Property, verdict: Verdict, bound, argument: str, trace=None) -> None:
+        self.results[prop.name] = PropertyResult(prop.name, verdict, ENGINE, time.monotonic() - self.started,
+                                                 bound, argument, trace)
+        self.open.remove(prop)
 
     def no_loop_free_execution(self, depth: int, step) -> bool:
         """No execution of `depth` frames visits pairwise distinct states (unknown: no conclusion).
@@ -243,78 +320,111 @@ class _Search:
             return False   # the check costs O(depth^2) constraints: ask every 4th depth once deep
         return self.ask(solver=self.loop_solver)[0] == "unsat"
 
-    def run(self):
-        f, prop = self.frames, self.prop
-        if prop.kind == "check" and not f.check_edges(prop.name):
-            return Verdict.VACUOUS, 0, f"no step of the model checks {prop.name}", None
+    def run(self) -> dict[str, PropertyResult]:
+        f = self.frames
+        for prop in list(self.open):
+            if prop.kind == "check" and not f.check_edges(prop.name):
+                self.decide(prop, Verdict.VACUOUS, 0, f"no step of the model checks {prop.name}")
         self.solver.add(f.initial())
+        step = None
         for depth in range(self.options.max_depth + 1):
+            if not self.open:
+                break
             if depth > 0:
                 step = f.frame(depth - 1)
-                answer, why = self.ask(step)
+                self.solver.add(step)   # for good: past an unsat answer the solver is not asked again
+                answer, why = self.ask()
                 if answer == "unsat":
-                    return self._complete(depth - 1)
+                    self._complete(depth - 1)
+                    break
                 if answer == "unknown":
-                    return self._stopped(depth, why)
-                self.solver.add(step)
-            bad = f.violation(prop, depth)
-            if bad is not None:
-                answer, found = self.ask(bad)
-                if answer == "sat":
-                    return Verdict.VIOLATED, depth, _found_text(depth), f.trace(found, depth, prop)
-                if answer == "unknown":
-                    return self._stopped(depth, found)
-            if self.no_loop_free_execution(depth, step if depth > 0 else None):
-                return self._complete(depth - 1, loops=True)
-        return (Verdict.BOUNDED, self.options.max_depth,
-                f"no violation in executions with dependency chains of up to {self.options.max_depth} "
-                "steps (the depth limit); longer executions were not checked", None)
+                    self._stopped(list(self.open), depth, why)
+                    break
+            self._look_for_violations(depth)
+            self._look_for_triggers(depth)
+            if self.open and self.no_loop_free_execution(depth, step):
+                self._complete(depth - 1, loops=True)
+        for prop in list(self.open):
+            self.decide(prop, Verdict.BOUNDED, self.options.max_depth,
+                        f"no violation in executions with dependency chains of up to {self.options.max_depth} "
+                        "steps (the depth limit); longer executions were not checked")
+        return self.results
 
-    def _complete(self, height: int, loops: bool = False):
+    def _look_for_violations(self, depth: int) -> None:
+        """One question for all open properties at this depth; a solution violates some of them
+        (read off the solution), and the rest are asked again without those."""
+        pending = [(prop, self.frames.violation(prop, depth)) for prop in self.open]
+        pending = [(prop, bad) for prop, bad in pending if bad is not None]
+        while pending:
+            answer, found = self.ask(any_of([bad for _, bad in pending]))
+            if answer == "unsat":
+                return
+            if answer == "unknown":
+                self._stopped([prop for prop, _ in pending], depth, found)
+                return
+            hit = [(prop, bad) for prop, bad in pending if z3.is_true(found.eval(bad, model_completion=True))]
+            for prop, _ in hit:
+                self.decide(prop, Verdict.VIOLATED, depth, _found_text(depth), self.frames.trace(found, depth, prop))
+            pending = [entry for entry in pending if entry not in hit]
+
+    def _complete(self, height: int, loops: bool = False) -> None:
         if loops:
             argument = (f"complete: every reachable state is reached within {height} Foata frames "
                         f"(no execution of {height + 1} frames visits only distinct states), and all were searched")
         else:
             argument = (f"complete: every execution's longest chain of dependent steps has at most {height} "
                         f"steps (no execution with {height + 1} Foata frames exists), and all were searched")
-        if self.trigger_unreachable(height):
-            what = "no step ever performs the checked operation" if self.prop.kind == "check" \
-                else "no execution ever ends with every thread finished"
-            return Verdict.VACUOUS, height, f"{what}; {argument}", None
-        return Verdict.PROVED, height, argument, None
-
-    def trigger_unreachable(self, height: int) -> bool:
-        """No execution of at most `height` frames reaches the trigger (each depth asked on its own,
-        since the main solver's frames must all be non-empty)."""
-        f, prop = self.frames, self.prop
-        if prop.kind not in ("check", "final"):
-            return False
-        solver = make_solver(f.bounds is not None)
-        solver.add(f.initial())
-        # A checked step leaves a state of height <= height, so it lies in a frame <= height.
-        for i in range(height + (2 if prop.kind == "check" else 1)):
-            if i > 0:
-                solver.add(f.frame(i - 1))
-            if prop.kind == "check":
-                here = any_of([f.takes(e, i - 1) for e, _ in f.check_edges(prop.name)]) if i else None
+        for prop in list(self.open):
+            if prop.name in self.untriggered:
+                what = "no step ever performs the checked operation" if prop.kind == "check" \
+                    else "no execution ever ends with every thread finished"
+                self.decide(prop, Verdict.VACUOUS, height, f"{what}; {argument}")
             else:
-                here = z3.And(z3.Not(f.enabled(i)), f.settled(i))
-            if here is not None and self.ask(here, solver=solver)[0] != "unsat":
-                return False   # reachable, or unknown: never call it vacuous without proof
-        return True
+                self.decide(prop, Verdict.PROVED, height, argument)
 
-    def _stopped(self, depth: int, reason):
-        if depth == 0:
-            return Verdict.TIMEOUT, None, f"{reason}; no conclusion about any execution", None
-        return (Verdict.BOUNDED, depth - 1,
-                f"no violation within {depth - 1} Foata frames; stopped at frame {depth}: {reason}", None)
+    def _look_for_triggers(self, depth: int) -> None:
+        """Which open check/final properties have their trigger reached at this depth: a checked
+        step in the last frame, or a settled state with nothing enabled. One that never is, when
+        the search completes, is vacuous."""
+        triggers = {p.name: self._trigger(p, depth) for p in self.open if p.name in self.untriggered}
+        triggers = {name: here for name, here in triggers.items() if here is not None}
+        while triggers:
+            answer, found = self.ask(any_of(list(triggers.values())))
+            if answer == "unsat":
+                return
+            if answer == "unknown":     # never call a property vacuous without proof
+                self.untriggered -= set(triggers)
+                return
+            for name in [n for n, here in triggers.items() if z3.is_true(found.eval(here, model_completion=True))]:
+                self.untriggered.discard(name)
+                del triggers[name]
+
+    def _trigger(self, prop: Property, i: int):
+        """Reaching boundary i with the property's trigger: a checked step in frame i-1, or
+        (final) a state with every thread settled and nothing enabled."""
+        f = self.frames
+        if prop.kind == "check":
+            return any_of([f.takes(e, i - 1) for e, _ in f.check_edges(prop.name)]) if i else None
+        return z3.And(z3.Not(f.enabled(i)), f.settled(i))
+
+    def _stopped(self, props: list[Property], depth: int, reason) -> None:
+        for prop in props:
+            if depth == 0:
+                self.decide(prop, Verdict.TIMEOUT, None, f"{reason}; no conclusion about any execution")
+            else:
+                self.decide(prop, Verdict.BOUNDED, depth - 1,
+                            f"no violation within {depth - 1} Foata frames; stopped at frame {depth}: {reason}")
 
 
 def _found_text(depth: int) -> str:
     return f"found at dependency depth {depth} (Foata frames)"
 
 
+def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[str, PropertyResult]:
+    """Every property decided over one shared unrolling, within one time limit."""
+    results = _Search(model, [model.property(p) for p in props], options).run()
+    return {p: results[p] for p in props}
+
+
 def check(model: Model, prop: str, options: EngineOptions) -> PropertyResult:
-    started = time.monotonic()
-    verdict, bound, argument, trace = _Search(model, model.property(prop), options).run()
-    return PropertyResult(prop, verdict, ENGINE, time.monotonic() - started, bound, argument, trace)
+    return check_all(model, [prop], options)[prop]
