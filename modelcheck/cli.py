@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
     check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
+    check.add_argument("--no-reduction", action="store_true",
+                       help="explicit: search every interleaving, without partial-order reduction")
     check.add_argument("--show-invariant", action="store_true",
                        help="print the inductive invariant under each verdict proved by one (--engine chc)")
     check.add_argument("--format", choices=("text",) + tuple(FORMATTERS), default="text",
@@ -209,7 +211,8 @@ def run_check(args) -> int:
             print(spec_report(model, outcomes, show_traces=not args.no_trace, style=args.trace_format,
                               full=args.full_trace, invariants=args.show_invariant))
             print()
-    options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout)
+    options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout,
+                            reduction=not args.no_reduction)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show,
                                   jobs=args.jobs, cache_dir=cache_dir_of(args))
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]

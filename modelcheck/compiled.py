@@ -53,10 +53,11 @@ class CompiledInterpreter(Interpreter):
     def _stepper(self, edge: Edge):
         if not edge.assigns:
             return None
-        slots = [f"v[{i}]" for i in range(len(self.model.variables))]
-        for var, expr in edge.assigns:
-            slots[self.index[var]] = self.source(expr)
-        return eval(f"lambda v: ({', '.join(slots)},)")
+        # Only the assigned slots are generated, so compiling costs nothing per variable;
+        # every right-hand side reads the pre-state before any slot is written.
+        slots = ", ".join(str(self.index[var]) for var, _ in edge.assigns)
+        values = ", ".join(self.source(expr) for _, expr in edge.assigns)
+        return eval(f"lambda v: _assign(v, ({slots},), ({values},))", {"_assign": _assign})
 
     def eval(self, expr: Expr, values):
         return self._compile(expr)(values)
@@ -76,3 +77,10 @@ class CompiledInterpreter(Interpreter):
         values = stepper(state.values) if stepper else state.values
         pcs = state.pcs[:thread] + (edge.target,) + state.pcs[thread + 1:]
         return State(values, pcs)
+
+
+def _assign(values: tuple, slots: tuple, new: tuple) -> tuple:
+    out = list(values)
+    for slot, value in zip(slots, new):
+        out[slot] = value
+    return tuple(out)

@@ -53,3 +53,4 @@ class EngineOptions:
     max_depth: int = 200              # deepest unrolling / search depth
     timeout: float = 300.0            # seconds per search of all properties (bmc: per property)
     max_states: int = 2_000_000       # explicit engine: give up beyond this many states
+    reduction: bool = True            # explicit engine: decide on a partial-order-reduced search

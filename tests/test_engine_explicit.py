@@ -65,7 +65,9 @@ def assert_violated(m, name, steps, **opts):
 
 
 def assert_proved(m, name, states, depth, **opts):
-    result = run(m, name, **opts)
+    """PROVED by the unreduced search with exactly these states, and by the reduced one too."""
+    assert run(m, name, **opts).verdict is Verdict.PROVED
+    result = run(m, name, **{**opts, "reduction": False})
     assert result.verdict is Verdict.PROVED, result
     assert result.bound == depth
     assert result.trace is None

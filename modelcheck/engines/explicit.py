@@ -9,17 +9,23 @@ the first violation found is a shortest one. Among shortest traces it returns on
 the fewest thread switches: every state remembers the smallest switch count over its
 shortest paths and, per last-moving thread achieving it, one parent link. That is exact
 because a path's future switches depend only on its state and its last thread.
+
+With options.reduction the verdicts come from a partial-order-reduced search (`por`): a state
+where some thread can run alone without hiding anything is expanded by that thread only. That
+search decides; a violation it finds is then traced by the unreduced search, which stops at
+that property's shortest violation, so traces keep both guarantees above.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from ..compiled import CompiledInterpreter
 from ..interp import Interpreter, State, state_violates
 from ..ir import Edge, Model, Property
 from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
+from .por import StubbornSets
 
 ENGINE = "explicit"
 
@@ -42,14 +48,43 @@ def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[st
 
     options.timeout bounds the whole shared search, not each property.
     """
-    trackers = {name: _tracker_for(model.property(name)) for name in dict.fromkeys(props)}
-    if not trackers:
+    names = list(dict.fromkeys(props))
+    if not names:
         return {}
+    if not options.reduction:
+        return _search(model, names, options, reduce=False)[0]
+    results, explorer = _search(model, names, options, reduce=True)
+    if explorer.reduced_expansions == 0:
+        return results     # no state was expanded partially: this was the unreduced search
+    # Traces and limit-cut searches come from the unreduced search: it alone promises shortest
+    # traces with fewest switches, and verdicts bounded by a number of steps.
+    again = [name for name, r in results.items()
+             if r.verdict in (Verdict.VIOLATED, Verdict.BOUNDED, Verdict.TIMEOUT)]
+    if not again:
+        return results
+    spent = explorer.elapsed()
+    unreduced = replace(options, reduction=False, timeout=max(options.timeout - spent, 0.0))
+    for name, full in _search(model, again, unreduced, reduce=False)[0].items():
+        found = results[name]
+        if found.verdict is Verdict.VIOLATED and full.verdict is not Verdict.VIOLATED:
+            results[name] = replace(found, argument=found.argument + "; " + full.argument
+                                    + ", so this is the partial-order-reduced search's trace")
+        else:
+            results[name] = replace(full, seconds=(full.seconds or 0.0) + spent)
+    return results
+
+
+def _search(model: Model, names: list[str], options: EngineOptions,
+            reduce: bool) -> tuple[dict[str, PropertyResult], "_Explorer"]:
+    trackers = {name: _tracker_for(model.property(name)) for name in names}
     observer = _PropertyObserver(list(trackers.values()))
     explorer = _Explorer(model, options, observer)
+    if reduce:
+        explorer.stubborn = StubbornSets(model, [t.prop for t in trackers.values()],
+                                         explorer.interp._compile)
     exploration = explorer.run()
-    return {name: _result(model, tracker, explorer, exploration, options)
-            for name, tracker in trackers.items()}
+    return ({name: _result(model, tracker, explorer, exploration, options)
+             for name, tracker in trackers.items()}, explorer)
 
 
 def reachable_states(model: Model, options: EngineOptions) -> int:
@@ -138,6 +173,8 @@ class _Explorer:
         self.model = model
         self.options = options
         self.observer = observer
+        self.stubborn: Optional[StubbornSets] = None   # None: every enabled step is explored
+        self.reduced_expansions = 0   # states expanded by a persistent subset of their steps
         self.interp = CompiledInterpreter(model)
         self.nodes: dict[State, _Node] = {}
         self.start = time.monotonic()
@@ -197,12 +234,27 @@ class _Explorer:
             if self.timed_out():
                 return None
             node = self.nodes[state]
-            moves = [(t, e, edge, self.interp.step(state, t, edge))
-                     for t, e, edge in self.interp.enabled(state)]
+            moves = self._moves(state, depth)
             self.observer.visit(self, state, node, moves)
             for thread, edge_index, _, after in moves:
                 self._reach(state, node, thread, edge_index, after, depth + 1, next_layer)
         return next_layer
+
+    def _moves(self, state: State, depth: int) -> list[Move]:
+        """The steps to explore from `state`: a persistent set when one qualifies, else all."""
+        enabled = list(self.interp.enabled(state))
+        if self.stubborn is not None and len(enabled) > 1:
+            for steps in self.stubborn.choices(state, enabled):
+                moves = [(t, e, edge, self.interp.step(state, t, edge)) for t, e, edge in steps]
+                # Cycle proviso: a successor already stored no deeper than here may close a cycle.
+                if all(self._newer(after, depth) for _, _, _, after in moves):
+                    self.reduced_expansions += 1
+                    return moves
+        return [(t, e, edge, self.interp.step(state, t, edge)) for t, e, edge in enabled]
+
+    def _newer(self, state: State, depth: int) -> bool:
+        known = self.nodes.get(state)
+        return known is None or known.depth > depth
 
     def _reach(self, parent: State, node: _Node, thread: int, edge: int, state: State,
                depth: int, next_layer: list[State]) -> None:
@@ -404,7 +456,8 @@ def _result(model: Model, tracker: _Tracker, explorer: _Explorer,
                               argument="no initial state satisfies the model's constraints, "
                                        "so there is no execution at all")
     if exploration.exhaustive:
-        verdict, argument = _complete_verdict(model, tracker, exploration)
+        verdict, argument = _complete_verdict(model, tracker, exploration,
+                                              explorer.reduced_expansions)
         return PropertyResult(name, verdict, ENGINE, seconds, bound=exploration.deepest,
                               argument=argument)
     if exploration.completed < 0:
@@ -424,10 +477,17 @@ def _violation_text(tracker: _Tracker) -> str:
             f"{switches} thread switches{among}")
 
 
-def _complete_verdict(model: Model, tracker: _Tracker,
-                      exploration: Exploration) -> tuple[Verdict, str]:
-    explored = (f"all {exploration.states} reachable states explored "
-                f"(longest shortest path {exploration.deepest} steps)")
+def _complete_verdict(model: Model, tracker: _Tracker, exploration: Exploration,
+                      reduced_expansions: int) -> tuple[Verdict, str]:
+    if reduced_expansions:
+        explored = (f"complete up to partial-order reduction: every reachable state was searched "
+                    f"or stands for one reached by reordering independent steps that no "
+                    f"checked property observes (persistent sets: {exploration.states} states "
+                    f"stored, {reduced_expansions} of them expanded by a persistent subset of "
+                    f"their steps; longest shortest path {exploration.deepest} steps)")
+    else:
+        explored = (f"all {exploration.states} reachable states explored "
+                    f"(longest shortest path {exploration.deepest} steps)")
     name = tracker.prop.name
     if isinstance(tracker, _CheckTracker) and not tracker.reached:
         where = ("no reachable step takes an edge that checks it" if _checked_anywhere(model, name)

@@ -42,47 +42,56 @@ class StubbornSets:
 
     def __init__(self, model: Model, props: Iterable[Property], compile_expr):
         props = list(props)
-        bit = {v.name: 1 << i for i, v in enumerate(model.variables)}
-        mask = lambda names: sum(bit[n] for n in set(names))
-        watched = 0
+        index = {v.name: i for i, v in enumerate(model.variables)}
+        watched = set()
         for prop in props:
             if prop.kind == "invariant" and prop.expr is not None:
-                watched |= mask(variables_of(prop.expr))
+                watched |= variables_of(prop.expr)
         checked = {p.name for p in props if p.kind == "check"}
 
         self.id_at: list[list[tuple[int, ...]]] = []     # thread, location -> edge ids there
-        thread_of, loc_of, target, access, writes, visible, guards = [], [], [], [], [], [], []
+        thread_of, loc_of, visible, guards = [], [], [], []
+        writers = [0] * len(index)      # per variable: the edges that write it
+        accessors = [0] * len(index)    # per variable: the edges that read or write it
+        footprints = []                 # per edge: (variables written, variables accessed)
+        into: dict[tuple[int, int], int] = {}    # (thread, location) -> the edges entering it
         for t, thread in enumerate(model.threads):
             per_loc = []
             for l, loc in enumerate(thread.locations):
                 here = []
                 for edge in loc.edges:
-                    here.append(len(thread_of))
+                    i = len(thread_of)
+                    here.append(i)
                     thread_of.append(t)
                     loc_of.append(l)
-                    target.append(edge.target)
-                    w = mask(edge_writes(edge))
-                    writes.append(w)
-                    access.append(w | mask(edge_reads(edge)))
-                    visible.append(bool(w & watched) or any(c.prop in checked for c in edge.checks))
-                    guards.append([(compile_expr(c), mask(variables_of(c)))
+                    into[t, edge.target] = into.get((t, edge.target), 0) | 1 << i
+                    written = {index[n] for n in edge_writes(edge)}
+                    accessed = written | {index[n] for n in edge_reads(edge)}
+                    footprints.append((written, accessed))
+                    for x in written:
+                        writers[x] |= 1 << i
+                    for x in accessed:
+                        accessors[x] |= 1 << i
+                    visible.append(bool(edge_writes(edge) & watched)
+                                   or any(c.prop in checked for c in edge.checks))
+                    guards.append([(compile_expr(c), {index[n] for n in variables_of(c)})
                                    for c in _conjuncts(edge.guard)])
                 per_loc.append(tuple(here))
             self.id_at.append(per_loc)
-        count = len(thread_of)
-        ids = range(count)
         self.thread_of, self.loc_of, self.visible = thread_of, loc_of, visible
         self.unit = [[_bits_of(here) for here in per_loc] for per_loc in self.id_at]
+        own = [_union(per_loc) for per_loc in self.unit]
         # Per edge: the edges of other threads dependent on it.
-        self.dependent = [_bits_of(j for j in ids if thread_of[j] != thread_of[i]
-                                   and (writes[i] & access[j] or writes[j] & access[i]))
-                          for i in ids]
-        # Per edge: its guard's conjuncts, each with the edges that write one of its variables.
-        self.conjuncts = [[(test, _bits_of(j for j in ids if writes[j] & m)) for test, m in guard]
+        self.dependent = [(_union(accessors[x] for x in written) | _union(writers[x] for x in accessed))
+                          & ~own[thread_of[i]] for i, (written, accessed) in enumerate(footprints)]
+        # Per edge: its guard's conjuncts, each as (test number, the edges that write one of
+        # its variables).
+        self.tests = [test for guard in guards for test, _ in guard]
+        numbers = iter(range(len(self.tests)))
+        self.conjuncts = [[(next(numbers), _union(writers[x] for x in read)) for _, read in guard]
                           for guard in guards]
         # Per edge: the edges of its thread that enter its location.
-        self.into = [_bits_of(j for j in ids if thread_of[j] == thread_of[i] and target[j] == loc_of[i])
-                     for i in ids]
+        self.into = [into.get((thread_of[i], loc_of[i]), 0) for i in range(len(thread_of))]
         # Per thread and location: the edges at locations reachable from there, itself included.
         self.ahead = []
         for t, thread in enumerate(model.threads):
@@ -90,6 +99,9 @@ class StubbornSets:
             self.ahead.append([_union(self.unit[t][k] for k in range(len(reach)) if reach[l] >> k & 1)
                                for l in range(len(reach))])
         self._ahead_cache: dict[tuple[int, ...], int] = {}
+        # (pcs, enabled edges) -> a decision tree over the guard tests the search made, whose
+        # leaves are its results: the same locations and test outcomes give the same sets.
+        self._memo: dict[tuple, list] = {}
 
     def choices(self, state: State, enabled: list[Step]) -> list[list[Step]]:
         """Reduced expansions of `state`, smallest first, each a proper subset of `enabled`."""
@@ -103,40 +115,87 @@ class StubbornSets:
             live = self._ahead_cache[pcs] = _union(
                 ahead[pc] for ahead, pc in zip(self.ahead, pcs) if pc < len(ahead))
         on = _bits_of(step_of)
+        found = self._recall((pcs, on), state.values)
+        if found is None:
+            log: dict[int, bool] = {}
+            found = self._search(threads, state, on, live, log)
+            self._remember((pcs, on), list(log.items()), found)
+        return [[step_of[i] for i in _ids(chosen)] for chosen in found]
+
+    def _recall(self, key: tuple, values) -> Optional[list[int]]:
+        node = self._memo.get(key)
+        while node is not None and node[0] == "test":
+            node = node[2].get(self.tests[node[1]](values))
+        return None if node is None else node[1]
+
+    def _remember(self, key: tuple, log: list[tuple[int, bool]], found: list[int]) -> None:
+        """Store `found` under the tests `log` made, in order: a later search with the same
+        outcomes would make the same choices."""
+        slot, index = self._memo, key
+        for number, outcome in log:
+            node = slot.get(index)
+            if node is None:
+                node = slot[index] = ("test", number, {})
+            slot, index = node[2], outcome
+        slot[index] = ("leaf", found)
+
+    def _search(self, threads: set[int], state: State, on: int, live: int,
+                log: dict[int, bool]) -> list[int]:
+        """Stubborn sets grown from one enabled thread after another, until one holds only
+        that thread's edges."""
+        pcs = state.pcs
         found: list[int] = []
         for seed in sorted(threads, key=lambda t: self.unit[t][pcs[t]].bit_count()):
             seed_edges = self.unit[seed][pcs[seed]]
             if any(seed_edges & chosen for chosen in found):
                 continue    # its set would most likely repeat one already found
-            chosen = self._close(seed_edges, state, on, live)
+            chosen = self._close(seed_edges, state, on, live, log)
             if chosen is not None and chosen != on:
                 found.append(chosen)
+                if not chosen & ~seed_edges:
+                    break
         found.sort(key=int.bit_count)
-        return [[step_of[i] for i in _ids(chosen)] for chosen in found]
+        return found
 
-    def _close(self, seed_edges: int, state: State, on: int, live: int) -> Optional[int]:
+    def _close(self, seed_edges: int, state: State, on: int, live: int,
+               log: dict[int, bool]) -> Optional[int]:
         """The enabled edges of a stubborn set grown from `seed_edges`; None when one is visible.
 
         on: the enabled edges; live: the edges their threads can still reach."""
         pcs, values = state.pcs, state.values
+        tests, thread_of, loc_of, unit = self.tests, self.thread_of, self.loc_of, self.unit
         taken = seed_edges & live
-        stack = list(_ids(taken))
+        stack = _ids(taken)
         while stack:
             y = stack.pop()
-            v = self.thread_of[y]
+            v = thread_of[y]
             if on >> y & 1:
                 if self.visible[y]:
                     return None
-                adds = self.dependent[y] | self.unit[v][pcs[v]]
+                adds = self.dependent[y] | unit[v][pcs[v]]
             else:
                 # Several necessary enabling sets may qualify: take the one that brings the
-                # fewest enabled edges, then the fewest edges.
-                options = [writers for test, writers in self.conjuncts[y] if not test(values)]
-                if self.loc_of[y] != pcs[v]:
-                    options += [self.into[y], self.unit[v][pcs[v]]]
+                # fewest enabled edges, then the fewest edges; one that brings nothing at once.
                 outside = live & ~taken
-                adds = min(options, key=lambda o: ((o & outside & on).bit_count(),
-                                                   (o & outside).bit_count()))
+                adds, best = 0, -1
+                for number, writers in self.conjuncts[y]:
+                    outcome = log.get(number)
+                    if outcome is None:
+                        outcome = log[number] = bool(tests[number](values))
+                    if not outcome:
+                        new = writers & outside
+                        if not new:
+                            adds, best = 0, 0
+                            break
+                        cost = ((new & on).bit_count() << 20) + new.bit_count()
+                        if best < 0 or cost < best:
+                            adds, best = new, cost
+                if best != 0 and loc_of[y] != pcs[v]:
+                    for option in (self.into[y], unit[v][pcs[v]]):
+                        new = option & outside
+                        cost = ((new & on).bit_count() << 20) + new.bit_count()
+                        if best < 0 or cost < best:
+                            adds, best = new, cost
             new = adds & live & ~taken
             if new:
                 taken |= new
