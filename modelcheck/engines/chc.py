@@ -315,8 +315,13 @@ class _Search:
         return Verdict.TIMEOUT, f"{reason} {where}; no conclusion about any execution", None, None
 
 
+def search(model: Model, prop: str, options: EngineOptions):
+    """(verdict, argument, trace, invariant): the invariant as a z3 formula over Encoding.state."""
+    return _Search(model, model.property(prop), options).run()
+
+
 def check(model: Model, prop: str, options: EngineOptions) -> PropertyResult:
     started = time.monotonic()
-    verdict, argument, trace, invariant = _Search(model, model.property(prop), options).run()
+    verdict, argument, trace, invariant = search(model, prop, options)
     text = "\n".join(invariant_lines(model, invariant)) if invariant is not None else None
     return PropertyResult(prop, verdict, ENGINE, time.monotonic() - started, None, argument, trace, text)
