@@ -480,11 +480,9 @@ def _violation_text(tracker: _Tracker) -> str:
 def _complete_verdict(model: Model, tracker: _Tracker, exploration: Exploration,
                       reduced_expansions: int) -> tuple[Verdict, str]:
     if reduced_expansions:
-        explored = (f"complete up to partial-order reduction: every reachable state was searched "
-                    f"or stands for one reached by reordering independent steps that no "
-                    f"checked property observes (persistent sets: {exploration.states} states "
-                    f"stored, {reduced_expansions} of them expanded by a persistent subset of "
-                    f"their steps; longest shortest path {exploration.deepest} steps)")
+        explored = (f"every reachable state searched up to partial-order reduction (persistent "
+                    f"sets: {exploration.states} states stored, {reduced_expansions} expanded "
+                    f"partially; longest shortest path {exploration.deepest} steps)")
     else:
         explored = (f"all {exploration.states} reachable states explored "
                     f"(longest shortest path {exploration.deepest} steps)")
