@@ -8,8 +8,9 @@ platform devices and L modules in a `uses` chain after dax_cxl (the load order),
 v7 6/7 bug (dax_hmem's work item has no static initializer, dax_cxl flushes it; seed 001,
 docs/examples/tour.probe) or with the v8 fix (a static initializer). For every size it times
 our explicit engine on flush_uninitialized_work (counterexample with the bug, proof without),
-SPIN's whole pipeline (spin -a + gcc + pan) and pan alone, records states and memory, and
-refuses to write the table unless every checker gives the same verdict.
+with partial-order reduction (the default) and, up to UNREDUCED_UP_TO, without it, SPIN's
+whole pipeline (spin -a + gcc + pan) and pan alone, records states and memory, and refuses to
+write the table unless every checker gives the same verdict.
 Writes results/bench.md and results/bench.png (log-scale time against size).
 """
 from __future__ import annotations
@@ -99,6 +100,8 @@ class Row:
     pan_seconds: float
     pan_states: int
     pan_mb: float
+    plain_seconds: float = -1.0     # ours without partial-order reduction; -1: not run
+    plain_states: int = -1
 
 
 FAMILIES = {
@@ -107,8 +110,10 @@ FAMILIES = {
     "devices": ("K hmem devices (N=1, L=1)", lambda s: (1, s, 1)),
     "modules": ("L modules in load order (N=1, K=1)", lambda s: (1, 1, s)),
 }
-SIZES = {"ranges": [1, 2, 4, 8], "devices": [1, 2, 4, 8], "modules": [1, 2, 3, 4]}
+SIZES = {"ranges": [1, 2, 4, 8, 16], "devices": [1, 2, 4, 8, 16], "modules": [1, 2, 3, 4, 5]}
 QUICK = {"ranges": [1, 2], "devices": [1, 2], "modules": [1, 2]}
+# The unreduced search is measured up to these sizes (beyond them it takes minutes).
+UNREDUCED_UP_TO = {"ranges": 8, "devices": 8, "modules": 4}
 
 
 def _child_rss_mb() -> float:
@@ -125,21 +130,33 @@ def measure(family: str, size: int, bug: bool, timeout: float) -> Row:
     states = ours.argument
     ours_states = _states_from(states)
     ours_mb = _child_rss_mb()
-    verdict = {Verdict.VIOLATED: "violated", Verdict.PROVED: "holds",
-               Verdict.VACUOUS: "holds"}.get(ours.verdict, ours.verdict.value)
+    verdict = _verdict(ours)
+    plain_seconds, plain_states = -1.0, -1
+    if size <= UNREDUCED_UP_TO[family]:
+        t0 = time.perf_counter()
+        plain = run_engine("explicit", model, [PROP], EngineOptions(timeout=timeout, reduction=False))[PROP]
+        plain_seconds = time.perf_counter() - t0
+        plain_states = _states_from(plain.argument)
+        if _verdict(plain) != verdict:
+            raise SystemExit(f"modelcheck.bench: reduced and unreduced verdicts differ on {family} {size}")
     t1 = time.perf_counter()
     with SpinBuild(model, [PROP], opt="-O0", timeout=timeout) as build:
         run = build.run(PROP)
     spin_total = time.perf_counter() - t1
     return Row(family, f"{size}", bug, verdict, ours_seconds, ours_states, ours_mb,
                run.verdict, spin_total, build.spin_seconds + build.gcc_seconds,
-               run.pan_seconds, run.states, run.memory_mb)
+               run.pan_seconds, run.states, run.memory_mb, plain_seconds, plain_states)
+
+
+def _verdict(result) -> str:
+    return {Verdict.VIOLATED: "violated", Verdict.PROVED: "holds",
+            Verdict.VACUOUS: "holds"}.get(result.verdict, result.verdict.value)
 
 
 def _states_from(argument: str) -> int:
     import re
-    m = re.search(r"all (\d+) reachable states", argument)
-    return int(m.group(1)) if m else -1
+    m = re.search(r"all (\d+) reachable states|(\d+) states stored", argument)
+    return int(m.group(1) or m.group(2)) if m else -1
 
 
 def _cpu() -> str:
@@ -169,8 +186,11 @@ def render(rows: list[Row], started: str, load: str) -> str:
            "here), run with `-E -m1000000 -w20`, default partial-order reduction",
            f"- run at {started}; property `{PROP}` (a `check` property: with the bug the time is "
            "to the first counterexample, without it the time to a complete proof)",
-           "- ours: the explicit engine (breadth-first, shortest counterexample, pure Python), in "
-           "process; its memory is not measured separately (pan's is its own report)",
+           "- ours: the explicit engine (pure Python, in process; its memory is not measured "
+           "separately, pan's is its own report). `ours` decides on a partial-order-reduced search "
+           "(stubborn sets) and traces a violation with the unreduced breadth-first search, so "
+           "counterexamples stay shortest with fewest thread switches; `unreduced` is "
+           "`check --no-reduction` (measured on the smaller sizes only). States are those stored.",
            "- SPIN pipeline = spin -a + gcc + pan; pan = pan alone. Ratios are ours / SPIN from "
            "the same run: above 1 means we are slower.", ""]
     for family, (label, _) in FAMILIES.items():
@@ -178,40 +198,91 @@ def render(rows: list[Row], started: str, load: str) -> str:
         if not fam_rows:
             continue
         out += [f"## {label}", "",
-                "| size | design | verdict | ours s | ours states | SPIN pipeline s | pan s | pan states | pan MB | ours/pipeline | ours/pan |",
-                "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                "| size | design | verdict | ours s | ours states | unreduced s | unreduced states "
+                "| SPIN pipeline s | pan s | pan states | pan MB | ours/pipeline | ours/pan |",
+                "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in fam_rows:
             ratio_pipe = r.ours_seconds / r.spin_total if r.spin_total else float("inf")
             ratio_pan = r.ours_seconds / r.pan_seconds if r.pan_seconds else float("inf")
+            plain = (f"{r.plain_seconds:.3f} | {_states_text(r.plain_states)}" if r.plain_seconds >= 0
+                     else "not run | not run")
             out.append(f"| {r.size} | {'bug' if r.bug else 'fix'} | {r.ours_verdict} | "
-                       f"{r.ours_seconds:.3f} | {r.ours_states if r.ours_states >= 0 else '(stopped early)'} | "
+                       f"{r.ours_seconds:.3f} | {_states_text(r.ours_states)} | {plain} | "
                        f"{r.spin_total:.3f} | {r.pan_seconds:.3f} | {r.pan_states} | {r.pan_mb:.1f} | "
                        f"{ratio_pipe:.2f}{' (slower)' if ratio_pipe > 1 else ''} | "
                        f"{ratio_pan:.1f}{' (slower)' if ratio_pan > 1 else ''} |")
         out.append("")
-    slower_pan = sum(1 for r in rows if r.ours_seconds > r.pan_seconds)
-    slower_pipe = sum(1 for r in rows if r.ours_seconds > r.spin_total)
-    proofs = [r for r in rows if not r.bug and r.ours_states > 0]
-    extra = sorted({r.pan_states - r.ours_states for r in proofs})
-    if extra == [1]:
-        por = ("On every proof SPIN stored exactly one state more than we did (its state before "
-               "the init process has chosen the free variables): partial-order reduction removed "
-               "nothing, because every step of these models reads or writes global variables.")
-    else:
-        por = (f"On the proofs SPIN stored between {min(extra):+d} and {max(extra):+d} states "
-               "relative to us (partial-order reduction and the init process's own states).")
-    bug_rows = [r for r in rows if r.bug]
-    out += ["## Summary", "",
-            f"Every checker gave the same verdict on all {len(rows)} models. Against pan alone we are "
-            f"slower on {slower_pan} of {len(rows)} (up to {max(r.ours_seconds / r.pan_seconds for r in rows):.1f}x, "
-            "on the largest proofs: pan is compiled C, our engine is Python); against SPIN's whole "
-            f"pipeline, which pays {min(r.spin_compile for r in rows):.1f}-{max(r.spin_compile for r in rows):.1f} s "
-            f"to generate and compile pan, we are slower on {slower_pipe} of {len(rows)}"
-            + (" (the largest proofs). " if slower_pipe else ". ") + por + " With the bug, pan's depth-first search stored up to "
-            f"{max(r.pan_states for r in bug_rows)} states before its first counterexample, where our "
-            "breadth-first search stops at the shortest one. pan's memory is mostly its fixed hash "
-            "table (-w20) and depth-first stack (-m1000000).", ""]
+    out += ["## Summary", ""] + _summary(rows)
     return "\n".join(out)
+
+
+def _states_text(states: int) -> str:
+    return str(states) if states >= 0 else "(stopped early)"
+
+
+def _summary(rows: list[Row]) -> list[str]:
+    """What the tables say, family by family, in words computed from them."""
+    slower_pan = [r for r in rows if r.ours_seconds > r.pan_seconds]
+    slower_pipe = [r for r in rows if r.ours_seconds > r.spin_total]
+    lines = [f"Every checker gave the same verdict on all {len(rows)} models (and the unreduced "
+             f"search on every model it ran). Against SPIN's whole pipeline, which pays "
+             f"{min(r.spin_compile for r in rows):.1f}-{max(r.spin_compile for r in rows):.1f} s to "
+             f"generate and compile pan, we are slower on {len(slower_pipe)} of {len(rows)}"
+             + (" (" + ", ".join(_where(r) for r in slower_pipe) + ")" if slower_pipe else "")
+             + f"; against pan alone, compiled C, on {len(slower_pan)} of {len(rows)}"
+             + (" (" + ", ".join(_where(r) for r in slower_pan) + ")" if slower_pan else "") + ".", ""]
+    for family, (label, _) in FAMILIES.items():
+        proofs = [r for r in rows if r.family == family and not r.bug]
+        if len(proofs) < 2:
+            continue
+        first, last = proofs[0], proofs[-1]
+        growth = (f"- {label}, proofs: from size {first.size} to {last.size} our stored states go "
+                  f"{first.ours_states} -> {last.ours_states} ({_growth(first, last, 'ours_states')}), "
+                  f"pan's {first.pan_states} -> {last.pan_states} ({_growth(first, last, 'pan_states')})")
+        plain = [r for r in proofs if r.plain_states >= 0]
+        if len(plain) >= 2:
+            growth += (f", our unreduced search's {plain[0].plain_states} -> {plain[-1].plain_states} "
+                       f"(up to size {plain[-1].size})")
+        growth += (f". Our time at the largest size is {last.ours_seconds / last.spin_total:.2f}x "
+                   f"SPIN's pipeline and {last.ours_seconds / last.pan_seconds:.1f}x pan's.")
+        lines.append(growth)
+        for bug in (False, True):
+            fam = [r for r in rows if r.family == family and r.bug == bug]
+            lines.append(f"  With the {'bug' if bug else 'fix'}: " + _crossover(fam))
+    lines += ["", "With the bug, the time includes the unreduced search that finds the shortest "
+              "counterexample; pan's depth-first search stops at its first one, of any length. "
+              "pan's memory is mostly its fixed hash table (-w20) and depth-first stack (-m1000000)."]
+    return lines
+
+
+def _where(r: Row) -> str:
+    return f"{r.family} {r.size} {'bug' if r.bug else 'fix'}"
+
+
+def _growth(first: Row, last: Row, field: str) -> str:
+    a, b = getattr(first, field), getattr(last, field)
+    if a <= 0 or b <= 0:
+        return "not measured"
+    return f"x{b / a:.1f} for x{int(last.size) / int(first.size):g} in size"
+
+
+def _crossover(fam: list[Row]) -> str:
+    """Where we overtake SPIN's pipeline and pan alone, and whether we stay ahead."""
+    parts = []
+    for name, attr in (("SPIN's pipeline", "spin_total"), ("pan alone", "pan_seconds")):
+        ahead = [r.ours_seconds < getattr(r, attr) for r in fam]
+        if all(ahead):
+            parts.append(f"ahead of {name} at every size")
+        elif not any(ahead):
+            parts.append(f"behind {name} at every size")
+        else:
+            first = next(i for i, a in enumerate(ahead) if a)
+            stays = all(ahead[first:])
+            parts.append(f"ahead of {name} from size {fam[first].size}"
+                         + ("" if stays else " but not at every larger size"))
+    last = fam[-1]
+    return "; ".join(parts) + (f" (at size {last.size}: {last.ours_seconds:.3f} s against "
+                               f"{last.spin_total:.3f} s and {last.pan_seconds:.3f} s)") + "."
 
 
 def plot(rows: list[Row], path: str) -> bool:
@@ -230,6 +301,9 @@ def plot(rows: list[Row], path: str) -> bool:
             xs = [int(r.size) for r in rs]
             tag = "bug" if bug else "fix"
             ax.plot(xs, [r.ours_seconds for r in rs], "o" + style, label=f"ours ({tag})")
+            plain = [r for r in rs if r.plain_seconds >= 0]
+            ax.plot([int(r.size) for r in plain], [r.plain_seconds for r in plain], "x" + style,
+                    label=f"ours unreduced ({tag})")
             ax.plot(xs, [r.spin_total for r in rs], "s" + style, label=f"SPIN pipeline ({tag})")
             ax.plot(xs, [r.pan_seconds for r in rs], "^" + style, label=f"pan alone ({tag})")
         ax.set_yscale("log")
