@@ -7,7 +7,9 @@ boundary Z3 is asked, again and again, for a terminal state whose projection has
 seen yet (each answer is blocked before the next question), until it says unsat. The
 unrolling stops when it is complete, by the foata engine's two arguments: no execution with
 one more frame exists, or no execution of that many frames visits only distinct states
-(then every reachable state lies within the frames already searched).
+(then every reachable state lies within the frames already searched). When a foata search
+on the same model already proved such a height (Frames.complete_height), the enumeration
+unrolls to it without asking the loop-free question again.
 """
 from __future__ import annotations
 
@@ -70,8 +72,13 @@ class _Enumeration:
                 self.solver.add(step)          # for good: past an unsat answer the solver is not asked again
                 if self.ask(self.solver) is None:
                     return self.found          # no execution has `depth` frames
-                self.loop_solver.add(step, f.distinct_from_earlier(depth))
+                if f.complete_height is None:
+                    self.loop_solver.add(step, f.distinct_from_earlier(depth))
             self.collect(depth)
+            if f.complete_height is not None:
+                if depth >= f.complete_height:
+                    return self.found          # a foata search proved every reachable state is this close
+                continue
             # The loop-free question costs O(depth^2) constraints: asked every 4th depth once deep.
             if 0 < depth and (depth <= 12 or depth % 4 == 0) and self.ask(self.loop_solver) is None:
                 return self.found              # every reachable state is within depth - 1 frames

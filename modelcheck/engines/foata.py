@@ -62,6 +62,8 @@ class Frames:
                                  for name, expr in e.edge.assigns if name == v.name]
                         for v in model.variables}
         self._terms: dict = {}     # every term is built once and shared by all properties
+        # Set once a search proves every reachable state lies within this many frames.
+        self.complete_height: Optional[int] = None
 
     @classmethod
     def of(cls, model: Model) -> "Frames":
@@ -368,6 +370,7 @@ class _Search:
             pending = [entry for entry in pending if entry not in hit]
 
     def _complete(self, height: int, loops: bool = False) -> None:
+        self.frames.complete_height = height
         if loops:
             argument = (f"complete: every reachable state is reached within {height} Foata frames "
                         f"(no execution of {height + 1} frames visits only distinct states), and all were searched")
