@@ -3,7 +3,7 @@
 One relation Reach(pcs, vars) over the state. Its clauses say what interp.py says:
 
     Reach(s)  <-  s is an initial state
-    Reach(s') <-  Reach(s) /\\ pc_t(s) = loc /\\ guard(s) /\\ s' = s after the edge   (one per edge)
+    Reach(s') <-  Reach(s) /\\ (some edge: pc_t(s) = loc /\\ guard(s) /\\ s' = s after the edge)
 
 and a query asks whether Reach meets the property's bad states (bmc.Unrolling.violation
 defines them). Spacer answers with an inductive invariant (the bad states are unreachable,
