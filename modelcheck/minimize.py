@@ -7,13 +7,16 @@ nothing: it is a backward dependency slice that renderers use to fold the steps 
 the way to the violation observes. Step numbers here are 1-based, as traces print them.
 
 The slice follows data, and what started each thread, not the rest of control flow. A step
-is relevant when it writes a variable the violation (or a later relevant step) reads, or when
-it starts a thread (leaves the thread's first location: udev spawning a modprobe, a kworker
+is relevant when it writes a variable the violation (or a later relevant step) reads, when it
+took a branch other than one that would have written such a variable (the `if` that skipped
+the write: a violation is often something that never happened), or when it starts a thread (leaves the thread's first location: udev spawning a modprobe, a kworker
 picking up its work) that later takes a relevant step; the relevant step's guard and
 assigned expressions then become reads too. The steps that merely walk a thread from its start
 to its relevant steps are not relevant; they are folded when, in addition, they write nothing
 a later relevant step reads. So a folded step changes no value that anything on the path to
 the violation looks at, and its thread's progress is shown by the fold line that replaces it.
+When no step at all is relevant (the violation is a value nothing ever wrote, such as a range
+nobody requested), every step is: the slice cannot tell which of them kept the write away.
 """
 from __future__ import annotations
 
@@ -147,14 +150,18 @@ def relevant_in_replay(model: Model, replayed: Replay, prop: str) -> set[int]:
     needed, by_data = _violation_reads(model, replayed, prop)
     unstarted: set[str] = set()   # threads with a relevant step whose start is not reached yet
     for step in reversed(steps):
-        starts = step.before.pcs[thread_index[step.thread]] == 0
+        t = thread_index[step.thread]
+        starts = step.before.pcs[t] == 0
         if (step.index in by_data or edge_writes(step.edge) & needed
-                or (starts and step.thread in unstarted)):
+                or (starts and step.thread in unstarted)
+                or _declined(model.threads[t].locations[step.before.pcs[t]].edges, step.edge, needed)):
             by_data.add(step.index)
             needed = (needed - edge_writes(step.edge)) | _step_reads(step.edge)
             unstarted.add(step.thread)
         if starts:
             unstarted.discard(step.thread)
+    if not by_data:
+        return {s.index for s in steps}   # an absence (nothing writes what it reads): the whole run is the story
     # A step some later relevant step observes stays visible even if that value was overwritten
     # before the violation (a lock taken and released, say): folding it would hide a cause.
     shown = set(by_data)
@@ -165,6 +172,12 @@ def relevant_in_replay(model: Model, replayed: Replay, prop: str) -> set[int]:
         elif edge_writes(step.edge) & observed:
             shown.add(step.index)
     return shown
+
+
+def _declined(edges, taken: Edge, needed: set[str]) -> bool:
+    """Whether the step chose a branch other than one that would have written a needed
+    variable: the decision not to write it (an `if` that skipped the request) matters."""
+    return any(edge is not taken and edge_writes(edge) & needed for edge in edges)
 
 
 def _step_reads(edge: Edge) -> set[str]:
