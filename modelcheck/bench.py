@@ -243,16 +243,20 @@ def _summary(rows: list[Row]) -> list[str]:
         if len(plain) >= 2:
             growth += (f", our unreduced search's {plain[0].plain_states} -> {plain[-1].plain_states} "
                        f"(up to size {plain[-1].size})")
-        growth += (f". Our time at the largest size is {last.ours_seconds / last.spin_total:.2f}x "
-                   f"SPIN's pipeline and {last.ours_seconds / last.pan_seconds:.1f}x pan's.")
+        growth += (f". Our time at the largest size is {_times(last.ours_seconds / last.spin_total)} "
+                   f"SPIN's pipeline and {_times(last.ours_seconds / last.pan_seconds)} pan's.")
         lines.append(growth)
         for bug in (False, True):
             fam = [r for r in rows if r.family == family and r.bug == bug]
             lines.append(f"  With the {'bug' if bug else 'fix'}: " + _crossover(fam))
     lines += ["", "With the bug, the time includes the unreduced search that finds the shortest "
               "counterexample; pan's depth-first search stops at its first one, of any length. "
-              "pan's memory is mostly its fixed hash table (-w20) and depth-first stack (-m1000000)."]
+              "pan's memory is mostly its fixed hash table (-w20) and depth-first stack (-m1000000).", ""]
     return lines
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.2g}x"
 
 
 def _where(r: Row) -> str:
@@ -267,19 +271,20 @@ def _growth(first: Row, last: Row, field: str) -> str:
 
 
 def _crossover(fam: list[Row]) -> str:
-    """Where we overtake SPIN's pipeline and pan alone, and whether we stay ahead."""
+    """Where we are ahead of SPIN's pipeline and of pan alone, and the crossover if there is one."""
     parts = []
     for name, attr in (("SPIN's pipeline", "spin_total"), ("pan alone", "pan_seconds")):
-        ahead = [r.ours_seconds < getattr(r, attr) for r in fam]
-        if all(ahead):
+        ahead = [r.size for r in fam if r.ours_seconds < getattr(r, attr)]
+        behind = [r.size for r in fam if r.ours_seconds >= getattr(r, attr)]
+        if not behind:
             parts.append(f"ahead of {name} at every size")
-        elif not any(ahead):
+        elif not ahead:
             parts.append(f"behind {name} at every size")
+        elif fam[-len(ahead):] == [r for r in fam if r.size in ahead]:
+            parts.append(f"behind {name} up to size {behind[-1]}, ahead from size {ahead[0]} on "
+                         "(the crossover)")
         else:
-            first = next(i for i, a in enumerate(ahead) if a)
-            stays = all(ahead[first:])
-            parts.append(f"ahead of {name} from size {fam[first].size}"
-                         + ("" if stays else " but not at every larger size"))
+            parts.append(f"ahead of {name} at size {', '.join(ahead)}, behind at size {', '.join(behind)}")
     last = fam[-1]
     return "; ".join(parts) + (f" (at size {last.size}: {last.ours_seconds:.3f} s against "
                                f"{last.spin_total:.3f} s and {last.pan_seconds:.3f} s)") + "."
