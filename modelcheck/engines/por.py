@@ -33,6 +33,9 @@ from ..ir import BoolOp, Expr, Model, Property
 from ..reduce import edge_reads, edge_writes, variables_of
 
 Step = tuple[int, int, object]        # thread, edge index, edge as interp.enabled yields them
+# A stubborn set still growing past this many edges is given up (the state is expanded fully):
+# large sets seldom leave any thread out, and searching them costs more than it saves.
+EDGE_BUDGET = 1000
 
 
 class StubbornSets:
@@ -166,7 +169,11 @@ class StubbornSets:
         tests, thread_of, loc_of, unit = self.tests, self.thread_of, self.loc_of, self.unit
         taken = seed_edges & live
         stack = _ids(taken)
+        budget = EDGE_BUDGET
         while stack:
+            budget -= 1
+            if budget < 0:
+                return None
             y = stack.pop()
             v = thread_of[y]
             if on >> y & 1:
