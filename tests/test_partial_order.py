@@ -53,6 +53,21 @@ def test_random_specs_keep_their_verdicts(seed):
     assert_same_verdicts(load_text(spec.text, f"random-{seed}.probe"))
 
 
+@pytest.mark.parametrize("seed", range(100))
+def test_random_specs_keep_their_final_states(seed):
+    """Persistent sets keep every terminal state: final_states is the same set either way."""
+    spec = generate(random.Random(seed), 1 + seed % 3)
+    model = load_text(spec.text, f"random-{seed}.probe")
+    observe = [v.name for v in model.variables]
+    assert explicit.final_states(model, observe, REDUCED) == explicit.final_states(model, observe, UNREDUCED)
+
+
+def test_seed_spec_final_states_are_kept():
+    model, _ = load_file(str(ROOT / "specs/cxl/v7-exit-flush.probe"))
+    observe = [v.name for v in model.variables]
+    assert explicit.final_states(model, observe, REDUCED) == explicit.final_states(model, observe, UNREDUCED)
+
+
 def stored_states(model, names, reduce: bool) -> int:
     return len(explicit._search(model, names, EngineOptions(), reduce=reduce)[1].nodes)
 

@@ -119,10 +119,15 @@ def outcomes(model: Model, observe: list[str],
 
 def final_states(model: Model, observe: list[str], options: EngineOptions) -> set[tuple[int, ...]]:
     """The terminal states projected on `observe`, without counting paths (so cycles are fine).
-    Raises SearchIncomplete if a limit stopped the search."""
+    Raises SearchIncomplete if a limit stopped the search.
+
+    With options.reduction the search is partial-order reduced: persistent sets keep every
+    terminal state (a state with no step enabled), which is all this needs."""
     interp = Interpreter(model)
     observer = _OutcomeObserver([interp.index[name] for name in observe])
     explorer = _Explorer(model, options, observer)
+    if options.reduction:
+        explorer.stubborn = StubbornSets(model, [], explorer.interp._compile)
     _require_exhaustive(explorer.run(), options)
     return set(observer.witness)
 
