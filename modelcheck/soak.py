@@ -263,11 +263,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--size", type=int, default=0, choices=(0, 1, 2), help="spec size profile")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     ap.add_argument("-o", "--output", default="results/soundness.md")
+    ap.add_argument("--section", default="soak",
+                    help="the section of the output file to replace (a second run keeps the first's)")
     args = ap.parse_args(argv)
     summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr, jobs=args.jobs)
     text = render(summary)
     if args.output:
-        write_section(args.output, "soak", text)
+        write_section(args.output, args.section, text)
     print(f"soak: {summary['tried']} specs, {len(summary['failures'])} disagreements, "
           f"{len(summary['errors'])} crashes, {summary['seconds']:.0f}s -> {args.output}")
     return 1 if summary["failures"] or summary["errors"] else 0
