@@ -10,7 +10,7 @@ assignments in the pre-state, and moves the thread to the edge's target.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Union
 
 

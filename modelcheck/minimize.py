@@ -25,9 +25,9 @@ from typing import Optional
 
 from .interp import Interpreter, State
 from .ir import Edge, Model
-from .reduce import edge_reads, edge_writes, variables_of
+from .reduce import edge_writes, variables_of
 from .replay import Replay, ReplayError, confirm_violation, replay
-from .result import Trace, TraceStep
+from .result import Trace
 
 
 # --- dropping steps -------------------------------------------------------------------

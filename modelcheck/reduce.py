@@ -9,7 +9,6 @@ that no state property reads. Each edge into M is then composed with each edge o
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable
 
 from .ir import (TRUE, replace_refs, Arith, BoolOp, Cmp, Edge, Expr, Ite, Location, Model, Not, Ref, Thread,
                  conj, neg, simplify)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from ..errors import SpecError
-from ..ir import Const, Model, Property, Ref, conj, eq, neg, simplify, substitute
+from ..ir import Const, Model, Property, eq, neg, simplify, substitute
 from .program import ThreadBuilder
 from ..syntax import ast
 from .context import Context, Frame

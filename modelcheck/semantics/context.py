@@ -1,7 +1,7 @@
 """Shared state of one compilation: variables, threads, properties, and the lowering frame."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from ..errors import SpecError

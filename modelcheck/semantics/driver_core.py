@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, conj, disj, eq, neg, simplify, substitute
+from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, conj, eq, neg, simplify, substitute
 from ..syntax import ast
 from .context import ERRNO, Frame
 from .exprs import arity

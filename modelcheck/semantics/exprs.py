@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import SpecError
-from ..ir import (TRUE, FALSE, Arith, BoolConst, Cmp, Const, Expr, Ref, as_int, conj, disj,
+from ..ir import (Arith, BoolConst, Cmp, Const, Expr, Ref, as_int, conj, disj,
                   is_bool, neg, truth)
 from ..syntax import ast
 from .context import ERRNO, Frame

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Const, Expr, Property, Ref, conj, disj, eq, neg
+from ..ir import FALSE, TRUE, Const, Expr, conj, disj, eq, neg
 from ..syntax import ast
 from .context import ERRNO, ERRNO_NAMES, Frame
 from .exprs import arity

@@ -1,10 +1,10 @@
 """Emitting threads: locations and edges are added as statements are lowered."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
-from ..ir import FALSE, TRUE, Check, Edge, Expr, Location, Span, Thread, simplify, substitute
+from ..ir import FALSE, TRUE, Edge, Expr, Location, Span, Thread, simplify, substitute
 
 
 @dataclass

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from ..ir import FALSE, Arith, BoolConst, Const, Expr, Ite, Property, Ref, conj, disj, eq, neg
+from ..ir import Arith, BoolConst, Const, Expr, Ite, Property, conj, disj, eq, neg
 from ..syntax import ast
-from .context import Frame
 from .exprs import arity
 
 if TYPE_CHECKING:

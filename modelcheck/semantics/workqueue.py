@@ -1,15 +1,13 @@
 """Workqueues (kernel-semantics.md §4): work items, queues, workers, flushes and cancels."""
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from ..errors import SpecError
 from ..ir import (FALSE, TRUE, Arith, Cmp, Const, Expr, Ite, Ref, conj, disj, eq, neg)
 from ..syntax import ast
 from .context import Frame
 from .exprs import arity
-from .program import ThreadBuilder
 
 if TYPE_CHECKING:
     from .compile import Compiler
