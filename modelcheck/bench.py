@@ -1,6 +1,6 @@
 """Benchmark families grown from the real designs, measured side by side with SPIN.
 
-    python -m modelcheck.bench [--quick] [-o results]
+    python -m modelcheck.bench [--quick] [--seed-specs-only] [-o results]
 
 Each family member is .probe text: N Soft Reserved ranges with N CXL windows (the
 window-order designs: cxl_acpi publishes the windows, dax_hmem claims every range), K hmem
@@ -11,7 +11,9 @@ our explicit engine on flush_uninitialized_work (counterexample with the bug, pr
 with partial-order reduction (the default) and, up to UNREDUCED_UP_TO, without it, SPIN's
 whole pipeline (spin -a + gcc + pan) and pan alone, records states and memory, and refuses to
 write the table unless every checker gives the same verdict.
-Writes results/bench.md and results/bench.png (log-scale time against size).
+Then every seed spec in specs/cxl, all properties (modelcheck.bench_seeds); --seed-specs-only
+runs that part alone and replaces only its section of an existing bench.md.
+Writes results/bench.md and results/bench.png (log-scale time against size, and per seed spec).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from . import bench_seeds
 from .checker import run_engine
 from .frontend import load_text
 from .promela import SpinBuild, spin_available
@@ -290,14 +293,17 @@ def _crossover(fam: list[Row]) -> str:
                                f"{last.spin_total:.3f} s and {last.pan_seconds:.3f} s)") + "."
 
 
-def plot(rows: list[Row], path: str) -> bool:
+def plot(rows: list[Row], seed_rows: list[bench_seeds.SeedRow], path: str) -> bool:
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, axes = plt.subplots(1, len(FAMILIES), figsize=(5 * len(FAMILIES), 4), squeeze=False)
+    panels = len(FAMILIES) + (1 if seed_rows else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.5), squeeze=False)
+    if seed_rows:
+        bench_seeds.plot_panel(axes[0][-1], seed_rows)
     for ax, (family, (label, _)) in zip(axes[0], FAMILIES.items()):
         for bug, style in ((True, "-"), (False, "--")):
             rs = [r for r in rows if r.family == family and r.bug == bug]
@@ -326,13 +332,47 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m modelcheck.bench", description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--output", default="results", help="directory for bench.md and bench.png")
     parser.add_argument("--quick", action="store_true", help="the two smallest sizes of each family")
+    parser.add_argument("--seed-specs-only", action="store_true",
+                        help="only the specs/cxl section; the family tables of bench.md are kept")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per checker and model")
+    parser.add_argument("--seed-timeout", type=float, default=300.0,
+                        help="seconds per checker and seed spec (a timeout shows in the table)")
     args = parser.parse_args(argv)
     if not spin_available():
         print("modelcheck.bench: spin and gcc are needed (apt-get install -y spin)", file=sys.stderr)
         return 2
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    rows = [] if args.seed_specs_only else measure_families(args)
+    if rows is None:
+        return 1
+    seed_started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    seed_load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    seed_rows = bench_seeds.measure_all(args.seed_timeout, log=lambda line: print(line, flush=True))
+    section = bench_seeds.render_section(seed_rows, seed_started, seed_load, args.seed_timeout)
+    os.makedirs(args.output, exist_ok=True)
+    md = os.path.join(args.output, "bench.md")
+    if args.seed_specs_only:
+        # The family tables and the plot stay those of the last full run.
+        existing = "# Benchmarks: modelcheck against SPIN\n"
+        if os.path.exists(md):
+            with open(md, encoding="utf-8") as f:
+                existing = f.read()
+        text = bench_seeds.merge_into(existing, section)
+    else:
+        text = render(rows, started, load) + "\n" + "\n".join(section)
+        if plot(rows, seed_rows, os.path.join(args.output, "bench.png")):
+            text += "\n![time against size and per seed spec, log scale](bench.png)\n"
+        else:
+            text += "\nNo plot: matplotlib is not installed (`pip install matplotlib`).\n"
+    with open(md, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"modelcheck.bench: wrote {md}")
+    return 0
+
+
+def measure_families(args) -> list[Row] | None:
+    """Every family member, both designs; None if the checkers disagree."""
     rows = []
     for family in FAMILIES:
         for size in (QUICK if args.quick else SIZES)[family]:
@@ -346,19 +386,9 @@ def main(argv=None) -> int:
                     print(f"modelcheck.bench: verdicts differ on {family} {size}: ours "
                           f"{row.ours_verdict}, SPIN {row.spin_verdict}, expected {expected}",
                           file=sys.stderr)
-                    return 1
+                    return None
                 rows.append(row)
-    os.makedirs(args.output, exist_ok=True)
-    text = render(rows, started, load)
-    png = os.path.join(args.output, "bench.png")
-    if plot(rows, png):
-        text += f"\n![time against size, log scale](bench.png)\n"
-    else:
-        text += "\nNo plot: matplotlib is not installed (`pip install matplotlib`).\n"
-    with open(os.path.join(args.output, "bench.md"), "w", encoding="utf-8") as f:
-        f.write(text)
-    print(f"modelcheck.bench: wrote {args.output}/bench.md")
-    return 0
+    return rows
 
 
 if __name__ == "__main__":
