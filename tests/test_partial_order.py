@@ -140,3 +140,20 @@ if __name__ == "__main__":
     for path in sorted((ROOT / "specs/cxl").glob("*.probe")):
         assert_same_verdicts(load_file(str(path))[0])
         print(f"{path.name}: same verdicts and traces")
+
+
+def test_a_reduction_that_keeps_most_steps_is_given_up_for_the_plain_search(monkeypatch):
+    """Reviewed once: when the sets keep more than KEPT_SHARE_TO_GIVE_UP of the steps offered,
+    the search starts over unreduced, and its results are exactly the unreduced search's."""
+    model, _ = load_file(str(ROOT / "specs/cxl/v7-exit-flush.probe"))
+    names = [p.name for p in model.properties]
+    monkeypatch.setattr(explicit, "REVIEW_AFTER_STEPS", 10)
+    monkeypatch.setattr(explicit, "KEPT_SHARE_TO_GIVE_UP", 0.0)   # any kept step is too many
+    given_up = explicit.check_all(model, names, REDUCED)
+    unreduced = explicit.check_all(model, names, UNREDUCED)
+    for name in names:
+        assert (given_up[name].verdict, given_up[name].trace, given_up[name].argument) == \
+            (unreduced[name].verdict, unreduced[name].trace, unreduced[name].argument), name
+    monkeypatch.setattr(explicit, "KEPT_SHARE_TO_GIVE_UP", 1.0)   # never given up
+    kept = explicit.check_all(model, names, REDUCED)
+    assert any("partial-order reduction" in r.argument for r in kept.values())

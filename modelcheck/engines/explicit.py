@@ -27,6 +27,11 @@ from ..ir import Edge, Model, Property
 from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
 from .por import StubbornSets
 
+# Partial-order reduction is reviewed once, after this many enabled steps were offered to it,
+# and given up for the rest of the search if it kept more than this share of them.
+REVIEW_AFTER_STEPS = 20_000
+KEPT_SHARE_TO_GIVE_UP = 0.62
+
 ENGINE = "explicit"
 
 Move = tuple[int, int, Edge, State]          # thread, edge index, edge, successor
@@ -35,6 +40,10 @@ Link = Optional[tuple[State, Optional[int], int]]   # parent, parent's last thre
 
 class SearchIncomplete(RuntimeError):
     """A limit stopped the search before every reachable state was seen."""
+
+
+class ReductionNotPaying(Exception):
+    """The partial-order-reduced search gave up early: the unreduced search is cheaper."""
 
 
 # --- public API ------------------------------------------------------------------
@@ -53,7 +62,12 @@ def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[st
         return {}
     if not options.reduction:
         return _search(model, names, options, reduce=False)[0]
-    results, explorer = _search(model, names, options, reduce=True)
+    started = time.monotonic()
+    try:
+        results, explorer = _search(model, names, options, reduce=True)
+    except ReductionNotPaying:
+        left = max(options.timeout - (time.monotonic() - started), 0.0)
+        return _search(model, names, replace(options, reduction=False, timeout=left), reduce=False)[0]
     if explorer.reduced_expansions == 0:
         return results     # no state was expanded partially: this was the unreduced search
     # Traces and limit-cut searches come from the unreduced search: it alone promises shortest
@@ -180,6 +194,8 @@ class _Explorer:
         self.observer = observer
         self.stubborn: Optional[StubbornSets] = None   # None: every enabled step is explored
         self.reduced_expansions = 0   # states expanded by a persistent subset of their steps
+        self.steps_offered = self.steps_taken = 0   # over the states the reduction was asked about
+        self.reduction_reviewed = False
         self.interp = CompiledInterpreter(model)
         self.nodes: dict[State, _Node] = {}
         self.start = time.monotonic()
@@ -249,13 +265,27 @@ class _Explorer:
         """The steps to explore from `state`: a persistent set when one qualifies, else all."""
         enabled = list(self.interp.enabled(state))
         if self.stubborn is not None and len(enabled) > 1:
+            self._review_reduction()
+            self.steps_offered += len(enabled)
             for steps in self.stubborn.choices(state, enabled):
                 moves = [(t, e, edge, self.interp.step(state, t, edge)) for t, e, edge in steps]
                 # Cycle proviso: a successor already stored no deeper than here may close a cycle.
                 if all(self._newer(after, depth) for _, _, _, after in moves):
                     self.reduced_expansions += 1
+                    self.steps_taken += len(moves)
                     return moves
+            self.steps_taken += len(enabled)
         return [(t, e, edge, self.interp.step(state, t, edge)) for t, e, edge in enabled]
+
+    def _review_reduction(self) -> None:
+        """Give the reduction up when it keeps most steps anyway: computing the sets then costs
+        more than it saves, and the plain search also gives the traces in the same pass."""
+        if self.steps_offered < REVIEW_AFTER_STEPS or self.reduction_reviewed:
+            return
+        self.reduction_reviewed = True
+        if self.steps_taken > KEPT_SHARE_TO_GIVE_UP * self.steps_offered:
+            raise ReductionNotPaying(f"it kept {self.steps_taken} of the first {self.steps_offered} "
+                                     "steps offered to it")
 
     def _newer(self, state: State, depth: int) -> bool:
         known = self.nodes.get(state)
