@@ -199,8 +199,9 @@ def summary(rows: list[SeedRow]) -> list[str]:
 def _unreduced_text(r: SeedRow) -> str:
     if r.plain_seconds == NOT_RUN:
         return "`check --no-reduction` not run"
-    return (f"{_seconds_text(r.plain_seconds)} with `check --no-reduction` in the same run "
-            f"({_times(r.plain_seconds, r.spin_total)} SPIN's pipeline)")
+    ratio = _times(r.plain_seconds, r.spin_total)
+    against = ratio if ratio.endswith("timed out") else f"{ratio} SPIN's pipeline"
+    return f"{_seconds_text(r.plain_seconds)} with `check --no-reduction` in the same run ({against})"
 
 
 def _times(ours: float, theirs: float) -> str:

@@ -31,7 +31,7 @@ def test_summary_counts_and_names_where_we_are_behind():
     assert "behind-pan (2x)" in text and "slow (3x)" in text
     assert "Behind pan alone on: behind-pan (2x), slow (3x), ours-timeout (ours timed out)." in text
     assert "Over 1 s: slow (12.000 s), ours-timeout (timeout), seed002-dax-cxl-mode (5.000 s)." in text
-    assert "5.000 s with it, 2.000 s with `check --no-reduction` in the same run (SPIN timed out" in text
+    assert "5.000 s by default, 2.000 s with `check --no-reduction` in the same run (SPIN timed out)" in text
     assert "Behind SPIN's pipeline on: slow (2x)" in text
 
 
