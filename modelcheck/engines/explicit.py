@@ -66,8 +66,10 @@ def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[st
     try:
         results, explorer = _search(model, names, options, reduce=True)
     except ReductionNotPaying:
-        left = max(options.timeout - (time.monotonic() - started), 0.0)
-        return _search(model, names, replace(options, reduction=False, timeout=left), reduce=False)[0]
+        spent = time.monotonic() - started
+        plain = _search(model, names, replace(options, reduction=False,
+                                              timeout=max(options.timeout - spent, 0.0)), reduce=False)[0]
+        return {name: replace(r, seconds=(r.seconds or 0.0) + spent) for name, r in plain.items()}
     if explorer.reduced_expansions == 0:
         return results     # no state was expanded partially: this was the unreduced search
     # Traces and limit-cut searches come from the unreduced search: it alone promises shortest
