@@ -21,6 +21,7 @@ from ..ir import Model
 from ..result import EngineOptions
 from .bmc import any_of, make_solver
 from .foata import Frames
+from .z3solve import ask
 
 
 class EnumerationIncomplete(RuntimeError):
@@ -48,19 +49,11 @@ class _Enumeration:
         self.found: set[tuple[int, ...]] = set()
 
     def ask(self, solver, *extra):
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise EnumerationIncomplete(f"time limit of {self.options.timeout:g}s reached")
-        solver.set("timeout", max(1, int(remaining * 1000)))
-        solver.push()
-        try:
-            solver.add(*extra)
-            answer = solver.check()
-            if answer == z3.unknown:
-                raise EnumerationIncomplete(solver.reason_unknown() or "solver returned unknown")
-            return solver.model() if answer == z3.sat else None
-        finally:
-            solver.pop()
+        """A solution, or None when there is none; an unknown answer ends the enumeration."""
+        answer, found = ask(solver, self.deadline, self.options.timeout, *extra)
+        if answer == "unknown":
+            raise EnumerationIncomplete(found)
+        return found if answer == "sat" else None
 
     def run(self) -> set[tuple[int, ...]]:
         f = self.frames

@@ -352,22 +352,35 @@ class _Search:
                         "steps (the depth limit); longer executions were not checked")
         return self.results
 
+    def _sweep(self, goals: dict):
+        """Ask for any of `goals` (name -> term) again and again, each time without the ones the
+        last solution met: ([(names met, solution), ...], names left open by an unknown answer,
+        its reason)."""
+        goals, met = dict(goals), []
+        while goals:
+            answer, found = self.ask(any_of(list(goals.values())))
+            if answer == "unsat":
+                break
+            if answer == "unknown":
+                return met, list(goals), found
+            names = [n for n, term in goals.items() if z3.is_true(found.eval(term, model_completion=True))]
+            met.append((names, found))
+            for name in names:
+                del goals[name]
+        return met, [], None
+
     def _look_for_violations(self, depth: int) -> None:
         """One question for all open properties at this depth; a solution violates some of them
         (read off the solution), and the rest are asked again without those."""
-        pending = [(prop, self.frames.violation(prop, depth)) for prop in self.open]
-        pending = [(prop, bad) for prop, bad in pending if bad is not None]
-        while pending:
-            answer, found = self.ask(any_of([bad for _, bad in pending]))
-            if answer == "unsat":
-                return
-            if answer == "unknown":
-                self._stopped([prop for prop, _ in pending], depth, found)
-                return
-            hit = [(prop, bad) for prop, bad in pending if z3.is_true(found.eval(bad, model_completion=True))]
-            for prop, _ in hit:
-                self.decide(prop, Verdict.VIOLATED, depth, _found_text(depth), self.frames.trace(found, depth, prop))
-            pending = [entry for entry in pending if entry not in hit]
+        props = {p.name: p for p in self.open}
+        bad = {name: self.frames.violation(p, depth) for name, p in props.items()}
+        met, unknown, reason = self._sweep({name: term for name, term in bad.items() if term is not None})
+        for names, found in met:
+            for name in names:
+                self.decide(props[name], Verdict.VIOLATED, depth, _found_text(depth),
+                            self.frames.trace(found, depth, props[name]))
+        if unknown:
+            self._stopped([props[name] for name in unknown], depth, reason)
 
     def _complete(self, height: int, loops: bool = False) -> None:
         self.frames.complete_height = height
@@ -390,17 +403,10 @@ class _Search:
         step in the last frame, or a settled state with nothing enabled. One that never is, when
         the search completes, is vacuous."""
         triggers = {p.name: self._trigger(p, depth) for p in self.open if p.name in self.untriggered}
-        triggers = {name: here for name, here in triggers.items() if here is not None}
-        while triggers:
-            answer, found = self.ask(any_of(list(triggers.values())))
-            if answer == "unsat":
-                return
-            if answer == "unknown":     # never call a property vacuous without proof
-                self.untriggered -= set(triggers)
-                return
-            for name in [n for n, here in triggers.items() if z3.is_true(found.eval(here, model_completion=True))]:
-                self.untriggered.discard(name)
-                del triggers[name]
+        met, unknown, _ = self._sweep({name: here for name, here in triggers.items() if here is not None})
+        for names, _ in met:
+            self.untriggered -= set(names)
+        self.untriggered -= set(unknown)   # never call a property vacuous without proof
 
     def _trigger(self, prop: Property, i: int):
         """Reaching boundary i with the property's trigger: a checked step in frame i-1, or
