@@ -1,10 +1,10 @@
-"""Hypothesis strategy for random well-formed .probe specs (the generator is modelcheck.specgen,
-shared with `python -m modelcheck.soak`)."""
+"""Hypothesis strategy for random well-formed .probe specs (the generator is modelcheck.devtools.specgen,
+shared with `python -m modelcheck.devtools.soak`)."""
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from modelcheck.specgen import GeneratedSpec, generate
+from modelcheck.devtools.specgen import GeneratedSpec, generate
 
 
 @st.composite

@@ -1,5 +1,5 @@
 """The seed-spec table and its summary are computed from the rows (no timings are asserted)."""
-from modelcheck.bench_seeds import HEADING, TIMEOUT, SeedRow, merge_into, render_section, summary
+from modelcheck.devtools.bench_seeds import HEADING, TIMEOUT, SeedRow, merge_into, render_section, summary
 
 ROWS = [
     SeedRow("fast.probe", 3, 0.05, 148, 1.0, 0.2, 870),

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modelcheck.diff import compare, render_diff
+from modelcheck.commands.diff import compare, render_diff
 
 from spec_results import checked
 
@@ -44,7 +44,7 @@ def test_final_states_that_differ_are_listed(tmp_path):
 
 def test_v7_and_v8_reach_the_same_final_states():
     v7, v8 = checked("specs/cxl/v7-6of7.probe"), checked("specs/cxl/v8-static-work.probe")
-    from modelcheck.diff import compare_outcomes
+    from modelcheck.commands.diff import compare_outcomes
     from modelcheck.result import EngineOptions
     outcome = compare_outcomes(v7[0], v8[0], EngineOptions())
     assert not outcome.skipped and not outcome.only_old and not outcome.only_new

@@ -3,7 +3,7 @@ verdict, every VIOLATED trace replays, and the terminal states found by the expl
 (explicit.outcomes) are exactly those the Z3 enumeration (engines/enumerate.py) finds.
 
 CI runs DIFFERENTIAL_SPECS random specs (300: about a second each, so a few minutes);
-MODELCHECK_DIFF_SPECS overrides the count. `python -m modelcheck.soak` runs thousands.
+MODELCHECK_DIFF_SPECS overrides the count. `python -m modelcheck.devtools.soak` runs thousands.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 
-from modelcheck.soak import OPTIONS, compare_spec
+from modelcheck.devtools.soak import OPTIONS, compare_spec
 from spec_strategy import specs
 
 DIFFERENTIAL_SPECS = int(os.environ.get("MODELCHECK_DIFF_SPECS", "300"))

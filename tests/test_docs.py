@@ -1,7 +1,7 @@
 """The docs are tested: every spec snippet compiles (complete specs are checked), every command
 transcript is run and must print what the doc shows, and docs/errors.md is the generator's output.
 
-Conventions in docs/*.md (see modelcheck.docs.fenced_blocks):
+Conventions in docs/*.md (see modelcheck.devtools.docs.fenced_blocks):
 - ```probe            a spec snippet. A snippet without a `spec "..."` line is a fragment of
                       top-level items: it gets a title and is compiled. A complete spec is also
                       checked with the explicit engine, and every verdict must be as its `expect`
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from modelcheck import docs
+from modelcheck.devtools import docs
 from modelcheck.checker import EXIT_CODES, check_model, exit_code
 from modelcheck.errors import ERRORS
 from modelcheck.frontend import load_text
@@ -174,7 +174,7 @@ def test_links_between_and_within_the_docs_resolve():
 def test_errors_md_is_the_generators_output():
     committed = (ROOT / "docs/errors.md").read_text(encoding="utf-8")
     assert committed == docs.errors_markdown(), \
-        "docs/errors.md is stale: run `python -m modelcheck.docs errors > docs/errors.md`"
+        "docs/errors.md is stale: run `python -m modelcheck.devtools.docs errors > docs/errors.md`"
 
 
 def test_error_example_files_are_the_generators():
@@ -184,7 +184,7 @@ def test_error_example_files_are_the_generators():
         expected.update(docs.aux_files(code))
     found = {p.relative_to(ROOT).as_posix() for p in ROOT.glob(docs.EXAMPLES + "/*")
              if not p.name.startswith(".")}   # e.g. a .modelcheck-cache/ from running an example
-    assert found == set(expected), "run `python -m modelcheck.docs examples`"
+    assert found == set(expected), "run `python -m modelcheck.devtools.docs examples`"
     for path, text in expected.items():
         assert (ROOT / path).read_text(encoding="utf-8") == text, path
     assert not (ROOT / docs.example_path(docs.MISSING)).exists()

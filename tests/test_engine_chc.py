@@ -15,7 +15,7 @@ from modelcheck.interp import Interpreter
 from modelcheck.ir import Arith, BoolOp, Check, Cmp, Const, Property, Ref
 from modelcheck.replay import confirm_violation
 from modelcheck.result import EngineOptions, Verdict
-from modelcheck.specgen import generate
+from modelcheck.devtools.specgen import generate
 
 from rule_helpers import spec
 from test_engine_bmc import edge, loc, model, random_model, thread, var

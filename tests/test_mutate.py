@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from modelcheck.cli import main
-from modelcheck.mutate import mutants
+from modelcheck.commands.mutate import mutants
 
 SPEC = '''spec "flush before reading what the work wrote"
 platform fast : bool;

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from modelcheck.bench import family_spec
+from modelcheck.devtools.bench import family_spec
 from modelcheck.engines import explicit
 from modelcheck.frontend import load_file, load_text
 from modelcheck.ir import TRUE, Arith, Cmp, Const, Edge, Location, Model, Property, Ref, Thread, Variable
 from modelcheck.result import EngineOptions, Verdict
-from modelcheck.specgen import generate
+from modelcheck.devtools.specgen import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 REDUCED = EngineOptions(timeout=120.0)

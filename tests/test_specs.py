@@ -44,7 +44,7 @@ def _mask_times(text: str) -> str:
     return re.sub(r"\d+\.\d+s", "<time>", text)
 
 
-# written by other tools, not by `modelcheck report`: python -m modelcheck.soak / modelcheck.bench
+# written by other tools, not by `modelcheck report`: python -m modelcheck.devtools.soak / modelcheck.bench
 HAND_WRITTEN = {Path("soundness.md"), Path("bench.md"), Path("bench.png")}
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from modelcheck.checker import check_model
-from modelcheck.cli import TRACE_FORMATS, main
+from modelcheck.cli import main
+from modelcheck.commands.trace import TRACE_FORMATS
 from modelcheck.frontend import load_text
 from modelcheck.report.traceformats import TRACE_RENDERERS, itf_doc
 

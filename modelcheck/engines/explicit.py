@@ -554,3 +554,20 @@ def _bounded_text(exploration: Exploration, options: EngineOptions) -> str:
     return (f"{_limit_text(exploration, options)}: no violation in any execution of at most "
             f"{exploration.completed} steps ({exploration.states} states stored); "
             f"deeper states were not explored")
+
+
+def terminal_projections(model: Model, observe: list[str]) -> set:
+    """Terminal projections by plain search, for graphs with cycles (no path counts needed)."""
+    interp = CompiledInterpreter(model)
+    index = {v.name: i for i, v in enumerate(model.variables)}
+    seen, todo, found = set(), list(interp.initial_states()), set()
+    while todo:
+        state = todo.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        moves = list(interp.enabled(state))
+        if not moves:
+            found.add(tuple(state.values[index[n]] for n in observe))
+        todo += [interp.step(state, t, edge) for t, _, edge in moves]
+    return found

@@ -129,3 +129,19 @@ def write_atomically(files: dict[str, str], out_dir: str) -> None:
             os.replace(Path(staging) / rel, out / rel)
         for p in stale:
             p.unlink()
+
+
+def write_section(path: str, name: str, text: str) -> None:
+    """Replace the `name` section of a markdown file (between BEGIN/END markers), or append it;
+    the soak run and `modelcheck mutate` share results/soundness.md this way."""
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}\n"
+    try:
+        old = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old = ""
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):].lstrip("\n")
+    else:
+        new = old + ("\n" if old and not old.endswith("\n\n") else "") + block
+    write_file_atomically(path, new)

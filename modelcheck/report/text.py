@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable
 
 from ..checker import Outcome
 from ..interp import State
@@ -102,29 +101,3 @@ def _stuck(model: Model, replay: Replay) -> str:
 def invariant_block(outcome: Outcome) -> list[str]:
     """The inductive invariant behind a verdict, one conjunct per line, under its argument."""
     return ["      inductive invariant:"] + [f"        {line}" for line in outcome.result.invariant.splitlines()]
-
-
-def spec_report(model: Model, outcomes: Iterable[Outcome], show_traces: bool = True,
-                style: str = "text", full: bool = False, invariants: bool = False) -> str:
-    outcomes = list(outcomes)
-    width = max([len(o.result.prop) for o in outcomes] + [10])
-    lines = [f"{model.file}: {model.title}"]
-    for o in outcomes:
-        lines.append(verdict_line(o, width))
-        if o.result.verdict is not Verdict.VIOLATED and o.result.argument:
-            lines.append(argument_line(o))
-        if invariants and o.result.invariant:
-            lines += invariant_block(o)
-    if show_traces:
-        for o in outcomes:
-            if o.replay is not None:
-                lines.append("")
-                if style == "timeline":
-                    from .timeline import timeline
-                    lines.append(timeline(model, o, full=full))
-                elif style != "text":
-                    from .traceformats import render
-                    lines.append(render(style, model, o, full).rstrip("\n"))
-                else:
-                    lines.append(trace_text(model, o, full))
-    return "\n".join(lines)

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .checker import Outcome
-from .ir import Model
-from .result import Verdict
+from ..checker import ENGINE_NAMES, Outcome
+from ..ir import Model
+from ..result import EngineOptions, Verdict
+from .common import check_paths
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class OutcomeDiff:
 
 
 def compare_outcomes(old_model: Model, new_model: Model, options) -> OutcomeDiff:
-    from .engines.explicit import SearchIncomplete, final_states
+    from ..engines.explicit import SearchIncomplete, final_states
     shared = tuple(sorted({v.name for v in old_model.variables if v.role == "state"}
                           & {v.name for v in new_model.variables if v.role == "state"}))
     if not shared:
@@ -95,3 +96,23 @@ def render_diff(old_path: str, new_path: str, changes: list[Change]) -> str:
     regressed = [c for c in changes if c.kind in ("newly violated", "newly vacuous")]
     lines.append("  nothing regressed" if not regressed else f"  {len(regressed)} regression(s)")
     return "\n".join(lines)
+
+
+def add_parser(sub) -> None:
+    diff = sub.add_parser("diff", help="check two versions of a design and print what changed")
+    diff.add_argument("old", help="the earlier spec")
+    diff.add_argument("new", help="the later spec")
+    diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
+    diff.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
+
+
+def run(args) -> int:
+    """Exit 0 when nothing regressed, 1 when a property became violated or vacuous, 2 on errors."""
+    entries, errors = check_paths([args.old, args.new], args.engine, EngineOptions(timeout=args.timeout))
+    if errors:
+        return 2
+    (_, old_model, old), (_, new_model, new) = entries
+    changes = compare(old_model, old, new_model, new)
+    print(render_diff(args.old, args.new, changes))
+    print("\n".join(render_outcomes(compare_outcomes(old_model, new_model, EngineOptions(timeout=args.timeout)))))
+    return 1 if any(c.kind in ("newly violated", "newly vacuous") for c in changes) else 0

@@ -1,57 +1,34 @@
-"""`modelcheck replay SPEC TRACE.json` and `modelcheck simulate SPEC --seed N`.
+"""`modelcheck replay SPEC TRACE.json`: whether a saved trace still reproduces on a spec.
 
-replay: a trace saved by `modelcheck trace --format json` names, for each step, the thread
+A trace saved by `modelcheck trace --format json` names, for each step, the thread
 that moved, its action label and spec line. On the (possibly edited) spec each step is matched
 to an enabled edge of the same thread with the same label, else with the same spec line (in a
 file of the same name: a renamed copy of a spec is a different design). The
 initial state takes the saved values of the variables the spec leaves open (`initial`, or the
 `config`/`platform` strings of older files); open variables the file does not name are tried
 in every allowed combination, and the one that replays furthest is reported.
-
-simulate: random runs of the reference interpreter, one random initial state and one random
-enabled step at a time, printed like the text trace; the same seed gives the same runs.
 """
 from __future__ import annotations
 
 import itertools
 import json
 import os
-import random
 from typing import Optional
 
-from .interp import Interpreter, State, state_violates
-from .ir import Edge, Model
-from .replay import ReplayedStep
+from ..interp import Interpreter, State, state_violates
+from ..ir import Edge, Model
+from ..replay import ReplayedStep
+from .common import load_or_report
 
 MAX_INITIAL = 4096      # open-variable combinations tried when the trace file does not fix them
 
 
-def add_parsers(sub) -> None:
+def add_parser(sub) -> None:
     replay = sub.add_parser("replay", help="replay a saved JSON trace on a (possibly edited) spec",
                             description="exit 0 when the saved trace reproduces its violation, 1 when "
                             "it diverges or no longer violates the property, 2 on errors")
     replay.add_argument("spec")
     replay.add_argument("trace", help="a trace written by `modelcheck trace SPEC --property P --format json`")
-    simulate = sub.add_parser("simulate", help="random runs of the spec, printed like the text trace",
-                              description="exit 0 when no run violates a property unexpectedly, 1 otherwise")
-    simulate.add_argument("spec")
-    simulate.add_argument("--seed", type=int, required=True, help="the same seed gives the same runs")
-    simulate.add_argument("--runs", type=int, default=1)
-    simulate.add_argument("--steps", type=int, default=200, help="at most this many steps per run")
-
-
-def _load(path: str):
-    from .errors import SpecError
-    from .frontend import load_file
-    try:
-        return load_file(path)[0]
-    except SpecError as exc:
-        try:
-            source = open(path, encoding="utf-8").read()
-        except (OSError, UnicodeDecodeError):
-            source = None
-        print(exc.render(source))
-        return None
 
 
 # --- replay -----------------------------------------------------------------------
@@ -109,7 +86,7 @@ def initial_states(model: Model, saved: dict[str, str]) -> tuple[list[State], li
     return states, notes
 
 
-def _where(edge: Edge) -> str:
+def spec_place(edge: Edge) -> str:
     return f"{os.path.basename(edge.span.file)}:{edge.span.line}" if edge.span else ""
 
 
@@ -146,7 +123,7 @@ def replay_saved(model: Model, doc: dict, initial: State):
         if edge is None:
             where = f" [{os.path.basename(saved['file'])}:{saved['line']}]" if saved.get("line") else ""
             if options:
-                enabled = "; ".join(f"{e.label}" + (f" [{_where(e)}]" if _where(e) else "") for e in options)
+                enabled = "; ".join(f"{e.label}" + (f" [{spec_place(e)}]" if spec_place(e) else "") for e in options)
             else:
                 others = [f"{model.threads[tt].name}: {e.label}" for tt, _, e in interp.enabled(state)]
                 enabled = f"nothing for {name}" + (f" (other threads: {'; '.join(others)})" if others
@@ -154,7 +131,7 @@ def replay_saved(model: Model, doc: dict, initial: State):
             return steps, None, (f"diverges at step {n}: thread {name} cannot take {action}{where} here; "
                                  f"enabled: {enabled}"), by_line
         if edge.label != action:
-            by_line.append(f"step {n} ({name}) matched by spec line {_where(edge)} only: "
+            by_line.append(f"step {n} ({name}) matched by spec line {spec_place(edge)} only: "
                            f"saved {action!r}, now {edge.label!r}")
         after = interp.step(state, t, edge)
         failed = tuple(interp.failed_checks(state, edge))
@@ -165,8 +142,8 @@ def replay_saved(model: Model, doc: dict, initial: State):
     return steps, None, None, by_line
 
 
-def run_replay(args) -> int:
-    model = _load(args.spec)
+def run(args) -> int:
+    model = load_or_report(args.spec)
     if model is None:
         return 2
     try:
@@ -208,101 +185,3 @@ def run_replay(args) -> int:
     for note in by_line:
         print(f"  {note}")
     return 0 if bad is not None else 1
-
-
-# --- simulate ---------------------------------------------------------------------
-
-def _random_initial(model: Model, rng: random.Random) -> Optional[State]:
-    interp = Interpreter(model)
-    pcs = tuple(0 for _ in model.threads)
-    for _ in range(1000):
-        values = tuple(v.init if v.init is not None else rng.randint(v.lo, v.hi) for v in model.variables)
-        if all(interp.eval(c, values) for c in model.constraints):
-            return State(values, pcs)
-    states = list(itertools.islice(interp.initial_states(), MAX_INITIAL))
-    return rng.choice(states) if states else None
-
-
-def simulate_run(model: Model, rng: random.Random, max_steps: int):
-    """(initial state, replayed steps, how the run ended, violated property names in order)."""
-    interp = Interpreter(model)
-    state = _random_initial(model, rng)
-    if state is None:
-        return None, [], "no allowed initial state", []
-    initial, steps, violated = state, [], []
-    invariants = [p for p in model.properties if p.kind == "invariant"]
-    for p in invariants:
-        if not interp.eval(p.expr, state.values):
-            violated.append((p.name, 0))
-    for n in range(1, max_steps + 1):
-        enabled = list(interp.enabled(state))
-        if not enabled:
-            break
-        t, _, edge = rng.choice(enabled)
-        after = interp.step(state, t, edge)
-        failed = tuple(interp.failed_checks(state, edge))
-        steps.append(ReplayedStep(n, model.threads[t].name, edge, state, after, failed))
-        violated += [(p, n) for p in failed]
-        violated += [(p.name, n) for p in invariants if not interp.eval(p.expr, after.values)]
-        state = after
-    if next(iter(interp.enabled(state)), None) is not None:
-        end = f"stopped after {len(steps)} steps (--steps)"
-    else:
-        stuck = interp.stuck_threads(state)
-        if stuck:
-            end = f"deadlock after {len(steps)} steps: blocked threads: {', '.join(stuck)}"
-            violated += [(p.name, len(steps)) for p in model.properties if p.kind == "deadlock"]
-        else:
-            end = f"every thread finished or resting after {len(steps)} steps"
-            violated += [(p.name, len(steps)) for p in model.properties
-                         if p.kind == "final" and not interp.eval(p.expr, state.values)]
-    return initial, steps, end, violated
-
-
-def run_text(model: Model, run: int, seed: int, initial: State, steps, end: str, violated) -> str:
-    from .report.text import choices, step_changes
-    config, platform = choices(model, initial.values)
-    lines = [f"  run {run} (seed {seed}): {len(steps)} steps",
-             f"    config:   {config}", f"    platform: {platform}", ""]
-    width = max((len(s.thread) for s in steps), default=6)
-    for step in steps:
-        where = _where(step.edge)
-        first, *rest = (step.edge.label or "(internal step)").split(" ; ")
-        lines.append(f"    {step.index:3d}  {step.thread:<{width}}  {first}" + (f"   [{where}]" if where else ""))
-        for part in rest:
-            lines.append(f"         {'':<{width}}  then {part}")
-        for change in step_changes(model, step.before, step.after):
-            lines.append(f"         {'':<{width}}    {change}")
-        for check in step.edge.checks:
-            if check.prop in step.failed:
-                lines.append(f"         {'':<{width}}    !! {check.prop}: {check.message}")
-    lines.append(f"    {end}")
-    for name, at in violated:
-        lines.append(f"    violates {name}" + (f" at step {at}" if at else " in the initial state"))
-    return "\n".join(lines)
-
-
-def run_simulate(args) -> int:
-    model = _load(args.spec)
-    if model is None:
-        return 2
-    if args.runs < 1 or args.steps < 0:
-        print("modelcheck: --runs must be at least 1 and --steps at least 0")
-        return 2
-    rng = random.Random(args.seed)
-    print(f"{model.file}: {model.title}")
-    unexpected = set()
-    for run in range(1, args.runs + 1):
-        initial, steps, end, violated = simulate_run(model, rng, args.steps)
-        if initial is None:
-            print(f"  run {run}: {end}")
-            return 2
-        print()
-        print(run_text(model, run, args.seed, initial, steps, end, violated))
-        unexpected |= {name for name, _ in violated if model.property(name).expect != "violation"}
-    print()
-    if unexpected:
-        print(f"modelcheck: {args.runs} runs; unexpected violations: {', '.join(sorted(unexpected))}")
-        return 1
-    print(f"modelcheck: {args.runs} runs, no unexpected violation")
-    return 0

@@ -2,7 +2,7 @@
 
 `generate(rng)` builds one spec text from a `random.Random`-like object (anything with
 `random`, `randint` and `choice`), so the same code serves hypothesis (`st.randoms()`) in
-tests/spec_strategy.py and the soak run in `modelcheck.soak`.
+tests/spec_strategy.py and the soak run in `modelcheck.devtools.soak`.
 
 What a spec may hold: one to three modules with `init` bodies (loadable, built in, or `if`
 an open tristate config), bool flags, work items with or without a static initializer,

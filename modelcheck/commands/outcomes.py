@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import sys
 
-from .errors import SpecError
-from .frontend import load_file
-from .result import EngineOptions
+from ..errors import SpecError
+from ..frontend import load_file
+from ..result import EngineOptions
+from .common import read_source
 
 EXIT = {0: "the explicit search and the z3 enumeration found the same final states",
         2: "a spec error, or the two enumerations disagree (a checker bug)",
         3: "inconclusive: a limit stopped one of the enumerations"}
 
 
-def add_outcomes_parser(sub) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser("outcomes", help="list every distinct final state, with a witness schedule and "
                        "the number of interleavings reaching it",
                        epilog="exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT.items()))
@@ -60,15 +61,14 @@ def show_state(model, observe, key) -> str:
     return " ".join(f"{name}={model.variable(name).show(value)};" for name, value in zip(observe, key))
 
 
-def run_outcomes(args, out=None, err=None) -> int:
+def run(args, out=None, err=None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    from .engines import explicit
-    from .engines.enumerate import EnumerationIncomplete, terminal_states
+    from ..engines import explicit
+    from ..engines.enumerate import EnumerationIncomplete, terminal_states
     try:
         model, _ = load_file(args.spec)
     except SpecError as exc:
-        from .cli import _source
-        print(exc.render(_source(args.spec)), file=err)
+        print(exc.render(read_source(args.spec)), file=err)
         return 2
     observe = args.observe or user_variables(model)
     missing = [name for name in observe if name not in {v.name for v in model.variables}]
@@ -85,7 +85,7 @@ def run_outcomes(args, out=None, err=None) -> int:
         return 3
     except ValueError as exc:          # a cycle: counts are undefined, the states are not
         cycle = str(exc)
-        found = {key: (None, None) for key in _terminal_projections(model, observe)}
+        found = {key: (None, None) for key in explicit.terminal_projections(model, observe)}
     try:
         by_z3 = terminal_states(model, observe, options)
     except EnumerationIncomplete as exc:
@@ -116,8 +116,3 @@ def run_outcomes(args, out=None, err=None) -> int:
               f"only z3 {[show_state(model, observe, k) for k in only_z3]}", file=err)
         return 2
     return 0
-
-
-def _terminal_projections(model, observe) -> set:
-    from .soak import _terminal_projections as plain
-    return plain(model, observe, None)

@@ -17,10 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checker import CheckerError, check_model, exit_code
-from .errors import SpecError
-from .frontend import load_text
-from .result import EngineOptions
+from ..checker import CheckerError, check_model, exit_code
+from ..errors import SpecError
+from ..frontend import load_text
+from ..report.results import write_section
+from ..result import EngineOptions
+from .common import spec_paths
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def render(reports: list[dict], engine: str, seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_mutate_parser(sub) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser("mutate", help="mutate specs that check clean and report which mutants survive")
     p.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
     p.add_argument("--engine", default="explicit", choices=("explicit", "foata", "bmc"))
@@ -141,9 +143,7 @@ def add_mutate_parser(sub) -> None:
                    help="file whose `mutate` section gets the score (default results/soundness.md)")
 
 
-def run_mutate(args) -> int:
-    from .cli import spec_paths
-    from .soak import write_section
+def run(args) -> int:
     started = time.monotonic()
     options = EngineOptions(timeout=args.timeout)
     reports = []
@@ -157,10 +157,3 @@ def run_mutate(args) -> int:
         write_section(args.output, "mutate", rendered)
     print(rendered)
     return 0
-
-
-if __name__ == "__main__":
-    import argparse
-    ap = argparse.ArgumentParser(prog="python -m modelcheck.mutate")
-    add_mutate_parser(ap.add_subparsers(dest="command", required=True))
-    sys.exit(run_mutate(ap.parse_args(["mutate", *sys.argv[1:]])))

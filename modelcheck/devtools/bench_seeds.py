@@ -4,7 +4,7 @@ For every spec: our explicit engine deciding every property in one call (default
 partial-order reduction on), SPIN's whole pipeline (spin -a + gcc + pan over every property,
 as tests/test_promela.py runs it) and pan alone (summed over its runs). Every property both
 decide must get the same verdict; one that a checker leaves undecided is listed, never hidden.
-Called by modelcheck.bench, which writes the section into results/bench.md.
+Called by modelcheck.devtools.bench, which writes the section into results/bench.md.
 """
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checker import run_engine
-from .frontend import load_text
-from .promela import SpinBuild
-from .result import EngineOptions, Verdict
+from ..checker import run_engine
+from ..frontend import load_text
+from ..promela import SpinBuild
+from ..result import EngineOptions, Verdict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED_GLOB = "specs/cxl/*.probe"
 HEADING = "## Seed specs (all properties)"
 GOAL_SECONDS = 1.0
@@ -97,14 +97,14 @@ def measure_seed(path: Path, timeout: float, unreduced: bool = False) -> SeedRow
         differ = [n for n in names if {ours[n], verdicts[n]} <= {"holds", "violated"}
                   and ours[n] != verdicts[n]]
         if differ:
-            raise SystemExit(f"modelcheck.bench: verdicts differ on {rel}: " + ", ".join(
+            raise SystemExit(f"modelcheck.devtools.bench: verdicts differ on {rel}: " + ", ".join(
                 f"{n} ours {ours[n]}, SPIN {verdicts[n]}" for n in differ))
     if unreduced:
         plain, row.plain_seconds = _time_ours(model, names, EngineOptions(timeout=timeout, reduction=False))
         if any(r.verdict is Verdict.TIMEOUT for r in plain.values()):
             row.plain_seconds = TIMEOUT
         elif any(_our_verdict(r) != ours[n] for n, r in plain.items() if ours[n] in ("holds", "violated")):
-            raise SystemExit(f"modelcheck.bench: reduced and unreduced verdicts differ on {rel}")
+            raise SystemExit(f"modelcheck.devtools.bench: reduced and unreduced verdicts differ on {rel}")
     return row
 
 

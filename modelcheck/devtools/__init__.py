@@ -1,0 +1,1 @@
+"""Developer tools: benchmarks, the soak, the random-spec generator, the docs generator."""
