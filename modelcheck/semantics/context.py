@@ -13,6 +13,14 @@ ERRNO_NAMES = ("0", "-EPROBE_DEFER", "-EBUSY", "-ENODEV", "-ENOMEM", "-ENXIO", "
                "-EINVAL", "-EIO", "-EEXIST")
 ERRNO = {name.lstrip("-"): i for i, name in enumerate(ERRNO_NAMES) if i}
 
+# The checker's own state is named with a ':' no spec identifier can contain, so no spec name aliases it.
+KERNEL = "kernel:"
+
+
+def internal(name: str) -> str:
+    """The IR name of the checker's own variable `name` (e.g. 'boot_done' -> 'kernel:boot_done')."""
+    return KERNEL + name
+
 
 @dataclass(frozen=True)
 class Frame:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 from ..errors import SpecError
 from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, conj, eq, neg, simplify, substitute
 from ..syntax import ast
-from .context import ERRNO, Frame
+from .context import ERRNO, Frame, internal
 from .exprs import arity
 from .program import ThreadBuilder
 
@@ -19,6 +19,10 @@ DEFER = ERRNO["EPROBE_DEFER"]
 EBUSY = ERRNO["EBUSY"]
 DEFERRED = ("no", "pending list", "active list")
 ASYNC_STATES = ("none", "queued", "running", "running, queued again")
+
+DEFERRED_PROBE_ENABLE = internal("deferred_probe_enable")
+DEFERRED_WORK_PENDING = internal("deferred_probe_work.pending")
+DEFERRED_WORK_RUNNING = internal("deferred_probe_work.running")
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,9 @@ class DriverCore:
             for k, _ in enumerate(self.devm_sites[inst.decl.driver]):
                 ctx.flag(f"{inst.name}.devres{k}")
         if self.deferrable():
-            ctx.flag("deferred_probe_enable")
-            ctx.flag("deferred_probe_work.pending")
-            ctx.flag("deferred_probe_work.running")
+            ctx.flag(DEFERRED_PROBE_ENABLE)
+            ctx.flag(DEFERRED_WORK_PENDING)
+            ctx.flag(DEFERRED_WORK_RUNNING)
 
     def driver_of(self, inst: Instance):
         return self.drivers[inst.decl.driver].decl
@@ -153,7 +157,7 @@ class DriverCore:
         if not self.may_defer(inst):
             return ()
         var = f"{inst.name}.deferred"
-        again = conj(eq(rc, DEFER), eq(f"{inst.name}.trigger_seen", 1), eq("deferred_probe_enable", 1))
+        again = conj(eq(rc, DEFER), eq(f"{inst.name}.trigger_seen", 1), eq(DEFERRED_PROBE_ENABLE, 1))
         parked = ((var, Ite(again, Const(2), Ite(eq(rc, DEFER), Const(1), Ref(var)))),)
         others = tuple((v, Ite(again, e, Ref(v))) for v, e in self.trigger_assigns(exclude=inst))
         return parked + others
@@ -162,7 +166,7 @@ class DriverCore:
         """driver_deferred_probe_trigger: pending list -> active list, queue the retry work."""
         if not self.deferrable():
             return ()
-        on = eq("deferred_probe_enable", 1)
+        on = eq(DEFERRED_PROBE_ENABLE, 1)
         out = []
         for i in self.deferrable():
             if i == exclude:
@@ -170,8 +174,8 @@ class DriverCore:
             out.append((f"{i.name}.deferred", Ite(conj(on, eq(f"{i.name}.deferred", 1)), Const(2),
                                                   Ref(f"{i.name}.deferred"))))
             out.append((f"{i.name}.trigger_seen", Ite(on, Const(1), Ref(f"{i.name}.trigger_seen"))))
-        out.append(("deferred_probe_work.pending",
-                    Ite(on, Const(1), Ref("deferred_probe_work.pending"))))
+        out.append((DEFERRED_WORK_PENDING,
+                    Ite(on, Const(1), Ref(DEFERRED_WORK_PENDING))))
         return tuple(out)
 
     def release_devres(self, inst: Instance, b: ThreadBuilder, at: int, nxt: int, loading=()) -> None:
@@ -325,7 +329,7 @@ class DriverCore:
         b = frame.b
         if self.deferrable():
             at = b.step(at, "wait_for_device_probe: flush_work(deferred_probe_work)", call.span,
-                        guard=conj(eq("deferred_probe_work.pending", 0), eq("deferred_probe_work.running", 0)))
+                        guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)))
         no_probe = conj(*(eq(f"{i.name}.probing", 0) for i in self.instances))
         last = nxt
         if self.all_async_done() != TRUE:
@@ -376,10 +380,10 @@ class DriverCore:
 
     def _deferred_worker(self):
         """deferred_probe_work_func: retry every device on the active list (§3.2)."""
-        b = self.c.thread("kworker:deferred_probe", "worker")
+        b = self.c.thread("kworker (deferred_probe_work)", "worker")
         b.mark_rest(0)
-        at = b.step(0, "deferred_probe_work starts", None, guard=eq("deferred_probe_work.pending", 1),
-                    assigns=(("deferred_probe_work.pending", Const(0)), ("deferred_probe_work.running", Const(1))))
+        at = b.step(0, "deferred_probe_work starts", None, guard=eq(DEFERRED_WORK_PENDING, 1),
+                    assigns=((DEFERRED_WORK_PENDING, Const(0)), (DEFERRED_WORK_RUNNING, Const(1))))
         frame = Frame(b, "work")
         for inst in self.deferrable():
             retry, after = b.new(), b.new()
@@ -388,7 +392,7 @@ class DriverCore:
             b.edge(at, after, "", None, guard=neg(eq(var, 2)))
             self.attach(inst, frame, retry, after, "deferred retry")
             at = after
-        b.edge(at, 0, "deferred_probe_work done", None, assigns=(("deferred_probe_work.running", Const(0)),))
+        b.edge(at, 0, "deferred_probe_work done", None, assigns=((DEFERRED_WORK_RUNNING, Const(0)),))
         return b.finish(b.new())
 
     def late_initcall_steps(self, b: ThreadBuilder, at: int) -> int:
@@ -396,14 +400,14 @@ class DriverCore:
         if not self.deferrable():
             return at
         at = b.step(at, "deferred_probe_initcall: enable and trigger deferred probing", None,
-                    assigns=(("deferred_probe_enable", Const(1)),) + _enabled(self.trigger_assigns()))
+                    assigns=((DEFERRED_PROBE_ENABLE, Const(1)),) + _enabled(self.trigger_assigns()))
         return b.step(at, "deferred_probe_initcall: flush_work(deferred_probe_work)", None,
-                      guard=conj(eq("deferred_probe_work.pending", 0), eq("deferred_probe_work.running", 0)))
+                      guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)))
 
 
 def _enabled(assigns: tuple) -> tuple:
     """The trigger as it acts in the very step that sets the enable flag."""
-    return tuple((var, simplify(substitute(expr, {"deferred_probe_enable": 1}))) for var, expr in assigns)
+    return tuple((var, simplify(substitute(expr, {DEFERRED_PROBE_ENABLE: 1}))) for var, expr in assigns)
 
 
 def _rc_labels() -> tuple[str, ...]:

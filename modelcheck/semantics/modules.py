@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import SpecError
 from ..ir import FALSE, TRUE, Const, Expr, conj, disj, eq, neg
 from ..syntax import ast
-from .context import ERRNO, ERRNO_NAMES, Frame
+from .context import ERRNO, ERRNO_NAMES, Frame, internal
 from .exprs import arity
 from .program import ThreadBuilder
 
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 LEVELS = ("pure", "core", "postcore", "arch", "subsys", "fs", "rootfs", "device", "late")
 MODULE_STATES = ("unloaded", "coming", "live", "going")
 UNLOADED, COMING, LIVE, GOING = range(4)
+
+BOOT_DONE = internal("boot_done")
+USERMODEHELPERS_ENABLED = internal("usermodehelpers_enabled")
 
 
 def level_order() -> list[str]:
@@ -51,8 +54,8 @@ class Modules:
             if m.level:
                 self._level(m.level, m.span)
         if self.c.uses_request_module:
-            self.c.ctx.flag("usermodehelpers_enabled")
-        self.c.ctx.flag("boot_done")
+            self.c.ctx.flag(USERMODEHELPERS_ENABLED)
+        self.c.ctx.flag(BOOT_DONE)
 
     def _level(self, name: str, span) -> str:
         if name not in level_order():
@@ -109,7 +112,7 @@ class Modules:
         for level in level_order():
             if level == "rootfs" and self.c.uses_request_module:
                 at = b.step(at, "populate_rootfs: usermode helpers enabled", None,
-                            assigns=(("usermodehelpers_enabled", Const(1)),))
+                            assigns=((USERMODEHELPERS_ENABLED, Const(1)),))
             if level == "late":
                 at = self.c.driver_core.late_initcall_steps(b, at)
             for m in self.spec.modules:
@@ -121,7 +124,7 @@ class Modules:
         if self.c.driver_core.all_async_done() != TRUE:
             at = b.step(at, "kernel_init: async_synchronize_full()", None,
                         guard=self.c.driver_core.all_async_done())
-        end = b.step(at, "boot done: userspace starts", None, assigns=(("boot_done", Const(1)),))
+        end = b.step(at, "boot done: userspace starts", None, assigns=((BOOT_DONE, Const(1)),))
         self.c.ctx.threads.append(b.finish(end))
 
     def _initcall(self, m: ast.ModuleDecl, block: ast.InitcallBlock, b: ThreadBuilder, at: int) -> int:
@@ -274,7 +277,7 @@ class Modules:
     def request_module(self, call, frame, at, nxt, target) -> None:
         """Synchronous: returns after the target's init (and its async probes) finished (§2.1)."""
         m = self.module_arg(call)
-        blocked = eq("usermodehelpers_enabled", 0)
+        blocked = eq(USERMODEHELPERS_ENABLED, 0)
         frame.b.edge(at, nxt, f"request_module({m.name}): usermode helpers disabled, -EBUSY", call.span,
                      guard=blocked)
         start = frame.b.new()
@@ -296,12 +299,12 @@ class Modules:
                 continue
             b = self.c.thread(f"udev: modprobe {m.name}", "userspace")
             start, end = b.new(), b.new()
-            b.edge(0, start, f"udev: modprobe {m.name}", None, guard=eq("boot_done", 1))
+            b.edge(0, start, f"udev: modprobe {m.name}", None, guard=eq(BOOT_DONE, 1))
             self.load(m, Frame(b, "userspace"), start, end, "modprobe")
             self.c.ctx.threads.append(b.finish(end))
         for u in self.spec.userspaces:
             b = self.c.thread(f"userspace:{u.name}", "userspace")
             start, end = b.new(), b.new()
-            b.edge(0, start, f"userspace {u.name} starts", u.span, guard=eq("boot_done", 1))
+            b.edge(0, start, f"userspace {u.name} starts", u.span, guard=eq(BOOT_DONE, 1))
             self.c.stmts.block(u.body, Frame(b, "userspace", ret=end), start, end)
             self.c.ctx.threads.append(b.finish(end))
