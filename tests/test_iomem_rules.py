@@ -72,3 +72,159 @@ def test_rule_order_decides_the_outcome_when_windows_race_kmem_5_2():
     """
     assert both(spec, "onlined") is Verdict.VIOLATED
     assert both(spec, "never_onlined") is Verdict.VIOLATED
+
+
+# --- register ranges: mmio and ioport (kernel/resource.c, lib/devres.c) -------------------
+
+from rule_helpers import PROVED, VIOLATED, expect, spec   # noqa: E402
+
+REGISTERS = """
+range regs : mmio @ 0xfe201000 .. 0xfe201fff;
+range regs_hi : mmio @ 0xfe201800 .. 0xfe201fff;
+range ports : ioport @ 0xfe201000 .. 0xfe201fff;
+"""
+
+
+def test_rule_request_mem_region_of_a_busy_register_range_fails():
+    """kernel/resource.c __request_region_locked: a request overlapping a busy region of
+    iomem_resource gets -EBUSY (NULL), whoever holds it."""
+    text = spec("second request", REGISTERS + """
+    module a builtin { init { request_mem_region(regs, a); } }
+    module b loadable { var got : bool = false; init { got = request_mem_region(regs_hi, b); } }
+    final b_never_gets_it : not got;
+    """)
+    expect(text, b_never_gets_it=PROVED, no_shared_registers=PROVED)
+    alone = text.replace("request_mem_region(regs, a);", "")
+    expect(alone, b_never_gets_it=VIOLATED)
+
+
+def test_rule_iomem_and_ioport_are_separate_resource_trees():
+    """include/linux/ioport.h: request_mem_region requests in iomem_resource, request_region in
+    ioport_resource; equal numbers in the two trees never conflict."""
+    text = spec("two trees", REGISTERS + """
+    module a builtin { init { request_region(ports, a); } }
+    module b loadable { var got : bool = false; init { got = request_mem_region(regs, b); } }
+    final b_gets_it : got;
+    """)
+    expect(text, b_gets_it=PROVED)
+    same_tree = text.replace("request_region(ports, a)", "request_mem_region(regs_hi, a)")
+    expect(same_tree, b_gets_it=VIOLATED)
+
+
+DEVM = REGISTERS + """
+module drv_mod loadable {
+  var ok : bool = false;
+  driver first { probe { ok = devm_request_mem_region(regs); return 0; } }
+  device dev0 : first present;
+  init { register_driver(first); }
+}
+module other loadable {
+  var later : bool = false;
+  init { unbind(dev0); later = request_mem_region(regs, other); }
+  uses drv_mod;
+}
+final other_gets_it_after_unbind : ok -> later;
+"""
+
+
+def test_rule_devm_request_mem_region_is_released_on_unbind():
+    """kernel/resource.c __devm_request_region: the region is a devres entry of the device,
+    released by devm_region_release when the driver unbinds (drivers/base/dd.c
+    device_release_driver -> devres_release_all)."""
+    expect(spec("devm released", DEVM), other_gets_it_after_unbind=PROVED)
+    plain = DEVM.replace("ok = devm_request_mem_region(regs);", "ok = request_mem_region(regs, first);")
+    expect(spec("plain kept", plain), other_gets_it_after_unbind=VIOLATED)
+
+
+def test_rule_devm_request_mem_region_is_released_when_probe_fails():
+    """drivers/base/dd.c really_probe: on a probe error devres_release_all undoes what the
+    probe acquired, so the region is free again."""
+    text = spec("probe fails", REGISTERS + """
+    module drv_mod loadable {
+      driver first { probe { devm_request_mem_region(regs); return -ENODEV; } }
+      device dev0 : first present;
+      init { register_driver(first); }
+    }
+    final free_again : not requested(regs);
+    """)
+    expect(text, free_again=PROVED)
+    expect(text.replace("devm_request_mem_region(regs)", "request_mem_region(regs, first)"),
+           free_again=VIOLATED)
+
+
+def test_rule_devres_releases_regions_and_actions_last_registered_first():
+    """drivers/base/devres.c release_nodes: entries are released in reverse order of
+    registration, so an action added after the region still sees the region held."""
+    text = spec("lifo", REGISTERS + """
+    module drv_mod loadable {
+      driver first { probe { devm_request_mem_region(regs); devm_add_action(quiesce); return 0; } }
+      device dev0 : first present;
+      init { register_driver(first); }
+    }
+    userspace admin { unbind(dev0); }
+    fn quiesce { assert regs_still_held: requested(regs); }
+    """)
+    expect(text, regs_still_held=PROVED)
+    swapped = text.replace("devm_request_mem_region(regs); devm_add_action(quiesce);",
+                           "devm_add_action(quiesce); devm_request_mem_region(regs);")
+    expect(swapped, regs_still_held=VIOLATED)
+
+
+def test_rule_devm_ioremap_resource_fails_with_ebusy_on_a_requested_range():
+    """lib/devres.c __devm_ioremap_resource: devm_request_mem_region first; when it fails the
+    mapping is not made and the result is IOMEM_ERR_PTR(-EBUSY)."""
+    text = spec("ioremap resource", REGISTERS + """
+    module earlycon builtin { init { request_mem_region(regs_hi, earlycon); } }
+    module drv_mod loadable {
+      var mapped_it : bool = false;
+      driver first { probe { mapped_it = devm_ioremap_resource(regs); if not mapped_it { return -EBUSY; } return 0; } }
+      device dev0 : first present;
+      init { register_driver(first); }
+    }
+    final never_bound : not bound(dev0) and not mapped(regs);
+    """)
+    expect(text, never_bound=PROVED, no_shared_registers=PROVED)
+    expect(text.replace("request_mem_region(regs_hi, earlycon);", ""), never_bound=VIOLATED)
+
+
+def test_rule_ioremap_does_not_consult_the_resource_tree():
+    """arch ioremap (e.g. arch/x86/mm/ioremap.c __ioremap_caller) maps the physical range
+    without looking at iomem_resource's busy regions: a driver that maps registers it did
+    not request can share them with their owner, which no_shared_registers finds."""
+    text = spec("ioremap only", REGISTERS + """
+    module earlycon builtin { init { request_mem_region(regs_hi, earlycon); } }
+    module uart loadable { init { ioremap(regs, uart); } }
+    """)
+    expect(text, no_shared_registers=VIOLATED)
+    careful = text.replace("init { ioremap(regs, uart); }",
+                           "var ok : bool = false; init { ok = request_mem_region(regs, uart); if ok { ioremap(regs, uart); } }")
+    expect(careful, no_shared_registers=PROVED)
+
+
+def test_register_ranges_export_to_promela_and_spin_agrees(tmp_path):
+    """Requests, devres release, mappings and no_shared_registers lower to plain IR: SPIN
+    decides every property as the explicit engine does."""
+    import pytest
+    from modelcheck.promela import SpinBuild, spin_available
+    if not spin_available():
+        pytest.skip("spin or gcc is not installed")
+    text = spec("spin registers", REGISTERS + """
+    module drv_mod loadable {
+      var ok : bool = false;
+      driver first { probe { ok = devm_ioremap_resource(regs); if not ok { return -EBUSY; } return 0; } }
+      device dev0 : first present;
+      init { register_driver(first); }
+    }
+    module port_mod loadable { var p : bool = false; init { p = request_region(ports, port_mod); release_region(ports, port_mod); } }
+    module careless loadable { init { ioremap(regs_hi, careless); } }
+    userspace admin { unbind(dev0); }
+    invariant port_free_or_held : p or not requested(ports);
+    final mapped_at_end : mapped(regs);
+    """)
+    model = load_text(text, "spin.probe")
+    ours = {o.prop.name: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")
+            for o in check_model(model, "explicit")}
+    assert ours["no_shared_registers"] == "violated" and ours["port_free_or_held"] == "holds"
+    with SpinBuild(model, list(ours), str(tmp_path)) as build:
+        spin = build.decide_all()
+    assert {name: run.verdict for name, run in spin.items()} == ours

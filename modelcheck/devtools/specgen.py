@@ -7,7 +7,8 @@ tests/spec_strategy.py and the soak run in `modelcheck.devtools.soak`.
 What a spec may hold: one to three modules with `init` bodies (loadable, built in, or `if`
 an open tristate config), bool flags, work items with or without a static initializer,
 init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe returns 0 or
--EPROBE_DEFER and its device, claims on one or two soft_reserved ranges, a platform bool
+-EPROBE_DEFER and its device, claims on one or two soft_reserved ranges, requests and
+mappings of one or two mmio register ranges (plain, and devm_* in the probe), a platform bool
 fact, `uses` lines (acyclic), and invariants and finals over the flags. Sizes are kept small
 so that the Z3 engines decide most specs within a few seconds.
 """
@@ -30,6 +31,7 @@ class _Gen:
         self.works: list[tuple[str, bool]] = []   # name, has a static initializer
         self.work_fns: list[str] = []
         self.ranges: list[str] = []
+        self.registers: list[str] = []            # mmio ranges (overlapping when two)
         self.platform = None
         self.config = None
         self.driver = None
@@ -52,6 +54,8 @@ class _Gen:
             kinds += ["queue", "flush", "cancel", "init_work"]
         if self.ranges:
             kinds.append("claim")
+        if self.registers:
+            kinds.append("register")
         if depth == 0 and self.size >= 1:
             kinds.append("if")
         kind = self.r.choice(kinds)
@@ -68,6 +72,8 @@ class _Gen:
             if self.chance(0.4):
                 return f"{self.r.choice(self.flags)} = claim({rng}, {owner});"
             return f"claim({rng}, {owner});"
+        if kind == "register":
+            return register_stmt(self, owner)
         work = self.r.choice(self.works)[0]
         if kind == "queue":
             return f"queue_work(system_wq, {work});"
@@ -92,6 +98,8 @@ class _Gen:
             self.config = "C0"
         if self.chance(0.5):
             self.ranges = ["sr0"] if self.chance(0.6) else ["sr0", "sr1"]
+        if self.chance(0.3):
+            self.registers = ["io0"] if self.chance(0.5) else ["io0", "io1"]
         n_flags = r.randint(1, 2 if self.size <= 1 else 3)
         self.flags = [f"f{i}" for i in range(n_flags)]
         flag_home = {f: r.choice(modules) for f in self.flags}
@@ -113,6 +121,9 @@ class _Gen:
         for i, name in enumerate(self.ranges):
             lo = 0x1000 * (i + 1)
             lines.append(f"range {name} : soft_reserved @ {hex(lo)} .. {hex(lo + 0xfff)};")
+        for i, name in enumerate(self.registers):       # io1 lies inside io0: requests conflict
+            lo = 0xfe000000 + 0x800 * i
+            lines.append(f"range {name} : mmio @ {hex(lo)} .. {hex(0xfe000fff)};")
         # the config's module is the last one, so `uses` (towards lower numbers) stays acyclic
         config_module = modules[-1] if self.config else None
         for i, mod in enumerate(modules):
@@ -127,6 +138,8 @@ class _Gen:
             init = self.body(mod, 1, 1 + self.size)
             if self.driver and driver_home == mod:
                 probe = self.body(mod, 0, 1)
+                if self.registers and self.chance(0.5):
+                    probe.insert(0, devm_register_stmt(self))
                 if self.chance(0.5):
                     probe.append(f"if {self.cond()} {{ return -EPROBE_DEFER; }}")
                 probe.append("return 0;")
@@ -154,6 +167,24 @@ class _Gen:
         a, b = self.r.choice(self.flags), self.cond()
         op = self.r.choice(["->", "or", "and"])
         return f"{a} {op} {b}" if self.chance(0.8) else f"not {a}"
+
+
+def register_stmt(gen: _Gen, owner: str) -> str:
+    """A plain request, release or mapping of an mmio range by `owner` (kernel/resource.c)."""
+    rng = gen.r.choice(gen.registers)
+    kind = gen.r.choice(["request_mem_region", "request_mem_region", "release_mem_region", "ioremap", "iounmap"])
+    if kind == "request_mem_region" and gen.chance(0.4):
+        return f"{gen.r.choice(gen.flags)} = request_mem_region({rng}, {owner});"
+    return f"{kind}({rng}, {owner});"
+
+
+def devm_register_stmt(gen: _Gen) -> str:
+    """A devres request in a probe body: released when the probe fails or the driver unbinds."""
+    rng = gen.r.choice(gen.registers)
+    func = gen.r.choice(["devm_request_mem_region", "devm_ioremap_resource"])
+    if gen.chance(0.4):
+        return f"{gen.r.choice(gen.flags)} = {func}({rng});"
+    return f"{func}({rng});"
 
 
 def generate(rng, size: int = 1) -> GeneratedSpec:

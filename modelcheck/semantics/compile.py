@@ -11,6 +11,7 @@ from .context import Context, Frame
 from .driver_core import DriverCore
 from .kconfig import dependency_constraints
 from .exprs import Expressions
+from .iomem import IoMem
 from .modules import Modules
 from .resources import Resources
 from .statements import Statements, show
@@ -25,6 +26,7 @@ BUILTIN_PROPERTIES = {
     "module_unload_leaks": "a module is never freed while its work runs or its driver is registered (§2.2)",
     "value_in_range": "every assignment stays inside the variable's declared range",
     "no_double_claim": "no memory range is held by two dax_regions at once (§6.5)",
+    "no_shared_registers": "no register range (mmio or ioport) is requested or mapped by two owners at once",
     "deadlock": "no reachable state where nothing can move and some thread is blocked mid-way",
 }
 
@@ -39,6 +41,7 @@ class Compiler:
         self.exprs = Expressions(self)
         self.stmts = Statements(self)
         self.resources = Resources(self)
+        self.iomem = IoMem(self)
         self.workqueues = Workqueues(self)
         self.driver_core = DriverCore(self)
         self.modules = Modules(self)
@@ -46,10 +49,12 @@ class Compiler:
         self.called = {c.func for c in calls}
         self.uses_request_module = "request_module" in self.called
         self.statements = {}
-        for area in (self.workqueues, self.driver_core, self.modules, self.resources):
+        for area in (self.workqueues, self.driver_core, self.modules, self.resources, self.iomem):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
+        self.driver_core.devres_undo.update(self.iomem.devres())
         self.resources.prescan(calls)
+        self.iomem.prescan(calls, _probe_calls(spec))
         self.workqueues.prescan(calls)
 
     def uses(self, primitive: str) -> bool:
@@ -68,6 +73,7 @@ class Compiler:
         self.declare_configs()
         self.declare_state()
         self.resources.declare()
+        self.iomem.declare()
         self.workqueues.declare()
         self.driver_core.declare()
         self.modules.declare()
@@ -160,6 +166,9 @@ class Compiler:
         double = self.resources.double_claim_property()
         if double is not None:
             self.ctx.add_property(double)
+        shared = self.iomem.shared_registers_property()
+        if shared is not None:
+            self.ctx.add_property(shared)
         self.ctx.add_property(Property("deadlock", "deadlock", BUILTIN_PROPERTIES["deadlock"], builtin=True))
         for p in self.spec.properties:
             expr = self.exprs.cond(p.cond, Frame(None, p.kind))
@@ -199,6 +208,11 @@ def _all_calls(spec: ast.Spec):
             blocks += [b for b in (d.probe.body if d.probe else None, d.remove) if b is not None]
     for block in blocks:
         yield from _calls_in(block)
+
+
+def _probe_calls(spec: ast.Spec) -> dict[str, list[ast.Call]]:
+    """Every driver's probe calls, for the devm_* pre-scans (a devm resource belongs to the driver)."""
+    return {d.name: list(_calls_in(d.probe.body)) for m in spec.modules for d in m.drivers if d.probe}
 
 
 def _calls_in(node):

@@ -39,6 +39,8 @@ class DriverCore:
         self.drivers = {s.name: s for s in compiler.sym.of_kind("driver")}
         self.instances: list[Instance] = []
         self.devm_sites: dict[str, list[ast.Call]] = {d: [] for d in self.drivers}
+        # devres entries other areas add: primitive -> undo(inst, site) giving (label, assigns)
+        self.devres_undo: dict = {}
 
     # -- setup --
     def declare(self) -> None:
@@ -53,7 +55,7 @@ class DriverCore:
                 self.instances.append(Instance(decl.name, decl, None))
         for d in self.drivers:
             ctx.flag(f"{d}.registered")
-            self.devm_sites[d] = _devm_calls(self.drivers[d].decl)
+            self.devm_sites[d] = _devm_calls(self.drivers[d].decl, {"devm_add_action", *self.devres_undo})
         for inst in self.instances:
             ctx.flag(f"{inst.name}.added", 1 if inst.decl.present else 0)
             ctx.flag(f"{inst.name}.bound")
@@ -183,6 +185,13 @@ class DriverCore:
         sites = self.devm_sites[inst.decl.driver]
         for k in reversed(range(len(sites))):
             flag = f"{inst.name}.devres{k}"
+            if sites[k].func in self.devres_undo:
+                after = nxt if k == 0 else b.new()
+                label, undo = self.devres_undo[sites[k].func](inst, sites[k])
+                b.edge(at, after, label, sites[k].span, guard=eq(flag, 1), assigns=((flag, Const(0)),) + undo)
+                b.edge(at, after, "", None, guard=eq(flag, 0))
+                at = after
+                continue
             fn = sites[k].args[0].id
             run, after = b.new(), (nxt if k == 0 else b.new())
             b.edge(at, run, f"devres: release action {fn}() of {inst.name}", sites[k].span,
@@ -353,10 +362,13 @@ class DriverCore:
             raise SpecError("E212", call.span, "devm_add_action() belongs in a probe body",
                             "register devres actions from probe; they run when probe fails or on unbind")
         inst = next(i for i in self.instances if i.name == frame.device)
-        sites = self.devm_sites[inst.decl.driver]
-        k = next(k for k, s in enumerate(sites) if s.span == call.span)
+        k = self.devres_index(inst, call)
         fn = call.args[0].id
         frame.b.edge(at, nxt, f"devm_add_action({fn})", call.span, assigns=((f"{inst.name}.devres{k}", Const(1)),))
+
+    def devres_index(self, inst: Instance, call: ast.Call) -> int:
+        """Which devres entry of the device a devm_* call site records (its `devres{k}` flag)."""
+        return next(k for k, s in enumerate(self.devm_sites[inst.decl.driver]) if s.span == call.span)
 
     # -- kernel threads --
     def build_threads(self) -> None:
@@ -424,11 +436,14 @@ def _may_return_defer(block: ast.Block) -> bool:
     return False
 
 
-def _devm_calls(driver: ast.DriverDecl) -> list[ast.Call]:
+def _devm_calls(driver: ast.DriverDecl, funcs: set[str]) -> list[ast.Call]:
+    """The probe's devres call sites, in order: each is one entry devres_release_all undoes."""
     if driver.probe is None:
         return []
-    return [n.call for n in _walk(driver.probe.body)
-            if isinstance(n, ast.CallStmt) and n.call.func == "devm_add_action"]
+    calls = [n.call for n in _walk(driver.probe.body) if isinstance(n, ast.CallStmt)]
+    calls += [n.value for n in _walk(driver.probe.body)
+              if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)]
+    return sorted((c for c in calls if c.func in funcs), key=lambda c: (c.span.line, c.span.col))
 
 
 def _walk(node):

@@ -1,5 +1,6 @@
 """Memory (kernel-semantics.md §5, §6.5): Soft Reserved ranges, CXL windows and regions,
-exclusive dax_region claims, and the queries the designs make."""
+exclusive dax_region claims, and the queries the designs make. Busy regions (request_mem_region
+and friends) are in iomem.py."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -12,8 +13,8 @@ from .exprs import arity
 if TYPE_CHECKING:
     from .compile import Compiler
 
-DOMAINS = {"soft_reserved": "soft_reserved", "windows": "window", "window": "window",
-           "regions": "region", "region": "region"}
+DOMAINS = {"soft_reserved": "soft_reserved", "mmio": "mmio", "ioport": "ioport",
+           "windows": "window", "window": "window", "regions": "region", "region": "region"}
 
 
 class Resources:
@@ -21,13 +22,12 @@ class Resources:
         self.c = compiler
         self.extents = {e.name: e for e in compiler.spec.extents}
         self.claims: list[tuple[str, str]] = []          # (extent, owner) pairs that can be held
-        self.requests: list[tuple[str, str]] = []        # (extent, owner) busy iomem regions (kmem)
 
     def prescan(self, calls: list[ast.Call]) -> None:
         """Every (range, owner) pair a claim can make, so queries see all of them from the start."""
         claimable = [e for e in self.extents.values() if e.kind in ("soft_reserved", "region")]
         for call in calls:
-            pairs = {"claim": self.claims, "request_mem_region": self.requests}.get(call.func)
+            pairs = self.claims if call.func == "claim" else None
             if pairs is None or len(call.args) != 2 or not isinstance(call.args[1], ast.Name):
                 continue
             target, owner = call.args
@@ -39,14 +39,12 @@ class Resources:
     def declare(self) -> None:
         for e, o in self.claims:
             self.c.ctx.flag(f"{e}.held_by.{o}")
-        for e, o in self.requests:
-            self.c.ctx.flag(f"{e}.busy_by.{o}")
         for e in self.extents.values():
             if e.kind == "window":
                 self.c.ctx.flag(f"{e.name}.present")
             elif e.kind == "region":
                 self.c.ctx.flag(f"{e.name}.committed")
-            elif self.uses_iomem_insert:
+            elif e.kind == "soft_reserved" and self.uses_iomem_insert:
                 self.c.ctx.flag(f"{e.name}.in_iomem")
 
     @property
@@ -57,7 +55,7 @@ class Resources:
         kind = DOMAINS.get(name)
         if kind is None:
             raise SpecError("E200", span, f"unknown set {name!r}",
-                            "loop over soft_reserved, windows or regions")
+                            "loop over soft_reserved, mmio, ioport, windows or regions")
         return [e.name for e in self.extents.values() if e.kind == kind]
 
     def overlaps(self, a: str, b: str) -> bool:
@@ -75,7 +73,7 @@ class Resources:
     def queries(self) -> dict:
         return {"intersects_cxl": self.q_intersects_cxl, "region_contains": self.q_region_contains,
                 "owned": self.q_owned, "owned_by": self.q_owned_by, "owners": self.q_owners,
-                "present": self.q_present, "committed": self.q_committed, "requested": self.q_requested,
+                "present": self.q_present, "committed": self.q_committed,
                 "within": self.q_within}
 
     def q_intersects_cxl(self, call, frame) -> Expr:
@@ -114,12 +112,6 @@ class Resources:
             total = Arith("+", total, Ite(disj(*(eq(h, 1) for h in self._held_over(r, o))), Const(1), Const(0)))
         return total
 
-    def q_requested(self, call, frame) -> Expr:
-        """Some request_mem_region (kmem: System RAM) holds memory overlapping the range."""
-        arity(call, 1)
-        r = self.c.exprs.extent_arg(call, 0, frame)
-        return disj(*(eq(f"{e}.busy_by.{o}", 1) for e, o in self.requests if self.overlaps(e, r)))
-
     def q_within(self, call, frame) -> Expr:
         """within(a, b): a's addresses lie inside b's (fixed geometry, known when compiling)."""
         arity(call, 2)
@@ -138,9 +130,7 @@ class Resources:
     def statements(self) -> dict:
         return {"claim": self.claim, "release": self.release, "publish_window": self.publish_window,
                 "remove_window": self.remove_window, "commit_region": self.commit_region,
-                "iomem_insert": self.iomem_insert, "iomem_remove": self.iomem_remove,
-                "request_mem_region": self.request_mem_region,
-                "release_mem_region": self.release_mem_region}
+                "iomem_insert": self.iomem_insert, "iomem_remove": self.iomem_remove}
 
     def owner_arg(self, call: ast.Call, i: int) -> str:
         return self.c.exprs.symbol_arg(call, i, ("module", "driver"), "an owner (a module or driver name)").name
@@ -186,27 +176,18 @@ class Resources:
         frame.b.edge(at, nxt, f"CXL region {g} committed", call.span, assigns=((f"{g}.committed", Const(1)),))
 
     # -- the iomem resource tree (§5.2) --
-    def iomem_nodes(self) -> list[tuple[str, Expr, bool]]:
-        """(extent, present in iomem_resource, busy) for every node the tree can hold."""
+    def containers(self) -> list[tuple[str, Expr]]:
+        """(extent, present in iomem_resource) for every non-busy node the tree can hold: a
+        published window, a committed region, an inserted Soft Reserved range."""
         nodes = []
         for e in self.extents.values():
             if e.kind == "window":
-                nodes.append((e.name, eq(f"{e.name}.present", 1), False))
+                nodes.append((e.name, eq(f"{e.name}.present", 1)))
             elif e.kind == "region":
-                nodes.append((e.name, eq(f"{e.name}.committed", 1), False))
-            elif self.uses_iomem_insert:
-                nodes.append((e.name, eq(f"{e.name}.in_iomem", 1), False))
-        for e, o in self.requests:
-            nodes.append((e, eq(f"{e}.busy_by.{o}", 1), True))
+                nodes.append((e.name, eq(f"{e.name}.committed", 1)))
+            elif e.kind == "soft_reserved" and self.uses_iomem_insert:
+                nodes.append((e.name, eq(f"{e.name}.in_iomem", 1)))
         return nodes
-
-    def request_fits(self, x: str) -> Expr:
-        """__request_region descends only into non-busy nodes that fully contain the request, so
-        it succeeds exactly when every present node overlapping it is such a container: a busy
-        node, or a child covering part of it (a straddle), makes it fail."""
-        blockers = [present for name, present, busy in self.iomem_nodes()
-                    if self.overlaps(name, x) and (busy or not self.contains(name, x))]
-        return neg(disj(*blockers))
 
     def iomem_insert(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
@@ -219,25 +200,6 @@ class Resources:
         r = self.c.exprs.extent_arg(call, 0, frame, ("soft_reserved",))
         frame.b.edge(at, nxt, f"remove \"Soft Reserved\" {r} from iomem", call.span,
                      assigns=((f"{r}.in_iomem", Const(0)),))
-
-    def request_mem_region(self, call, frame, at, nxt, target) -> None:
-        arity(call, 2)
-        x = self.c.exprs.extent_arg(call, 0, frame, ("soft_reserved", "region"))
-        owner = self.owner_arg(call, 1)
-        fits = self.request_fits(x)
-        ok = ((target, Const(1)),) if target else ()
-        fail = ((target, Const(0)),) if target else ()
-        frame.b.edge(at, nxt, f"request_mem_region({x}) by {owner}: System RAM", call.span,
-                     guard=fits, assigns=((f"{x}.busy_by.{owner}", Const(1)),) + ok)
-        frame.b.edge(at, nxt, f"request_mem_region({x}) by {owner}: conflict, -EBUSY", call.span,
-                     guard=neg(fits), assigns=fail)
-
-    def release_mem_region(self, call, frame, at, nxt, target) -> None:
-        arity(call, 2)
-        x = self.c.exprs.extent_arg(call, 0, frame, ("soft_reserved", "region"))
-        owner = self.owner_arg(call, 1)
-        frame.b.edge(at, nxt, f"release_mem_region({x}) by {owner}", call.span,
-                     assigns=((f"{x}.busy_by.{owner}", Const(0)),))
 
     # -- the built-in property --
     def double_claim_property(self):

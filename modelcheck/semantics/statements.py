@@ -8,12 +8,13 @@ from ..errors import SpecError
 from ..ir import FALSE, TRUE, Cmp, Const, Ite, Ref, conj, is_bool, neg, Property
 from ..syntax import ast
 from .context import Frame
+from .iomem import IOMEM_RESULTS
 
 if TYPE_CHECKING:
     from .compile import Compiler
 
 # Primitives whose true/false result can be assigned: `ok = claim(r, o);`
-RESULT_PRIMITIVES = {"queue_work", "claim", "request_mem_region", "flush_work", "cancel_work_sync"}
+RESULT_PRIMITIVES = {"queue_work", "claim", "flush_work", "cancel_work_sync"} | IOMEM_RESULTS
 
 # handler(call, frame, at, nxt, target_var): emits steps from `at` ending in `nxt`
 Primitive = Callable[[ast.Call, Frame, int, int, Optional[str]], None]

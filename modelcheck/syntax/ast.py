@@ -168,8 +168,9 @@ class PlatformDecl:
 
 @dataclass(frozen=True)
 class ExtentDecl:
-    """A Soft Reserved range, a CXL window or a CXL region, with its address span."""
-    kind: str                     # soft_reserved | window | region
+    """A Soft Reserved range, a register range (mmio, ioport), a CXL window or a CXL region,
+    with its address span."""
+    kind: str                     # soft_reserved | mmio | ioport | window | region
     name: str
     start: int
     end: int
