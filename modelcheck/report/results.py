@@ -61,6 +61,10 @@ def render(entries: list[Entry], engine: str) -> dict[str, str]:
             rows.append(f"| `{path}` | {o.result.prop} | {o.result.label} | {o.expect or ''} | "
                         f"{config} | {o.result.seconds:.2f}s | {link} |")
     files["README.md"] = _readme(rows, _cases(entries), engine)
+    from .findings import render_findings   # here: findings -> formats -> this module
+    findings = render_findings(entries)
+    if findings:
+        files["findings.md"] = findings
     return files
 
 
