@@ -40,6 +40,7 @@ EXAMPLE_AT = {
     "E214": (2, 9, "no_such_check"),
     "E215": (1, 1, "module"),                 # not wrapped: the missing header is the error
     "E216": (3, 1, 'kconfig "Kconfig"'),
+    "E245": (3, 8, "guard(spinlock)"),
     "E301": (2, 1, 'kconfig "Kconfig"'),
 }
 NOT_WRAPPED = {"E215"}

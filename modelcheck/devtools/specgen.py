@@ -9,7 +9,8 @@ an open tristate config), bool flags, work items with or without a static initia
 init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe returns 0 or
 -EPROBE_DEFER and its device, claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), a platform bool
-fact, `uses` lines (acyclic), and invariants and finals over the flags. Sizes are kept small
+fact, `uses` lines (acyclic), invariants and finals over the flags, and (`_SyncGen`) mutexes,
+rw-semaphores, completions and wait queues of a built-in object. Sizes are kept small
 so that the Z3 engines decide most specs within a few seconds.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ class _Gen:
         self.driver = None
         self.device = None
         self.device_present = True
+        self.sync: "_SyncGen | None" = None
 
     def chance(self, p: float) -> bool:
         return self.r.random() < p
@@ -58,7 +60,11 @@ class _Gen:
             kinds.append("register")
         if depth == 0 and self.size >= 1:
             kinds.append("if")
+        if self.sync and depth == 0:
+            kinds += ["sync", "sync"]
         kind = self.r.choice(kinds)
+        if kind == "sync":
+            return self.sync.stmt(lambda: self.stmt(owner, depth + 1))
         if kind == "assign":
             value = self.r.choice(["true", "false", self.cond()])
             return f"{self.r.choice(self.flags)} = {value};"
@@ -111,6 +117,8 @@ class _Gen:
             self.device_present = self.chance(0.6)
         driver_home = r.choice(modules)
 
+        if self.chance(0.4):
+            self.sync = _SyncGen(self)
         lines = ['spec "random differential spec"']
         if self.platform:
             lines.append(f"platform {self.platform} : bool;")
@@ -124,6 +132,8 @@ class _Gen:
         for i, name in enumerate(self.registers):       # io1 lies inside io0: requests conflict
             lo = 0xfe000000 + 0x800 * i
             lines.append(f"range {name} : mmio @ {hex(lo)} .. {hex(0xfe000fff)};")
+        if self.sync:
+            lines += self.sync.declarations()
         # the config's module is the last one, so `uses` (towards lower numbers) stays acyclic
         config_module = modules[-1] if self.config else None
         for i, mod in enumerate(modules):
@@ -185,6 +195,65 @@ def devm_register_stmt(gen: _Gen) -> str:
     if gen.chance(0.4):
         return f"{gen.r.choice(gen.flags)} = {func}({rng});"
     return f"{func}({rng});"
+
+
+class _SyncGen:
+    """Statements on sleeping locks, completions and wait queues. They belong to a built-in
+    object, so any thread may use them at any time. Lock sections are mostly balanced; a stray
+    unlock, a wait nobody may satisfy and opposite lock orders are left in on purpose, so that
+    the lock checks and deadlock get both verdicts."""
+
+    def __init__(self, gen: _Gen):
+        self.g = gen
+        self.kinds = [k for k in ("mutex", "rwsem", "completion", "waitqueue") if gen.chance(0.6)] or ["mutex"]
+        self.mutexes = ["mx0", "mx1"] if "mutex" in self.kinds and gen.chance(0.4) else ["mx0"]
+
+    def declarations(self) -> list[str]:
+        members = []
+        if "mutex" in self.kinds:
+            members += [f"mutex {m};" for m in self.mutexes]
+        if "rwsem" in self.kinds:
+            members.append("rwsem rw0;")
+        if "completion" in self.kinds:
+            members.append("completion c0;")
+        if "waitqueue" in self.kinds:
+            members.append("waitqueue q0;")
+        return ["builtin sync {"] + ["  " + m for m in members] + ["}"]
+
+    def stmt(self, inner) -> str:
+        g, r = self.g, self.g.r
+        kind = r.choice(self.kinds)
+        flag = r.choice(g.flags)
+        if kind == "mutex":
+            m = r.choice(self.mutexes)
+            shape = r.choice(["section", "section", "nested", "guard", "trylock", "stray"])
+            if shape == "section":
+                return f"mutex_lock({m}); {inner()} mutex_unlock({m});"
+            if shape == "nested":
+                a, b = (self.mutexes * 2)[:2] if len(self.mutexes) > 1 else (m, None)
+                if b is None:
+                    return f"mutex_lock({m}); {inner()} mutex_unlock({m});"
+                if g.chance(0.5):
+                    a, b = b, a
+                return f"mutex_lock({a}); mutex_lock({b}); {inner()} mutex_unlock({b}); mutex_unlock({a});"
+            if shape == "guard":
+                return f"{{ guard(mutex)({m}); {inner()} }}"
+            if shape == "trylock":
+                return f"{flag} = mutex_trylock({m}); if {flag} {{ {inner()} mutex_unlock({m}); }}"
+            return f"mutex_unlock({m});"
+        if kind == "rwsem":
+            side = r.choice(["read", "read", "write", "trylock"])
+            if side == "read":
+                return f"down_read(rw0); {inner()} up_read(rw0);"
+            if side == "write":
+                return f"down_write(rw0); {inner()} up_write(rw0);"
+            return f"{flag} = down_read_trylock(rw0); if {flag} {{ {inner()} up_read(rw0); }}"
+        if kind == "completion":
+            return r.choice(["complete(c0);", "complete(c0);", "complete_all(c0);", "reinit_completion(c0);",
+                             f"{flag} = wait_for_completion_timeout(c0);", "wait_for_completion(c0);"])
+        cond = g.cond()
+        return r.choice(["wake_up(q0);", "wake_up(q0);", f"wait_event(q0, {cond});",
+                         f"{flag} = wait_event_timeout(q0, {cond});"])
 
 
 def generate(rng, size: int = 1) -> GeneratedSpec:

@@ -10,6 +10,8 @@ from ..syntax import ast
 from .context import Context, Frame
 from .driver_core import DriverCore
 from .kconfig import dependency_constraints
+from .locks import Locks
+from .completions import Completions
 from .exprs import Expressions
 from .iomem import IoMem
 from .modules import Modules
@@ -27,6 +29,10 @@ BUILTIN_PROPERTIES = {
     "value_in_range": "every assignment stays inside the variable's declared range",
     "no_double_claim": "no memory range is held by two dax_regions at once (§6.5)",
     "no_shared_registers": "no register range (mmio or ioport) is requested or mapped by two owners at once",
+    "lock_order_inversion": "no two locks are taken in both orders, as lockdep reports it "
+                            "(kernel/locking/lockdep.c check_prev_add)",
+    "unlock_not_owner": "no lock is released by a thread that does not hold it",
+    "double_unlock": "no lock is released while nobody holds it",
     "deadlock": "no reachable state where nothing can move and some thread is blocked mid-way",
 }
 
@@ -44,12 +50,15 @@ class Compiler:
         self.iomem = IoMem(self)
         self.workqueues = Workqueues(self)
         self.driver_core = DriverCore(self)
+        self.locks = Locks(self)
+        self.completions = Completions(self)
         self.modules = Modules(self)
         calls = list(_all_calls(spec))
         self.called = {c.func for c in calls}
         self.uses_request_module = "request_module" in self.called
         self.statements = {}
-        for area in (self.workqueues, self.driver_core, self.modules, self.resources, self.iomem):
+        for area in (self.workqueues, self.driver_core, self.modules, self.resources, self.iomem,
+                     self.locks, self.completions):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
@@ -76,12 +85,15 @@ class Compiler:
         self.iomem.declare()
         self.workqueues.declare()
         self.driver_core.declare()
+        self.completions.declare()
         self.modules.declare()
         self.modules.build_boot()
         self.modules.build_userspace()
         self.workqueues.build_workers()
         self.driver_core.build_threads()
         self.workqueues.finish_workers()
+        self.locks.finish()
+        self.completions.finish()
         self.lint_unreached_code()
         self.add_properties()
         return Model(

@@ -122,9 +122,10 @@ class DriverCore:
                guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 1)))
         b.edge(at, nxt, f"{how}: {d} is not registered, nothing to probe", None,
                guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 0)))
+        lock, lockdep = self.c.locks.device_acquire(n, b)
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
-               guard=conj(eq(f"{n}.locked", 0), can),
-               assigns=((f"{n}.locked", Const(1)), (f"{n}.probing", Const(1)), (rc, Const(0)))
+               guard=conj(eq(f"{n}.locked", 0), can), checks=lockdep,
+               assigns=lock + ((f"{n}.probing", Const(1)), (rc, Const(0)))
                + (((f"{n}.trigger_seen", Const(0)),) if self.may_defer(inst) else ()))
         post = b.new()
         if decl.probe is not None:
@@ -219,8 +220,9 @@ class DriverCore:
         decl = self.driver_of(inst)
         start = b.new()
         b.edge(at, nxt, f"{how}: {n} is not bound", None, guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 0)))
+        lock, lockdep = self.c.locks.device_acquire(n, b)
         b.edge(at, start, f"{how}: {d}.remove({n}) (device locked)", decl.span,
-               guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 1)), assigns=((f"{n}.locked", Const(1)),))
+               guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 1)), assigns=lock, checks=lockdep)
         released = b.new()
         if decl.remove is not None:
             after_remove = b.new()
@@ -350,12 +352,14 @@ class DriverCore:
 
     def device_lock(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
+        lock, lockdep = self.c.locks.device_acquire(inst.name, frame.b)
         frame.b.edge(at, nxt, f"device_lock({inst.name})", call.span, guard=eq(f"{inst.name}.locked", 0),
-                     assigns=((f"{inst.name}.locked", Const(1)),))
+                     assigns=lock, checks=lockdep)
 
     def device_unlock(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
-        frame.b.edge(at, nxt, f"device_unlock({inst.name})", call.span, assigns=((f"{inst.name}.locked", Const(0)),))
+        frame.b.edge(at, nxt, f"device_unlock({inst.name})", call.span, assigns=((f"{inst.name}.locked", Const(0)),),
+                     checks=self.c.locks.device_release_checks(inst.name, frame.b))
 
     def devm_add_action(self, call, frame, at, nxt, target) -> None:
         if frame.context != "probe" or frame.device is None:

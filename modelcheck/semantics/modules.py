@@ -103,6 +103,7 @@ class Modules:
         out = [(v.name, self.c.ctx.variables[v.name].init) for v in m.vars]
         out = [(name, Const(value)) for name, value in out]
         out += self.c.workqueues.reset_assigns(m.name)
+        out += self.c.locks.reset_assigns(m.name) + self.c.completions.reset_assigns(m.name)
         return tuple(out)
 
     # -- boot (§1.1) --

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from .compile import Compiler
 
 # Primitives whose true/false result can be assigned: `ok = claim(r, o);`
-RESULT_PRIMITIVES = {"queue_work", "claim", "flush_work", "cancel_work_sync"} | IOMEM_RESULTS
+RESULT_PRIMITIVES = ({"queue_work", "claim", "flush_work", "cancel_work_sync", "mutex_trylock",
+                      "down_read_trylock", "wait_for_completion_timeout", "wait_event_timeout"}
+                     | IOMEM_RESULTS)
 
 # handler(call, frame, at, nxt, target_var): emits steps from `at` ending in `nxt`
 Primitive = Callable[[ast.Call, Frame, int, int, Optional[str]], None]
@@ -33,6 +35,9 @@ class Statements:
             frame.b.edge(at, nxt, "", None)
             return
         for i, stmt in enumerate(stmts):
+            if type(stmt) is ast.Guard:   # the rest of the block is the guard's scope
+                self.c.locks.guard(stmt, ast.Block(stmts[i + 1:], block.span), frame, at, nxt)
+                return
             after = nxt if i == len(stmts) - 1 else frame.b.new()
             self.stmt(stmt, frame, at, after)
             at = after

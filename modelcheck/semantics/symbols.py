@@ -17,6 +17,7 @@ TRISTATE_LITERALS = {"n": 0, "m": 1, "y": 2}
 class Symbol:
     name: str
     kind: str          # config platform var work wq driver device module fn extent enum_label userspace
+                       # mutex rwsem completion waitqueue
     decl: Any          # the AST node (or None for predefined names)
     owner: Optional[str] = None   # module or built-in object that declares it
     span: Optional[Span] = None
@@ -41,6 +42,8 @@ class Symbols:
                 self._add_labels(v.type, v.span)
             for w in m.works:
                 self._add(w.name, "work", w, m.name, w.span)
+            for s in m.syncs:
+                self._add(s.name, s.kind, s, m.name, s.span)
             for q in m.wqs:
                 self._add(q.name, "wq", q, m.name, q.span)
             for d in m.drivers:

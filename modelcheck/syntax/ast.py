@@ -125,7 +125,15 @@ class Block:
     span: Span
 
 
-StmtNode = Union[Assign, If, For, Return, Continue, CallStmt, Assert, Block]
+@dataclass(frozen=True)
+class Guard:
+    """`guard(CLASS)(NAME);` (include/linux/cleanup.h): held until the enclosing block is left."""
+    lock_class: str
+    lock: str
+    span: Span
+
+
+StmtNode = Union[Assign, If, For, Return, Continue, CallStmt, Assert, Block, Guard]
 
 
 # --- declarations ---
@@ -193,6 +201,14 @@ class WorkDecl:
 
 
 @dataclass(frozen=True)
+class SyncDecl:
+    """`mutex NAME;`, `rwsem NAME;`, `completion NAME;` or `waitqueue NAME;`."""
+    kind: str                     # mutex | rwsem | completion | waitqueue
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class WqDecl:
     name: str
     ordered: bool
@@ -253,6 +269,7 @@ class ModuleDecl:
     manual: bool
     level: Optional[str]
     span: Span
+    syncs: tuple[SyncDecl, ...] = ()    # mutexes, rw-semaphores, completions, wait queues
 
 
 @dataclass(frozen=True)

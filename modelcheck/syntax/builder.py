@@ -115,7 +115,7 @@ class AstBuilder:
             config = str(mode_tree.children[0]) if mode_tree.children else None
             members = c[2:]
         parts: dict[str, list] = {k: [] for k in (
-            "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps")}
+            "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps", "syncs")}
         init = exit_ = async_probe = level = None
         manual = False
         for m in members:
@@ -124,6 +124,8 @@ class AstBuilder:
                 parts["vars"].append(ast.VarDecl(str(mc[0]), self.type(mc[1]), self.opt_expr(mc[2]), self.span(m)))
             elif k == "work_decl":
                 parts["works"].append(ast.WorkDecl(str(mc[0]), _opt(mc[1]), self.span(m)))
+            elif k == "sync_decl":
+                parts["syncs"].append(ast.SyncDecl(str(mc[0]), str(mc[1]), self.span(m)))
             elif k == "wq_decl":
                 parts["wqs"].append(ast.WqDecl(str(mc[0]), str(mc[1]) == "ordered", self.span(m)))
             elif k == "driver":
@@ -160,7 +162,7 @@ class AstBuilder:
             tuple(parts["vars"]), tuple(parts["works"]), tuple(parts["wqs"]),
             tuple(parts["drivers"]), tuple(parts["devices"]), init, exit_,
             tuple(parts["initcalls"]), tuple(parts["uses"]), tuple(parts["softdeps"]),
-            async_probe, manual, level, self.span(c[0]))
+            async_probe, manual, level, self.span(c[0]), tuple(parts["syncs"]))
 
     def driver(self, m: Tree) -> ast.DriverDecl:
         c = m.children
@@ -201,6 +203,8 @@ class AstBuilder:
             return ast.Assert(str(c[0]), self.expr(c[1]), sp)
         if k == "block_stmt":
             return self.block(c[0])
+        if k == "guard_stmt":
+            return ast.Guard(str(c[0]), str(c[1]), sp)
         raise AssertionError(f"unhandled statement rule {k}")
 
     # -- expressions --
