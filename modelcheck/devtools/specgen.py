@@ -60,7 +60,7 @@ class _Gen:
             kinds.append("register")
         if depth == 0 and self.size >= 1:
             kinds.append("if")
-        if self.sync and depth == 0:
+        if self.sync and depth == 0 and self.sync.budget > 0:
             kinds += ["sync", "sync"]
         kind = self.r.choice(kinds)
         if kind == "sync":
@@ -205,8 +205,12 @@ class _SyncGen:
 
     def __init__(self, gen: _Gen):
         self.g = gen
-        self.kinds = [k for k in ("mutex", "rwsem", "completion", "waitqueue") if gen.chance(0.6)] or ["mutex"]
+        kinds = ["mutex", "rwsem", "completion", "waitqueue"]
+        self.kinds = [gen.r.choice(kinds)]
+        if gen.chance(0.3):
+            self.kinds.append(gen.r.choice(kinds))
         self.mutexes = ["mx0", "mx1"] if "mutex" in self.kinds and gen.chance(0.4) else ["mx0"]
+        self.budget = 2 + gen.size     # sync statements per spec: the Z3 engines stay within seconds
 
     def declarations(self) -> list[str]:
         members = []
@@ -222,6 +226,7 @@ class _SyncGen:
 
     def stmt(self, inner) -> str:
         g, r = self.g, self.g.r
+        self.budget -= 1
         kind = r.choice(self.kinds)
         flag = r.choice(g.flags)
         if kind == "mutex":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import SpecError
 from ..ir import Arith, Cmp, Const, Expr, Ite, Ref, conj, disj, eq, neg
 from ..syntax import ast
-from .context import Frame
+from .context import Frame, internal
 from .exprs import arity
 from .program import ThreadBuilder
 
@@ -104,7 +104,7 @@ class Locks:
                 + [("device", i.name) for i in self.c.driver_core.instances])
 
     def _dep(self, first: str, then: str) -> str:
-        return self.c.ctx.flag(f"lockdep[{first} -> {then}]")
+        return self.c.ctx.flag(internal(f"lockdep[{first} -> {then}]"))
 
     def lockdep_acquire(self, kind: str, name: str, b: ThreadBuilder) -> tuple[tuple, tuple]:
         """lockdep's check_prev_add at a (non-try) acquisition of `name` by thread b: for every
