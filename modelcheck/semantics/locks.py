@@ -40,9 +40,10 @@ class Locks:
         self._threads: list[ThreadBuilder] = []
         self._readers: dict[str, set[int]] = {s: set() for s in self.rwsems}
         self._writers: dict[str, set[int]] = {s: set() for s in self.rwsems}
-        # lockdep's dependency graph is only kept when the spec has a lock of its own: the
-        # device mutexes alone are in lockdep's no-validate class (drivers/base/core.c
-        # device_initialize: lockdep_set_novalidate_class(&dev->mutex)).
+        # Owners of device locks and lockdep's dependency graph are only kept when the spec has
+        # a lock of its own: the device mutexes alone are in lockdep's no-validate class
+        # (drivers/base/core.c device_initialize: lockdep_set_novalidate_class(&dev->mutex)),
+        # and without them `DEV.locked` stays a flag, which keeps such specs' state small.
         self.tracks_order = bool(self.mutexes or self.rwsems)
 
     # -- threads --
@@ -66,7 +67,7 @@ class Locks:
             ctx.var(f"{s}.writer", 0, hi, UNLOCKED, labels=labels, span=sym.span)
             ctx.var(f"{s}.readers", 0, READ_NESTING * max(1, len(self._readers[s])), 0)
             ctx.var(f"{s}.writers_waiting", 0, max(1, len(self._writers[s])), 0)
-        for inst in self.c.driver_core.instances if hi else ():
+        for inst in self.c.driver_core.instances if hi and self.tracks_order else ():
             name = f"{inst.name}.locked"
             var = ctx.variables[name]
             ctx.variables[name] = replace(var, hi=hi, labels=labels)
@@ -137,10 +138,15 @@ class Locks:
     # -- the device lock (drivers/base/core.c: device_lock is mutex_lock(&dev->mutex)) --
     def device_acquire(self, dev: str, b: ThreadBuilder) -> tuple[tuple, tuple]:
         """Assignments and checks of taking dev's lock in thread b (the caller guards on free)."""
+        if not self.tracks_order:
+            return ((f"{dev}.locked", Const(1)),), ()
         assigns, checks = self.lockdep_acquire("device", dev, b)
         return ((f"{dev}.locked", Const(self.tid(b))),) + assigns, checks
 
     def device_release_checks(self, dev: str, b: ThreadBuilder) -> tuple:
+        """The unlock checks of device_unlock, in a spec whose device locks record their owner."""
+        if not self.tracks_order:
+            return ()
         return self.release_checks(dev, Ref(f"{dev}.locked"), eq(f"{dev}.locked", self.tid(b)))
 
     # -- statements --
