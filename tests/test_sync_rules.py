@@ -356,3 +356,16 @@ def test_spin_agrees_on_rule_specs(title, tmp_path):
     assert all(run.complete for run in spin.values())
     assert {name: run.verdict for name, run in spin.items()} == ours
     assert "deadlock" in ours
+
+
+def test_lock_checks_can_be_switched_off():
+    """lock_order_inversion, unlock_not_owner and double_unlock are built-in properties a spec
+    may `disable`, like the others."""
+    text = spec("both orders, checks off", two(
+        "mutex la; mutex lb;",
+        "mutex_lock(la); mutex_lock(lb); mutex_unlock(lb); mutex_unlock(la); "
+        "mutex_lock(lb); mutex_lock(la); mutex_unlock(la); mutex_unlock(lb); mutex_unlock(la);", "")
+        + "disable lock_order_inversion;\ndisable double_unlock;\ndisable unlock_not_owner;\n")
+    props = {p.name for p in load_text(text, "rule.probe").properties}
+    assert not props & {"lock_order_inversion", "double_unlock", "unlock_not_owner"}
+    assert "deadlock" in props
