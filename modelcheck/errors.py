@@ -82,7 +82,8 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'start the file with spec "title" (and, optionally, source "where the design comes from")'),
     ErrorKind("E216", "Kconfig dependency the spec cannot follow",
               'config DEV_DAX_CXL : tristate;\nkconfig "Kconfig";   # where DEV_DAX_CXL depends on CXL_BUS',
-              "declare every symbol the dependency names with `config NAME : tristate;`"),
+              "declare every symbol the message lists, with the type it gives: `config NAME : tristate;` "
+              "(`external` for one no file read defines)"),
     ErrorKind("E245", "a guard class that is not modelled",
               'builtin b { mutex lk; }\nfn f { guard(spinlock)(lk); }',
               "write guard(mutex)(NAME) for a mutex declared with `mutex NAME;`, or lock and unlock by hand"),
@@ -92,6 +93,26 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E301", "a needed package is missing",
               'kconfig "Kconfig";   # without kconfiglib installed',
               "install it: pip install kconfiglib (it is a dependency of modelcheck)"),
+    ErrorKind("E302", "cannot read Kconfig file",
+              'kconfig "/etc/passwd";',
+              "name a file called Kconfig* inside the Kconfig tree: `kconfig \"drivers/Kconfig\" tree \"linux\";`"),
+    ErrorKind("E303", "Kconfig parse error",
+              'kconfig "Kconfig.bad";   # where a line is not Kconfig',
+              "fix the Kconfig line the message names (file:line); kconfiglib parses what the kernel's kconfig does"),
+    ErrorKind("E304", "Kconfig would run code or read the environment",
+              'kconfig "Kconfig.shell";   # where KERNEL := $(shell,uname -r)',
+              "point `kconfig` below the files that call $(shell,...), and give $(VAR) values with "
+              "`kconfig \"FILE\" with VAR = \"value\";`"),
+    ErrorKind("E305", "Kconfig construct modelcheck does not model",
+              'config MODULES : bool;\nkconfig "Kconfig";',
+              "fix the option the message names (`= y|m|n`) so its Kconfig lines are not needed, "
+              "or rewrite the construct in bool/tristate logic"),
+    ErrorKind("E306", "type differs from Kconfig",
+              'config CXL_BUS : tristate;\nkconfig "Kconfig.types";   # where CXL_BUS is bool',
+              "declare the option with the type its Kconfig entry has"),
+    ErrorKind("E307", "option defined in no Kconfig file",
+              'config CXL_PCII : tristate;\nkconfig "Kconfig.names";   # which defines CXL_PCI',
+              "fix the name, or mark an option defined outside the files read: `config NAME : tristate external;`"),
 )}
 
 

@@ -42,11 +42,23 @@ EXAMPLE_AT = {
     "E216": (3, 1, 'kconfig "Kconfig"'),
     "E245": (3, 8, "guard(spinlock)"),
     "E301": (2, 1, 'kconfig "Kconfig"'),
+    "E302": (2, 1, 'kconfig "/etc/passwd"'),
+    "E303": (2, 1, 'kconfig "Kconfig.bad"'),
+    "E304": (2, 1, 'kconfig "Kconfig.shell"'),
+    "E305": (2, 1, 'config MODULES'),
+    "E306": (2, 1, 'config CXL_BUS'),
+    "E307": (2, 1, 'config CXL_PCII'),
 }
 NOT_WRAPPED = {"E215"}
 NOT_TEXT = {"E300"}                           # about files, not text: tested with load_file
 # Files an example needs beside the spec (the table's fragment names them but cannot carry them).
-AUX_FILES = {"E216": {"Kconfig": 'config DEV_DAX_CXL\n\ttristate "CXL DAX"\n\tdepends on CXL_BUS\n'}}
+AUX_FILES = {
+    "E216": {"Kconfig": 'config DEV_DAX_CXL\n\ttristate "CXL DAX"\n\tdepends on CXL_BUS\n'},
+    "E303": {"Kconfig.bad": 'config A\n\tbool "a"\n\tfrobnicate\n'},
+    "E304": {"Kconfig.shell": 'KERNEL := $(shell,uname -r)\nconfig A\n\tbool "a"\n'},
+    "E306": {"Kconfig.types": 'config CXL_BUS\n\tbool "CXL bus"\n'},
+    "E307": {"Kconfig.names": 'config CXL_PCI\n\ttristate "CXL PCI"\n'},
+}
 HIDDEN_PACKAGES = {"E301": "kconfiglib"}      # the example fails only without this package
 
 

@@ -32,6 +32,10 @@ MISSING = "E300"                    # the one error whose example is a file that
 # Files an example needs beside it (the ERRORS example names them but cannot carry them).
 AUX_FILES = {
     "E216": {"Kconfig": 'config DEV_DAX_CXL\n\ttristate "CXL DAX"\n\tdepends on CXL_BUS\n'},
+    "E303": {"Kconfig.bad": 'config A\n\tbool "a"\n\tfrobnicate\n'},
+    "E304": {"Kconfig.shell": 'KERNEL := $(shell,uname -r)\nconfig A\n\tbool "a"\n'},
+    "E306": {"Kconfig.types": 'config CXL_BUS\n\tbool "CXL bus"\n'},
+    "E307": {"Kconfig.names": 'config CXL_PCI\n\ttristate "CXL PCI"\n'},
 }
 # Errors about the environment rather than the spec: the example only fails without the
 # package, so the generator runs it with the package hidden, and shows no runnable command.

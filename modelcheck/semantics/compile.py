@@ -1,15 +1,13 @@
 """AST to IR: declarations become variables, code becomes threads, checks become properties."""
 from __future__ import annotations
 
-import os
-
 from ..errors import SpecError
 from ..ir import Const, Model, Property, eq, neg, simplify, substitute
 from .program import ThreadBuilder
 from ..syntax import ast
 from .context import Context, Frame
 from .driver_core import DriverCore
-from .kconfig import dependency_constraints
+from .kconfig_spec import kconfig_constraints
 from .locks import Locks
 from .completions import Completions
 from .exprs import Expressions
@@ -119,10 +117,8 @@ class Compiler:
             self.ctx.var(p.name, t.lo, t.hi, None, "platform", t.labels, p.span)
         for r in self.spec.requires:
             self.ctx.constraints.append(self.exprs.cond(r.cond, Frame(None, "require")))
-        declared = {c.name: c.kind for c in self.spec.configs}
-        for k in self.spec.kconfigs:
-            path = os.path.join(os.path.dirname(self.spec.file), k.path)   # relative to the spec
-            self.ctx.constraints += dependency_constraints(path, k.span, declared)
+        if self.spec.kconfigs:
+            self.ctx.constraints += [self.fold(c) for c in kconfig_constraints(self.spec)]
 
     def declare_state(self) -> None:
         for m in self.spec.modules:

@@ -1,77 +1,251 @@
-"""Kconfig `depends on` lines read from real Kconfig files with kconfiglib.
+"""The configurations a Kconfig tree allows, as constraints over the spec's `config` options.
 
-A symbol's value is limited by its direct dependencies, evaluated in tristate logic
-(n=0, m=1, y=2; && is min, || is max, ! is 2-x). A bool symbol whose dependency is m may
-still be y, as kconfig's visibility rounding does.
+kconfiglib computes each symbol's value from the values of the symbols its Kconfig lines
+name and from the user's choice for it (Symbol.tri_value, Choice.tri_value and
+Choice.selection, kconfiglib 14.1): prompts and `visible if` bound what the user may set,
+`default`/`def_bool`/`def_tristate` give the value without a user choice, `imply` raises it
+when the direct dependencies allow, `select` raises it always, a bool is promoted from m to y,
+and a choice in y mode has exactly one visible member set. Kconfig forbids dependency loops,
+so a whole configuration is one kconfig can produce exactly when every symbol's value is one
+its own computation can give for some user choice: one local constraint per symbol, written
+here in tristate arithmetic (n=0, m=1, y=2; && is min, || is max, ! is 2-x). The constraints
+are exact for the spec's options as long as every symbol they read is declared too; the
+symbols they name that the spec does not declare are returned, so that all are reported at
+once. MODULES is taken as y (a tristate may be m).
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Optional
 
 from ..errors import SpecError
-from ..ir import Cmp, Const, Expr, Ite, Ref, Arith
+from ..ir import TRUE, Arith, Cmp, Const, Expr, Ite, Ref, Span, conj, disj, simplify
+from .kconfig_read import KconfigTree
 
 
-def dependency_constraints(kconfig_path: str, span, configs: dict[str, str]) -> list[Expr]:
-    """One constraint `C <= dep(C)` per config declared in the spec and defined in the file."""
-    try:
-        import kconfiglib
-    except ImportError:
-        raise SpecError("E301", span, "reading Kconfig files needs the kconfiglib package",
-                        "pip install kconfiglib") from None
-    path = Path(kconfig_path)
-    if not path.is_file():
-        raise SpecError("E300", span, f"cannot read Kconfig file {kconfig_path}",
-                        "give the Kconfig path relative to the spec file")
-    previous = os.environ.get("srctree")
-    os.environ["srctree"] = str(path.parent)   # `source` lines resolve beside the file
-    try:
-        kconf = kconfiglib.Kconfig(path.name, warn=False)   # kconfiglib resolves it against srctree
-    except (kconfiglib.KconfigError, OSError) as exc:
-        raise SpecError("E300", span, f"cannot parse Kconfig file {kconfig_path}: {exc}") from None
-    finally:
-        if previous is None:
-            os.environ.pop("srctree", None)
-        else:
-            os.environ["srctree"] = previous
-    out = []
-    for name, kind in configs.items():
+@dataclass(frozen=True)
+class Reference:
+    """A symbol a spec option's Kconfig lines read, which the spec does not declare."""
+    name: str
+    kind: str                 # its Kconfig type: bool, tristate, int, ..., or "undefined"
+    defined_at: Optional[str]  # file:line of its first definition in the tree
+    read_by: str              # the spec option (or choice) whose value depends on it
+    read_at: str              # file:line of that option's definition
+
+
+@dataclass
+class Reading:
+    """What a Kconfig tree says about the spec's options."""
+    constraints: list[Expr] = field(default_factory=list)
+    missing: list[Reference] = field(default_factory=list)
+    defined: dict[str, tuple[str, str]] = field(default_factory=dict)   # name -> (type, file:line)
+
+
+def configuration_constraints(tree: KconfigTree, configs: dict[str, tuple[str, bool]],
+                              span: Span) -> Reading:
+    """One constraint per spec option the tree defines (one per choice for choice members).
+
+    `configs` maps each spec option to (kind, open?). An open option needs every symbol its
+    value depends on to be declared; a fixed option whose lines name undeclared symbols is
+    taken as the spec fixes it (its constraint is left out). Raises SpecError E305 for
+    constructs outside bool/tristate logic (tristate choices, comparisons of strings or
+    numbers) and when the spec declares MODULES other than `= y`."""
+    import kconfiglib as k
+    kconf = tree.kconf
+    reading = Reading()
+    done_choices = set()
+    for name, (_, is_open) in configs.items():
         sym = kconf.syms.get(name)
         if sym is None or not sym.nodes:
             continue
-        dep = _tristate(sym.direct_dep, kconf, configs, name, span)
-        if kind == "bool":
-            dep = Ite(Cmp("==", dep, Const(1)), Const(2), dep)
-        out.append(Cmp("<=", Ref(name), dep))
-    return out
+        reading.defined[name] = (k.TYPE_TO_STR[sym.orig_type], _where(sym))
+        if sym.orig_type not in (k.BOOL, k.TRISTATE):
+            continue                              # a type mismatch, reported by the caller
+        if sym is kconf.modules:
+            continue
+        if sym.choice is not None:
+            if sym.choice in done_choices:
+                continue
+            done_choices.add(sym.choice)
+            is_open = any(configs[m.name][1] if m.name in configs else True for m in sym.choice.syms)
+            owner = _Owner(sym.choice, is_open)
+            rule = _Translator(kconf, configs, span, owner).choice(sym.choice)
+        else:
+            owner = _Owner(sym, is_open)
+            rule = _Translator(kconf, configs, span, owner).symbol(sym)
+        if owner.missing and not owner.is_open:
+            continue                              # a fixed value is the spec's to give
+        reading.missing += owner.missing
+        reading.constraints.append(simplify(rule))
+    return reading
 
 
-def _tristate(expr, kconf, configs: dict[str, str], owner: str, span) -> Expr:
-    import kconfiglib as k
-    if isinstance(expr, tuple):
-        op = expr[0]
-        if op == k.AND:
-            a, b = (_tristate(e, kconf, configs, owner, span) for e in expr[1:])
-            return Ite(Cmp("<=", a, b), a, b)
-        if op == k.OR:
-            a, b = (_tristate(e, kconf, configs, owner, span) for e in expr[1:])
-            return Ite(Cmp(">=", a, b), a, b)
-        if op == k.NOT:
-            return Arith("-", Const(2), _tristate(expr[1], kconf, configs, owner, span))
-        if op in (k.EQUAL, k.UNEQUAL):
-            a, b = (_tristate(e, kconf, configs, owner, span) for e in expr[1:])
-            return Ite(Cmp("==" if op == k.EQUAL else "!=", a, b), Const(2), Const(0))
-        raise SpecError("E216", span, f"the Kconfig dependency of {owner} uses a comparison "
-                        f"modelcheck does not model: {k.expr_str(expr)}")
-    if expr is kconf.y:
-        return Const(2)
-    if expr is kconf.m:
-        return Const(1)
-    if expr is kconf.n:
+@dataclass
+class _Owner:
+    item: object
+    is_open: bool
+    missing: list[Reference] = field(default_factory=list)
+
+
+class _Translator:
+    """Kconfig expressions of one symbol (or choice) as IR expressions over spec options."""
+
+    def __init__(self, kconf, configs: dict[str, tuple[str, bool]], span: Span, owner: _Owner):
+        import kconfiglib
+        self.k = kconfiglib
+        self.kconf = kconf
+        self.configs = configs
+        self.span = span
+        self.owner = owner
+        self.choice_values: dict = {}
+
+    # -- a symbol: kconfiglib Symbol.tri_value, outside choices --
+    def symbol(self, sym) -> Expr:
+        k = self.k
+        is_bool = sym.orig_type is k.BOOL
+        vis = self.visibility(sym)
+        if is_bool:
+            vis = _promote(vis)
+        default: Expr = Const(0)
+        for value, cond in reversed(sym.defaults):
+            c = self.expr(cond)
+            default = Ite(_nonzero(c), _min(self.expr(value), c), default)
+        weak, dep, rev = self.expr(sym.weak_rev_dep), self.expr(sym.direct_dep), self.expr(sym.rev_dep)
+        no_user = Ite(conj(_nonzero(weak), _nonzero(dep)), _max(weak, default), default)
+
+        def final(v: Expr) -> Expr:
+            v = _max(rev, v)                      # select takes precedence
+            promoted = TRUE if is_bool else Cmp("==", weak, Const(2))   # imply y promotes m
+            return Ite(conj(Cmp("==", v, Const(1)), promoted), Const(2), v)
+
+        me = Ref(sym.name)
+        options = [Cmp("==", me, final(no_user))]
+        for user in ((0, 2) if is_bool else (0, 1, 2)):
+            options.append(conj(_nonzero(vis), Cmp(">=", vis, Const(user)),
+                                Cmp("==", me, final(_min(Const(user), vis)))))
+        return disj(*options)
+
+    # -- a choice: Choice.tri_value and Choice.selection, bool choices only --
+    def choice(self, choice) -> Expr:
+        k = self.k
+        if choice.orig_type is not k.BOOL:
+            raise SpecError("E305", self.span, f"the choice at {_where(choice)} is a tristate choice, "
+                            "which modelcheck does not model",
+                            "make the choice bool (the kernel's choices are bool)")
+        vis_choice = _promote(self.visibility(choice))
+        # members' prompts depend on the choice itself: in y mode (the only one with a member set) it is y
+        self.choice_values[choice] = Ite(_nonzero(vis_choice), Const(2), Const(0))
+        members = []
+        for sym in choice.syms:
+            raw = self.visibility(sym)
+            # a member visible only as m is hidden in a y-mode choice; a bool one is promoted
+            vis = Ite(Cmp("==", raw, Const(1)), Const(0 if sym.orig_type is k.TRISTATE else 2), raw)
+            members.append((self.value(sym), vis))
+        all_n = conj(*(Cmp("==", v, Const(0)) for v, _ in members))
+        one_set = disj(*(conj(_nonzero(vis), Cmp("==", v, Const(2)),
+                              *(Cmp("==", w, Const(0)) for j, (w, _) in enumerate(members) if j != i))
+                         for i, (v, vis) in enumerate(members)))
+        none_visible = conj(*(Cmp("==", vis, Const(0)) for _, vis in members))
+        mode_n = Cmp("==", vis_choice, Const(0))
+        if choice.is_optional:
+            mode_n = disj(mode_n, _nonzero(vis_choice))
+        return disj(conj(mode_n, all_n),
+                    conj(_nonzero(vis_choice), disj(one_set, conj(none_visible, all_n))))
+
+    # -- expressions: kconfiglib expr_value --
+    def visibility(self, item) -> Expr:
+        vis: Expr = Const(0)
+        for node in item.nodes:
+            if node.prompt:
+                vis = _max(vis, self.expr(node.prompt[1]))
+        return vis
+
+    def expr(self, e) -> Expr:
+        k = self.k
+        if isinstance(e, tuple):
+            op = e[0]
+            if op is k.AND:
+                return _min(self.expr(e[1]), self.expr(e[2]))
+            if op is k.OR:
+                return _max(self.expr(e[1]), self.expr(e[2]))
+            if op is k.NOT:
+                return Arith("-", Const(2), self.expr(e[1]))
+            return self.relation(e)
+        return self.value(e)
+
+    def value(self, sym) -> Expr:
+        k = self.k
+        if sym in self.choice_values:
+            return self.choice_values[sym]
+        if not isinstance(sym, k.Symbol):
+            raise SpecError("E305", self.span, f"a Kconfig expression of {self._owner_name()} names a "
+                            "choice, which modelcheck does not model", "name the choice's symbols instead")
+        if sym.is_constant:
+            return Const(sym.tri_value)
+        if sym.name in self.configs:
+            return Ref(sym.name)
+        if sym is self.kconf.modules:
+            return Const(2)
+        if sym.nodes and sym.orig_type not in (k.BOOL, k.TRISTATE):
+            return Const(0)                       # kconfiglib: n in a logical context
+        self._miss(sym)
         return Const(0)
-    if expr.name not in configs:
-        raise SpecError("E216", span, f"the Kconfig dependency of {owner} names {expr.name}, "
-                        "which the spec does not declare",
-                        f"declare it: `config {expr.name} : tristate;` (or bool), fixed or open")
-    return Ref(expr.name)
+
+    def relation(self, e) -> Expr:
+        """`A = B`, `A != B`, `A < B`...: bool and tristate values compare as n=0 < m=1 < y=2
+        (kconfiglib _sym_to_num; scripts/kconfig/expr.c since 9059a3493ef)."""
+        k = self.k
+        op, a, b = e
+        for side in (a, b):
+            if side.is_constant:
+                tristate = side.name in ("n", "m", "y")
+            else:
+                tristate = side.name in self.configs or side.orig_type in (k.BOOL, k.TRISTATE) or not side.nodes
+            if not tristate:
+                raise SpecError("E305", self.span, f"the Kconfig lines of {self._owner_name()} compare "
+                                f"`{k.expr_str(e)}`, which is not bool or tristate logic; modelcheck "
+                                "models only those",
+                                "fix the option in the spec (`config NAME : bool = y;`) so that its lines are not read")
+        left, right = self.value(a), self.value(b)
+        if op is k.EQUAL:
+            return _truth(Cmp("==", left, right))
+        if op is k.UNEQUAL:
+            return _truth(Cmp("!=", left, right))
+        symbol = {k.LESS: "<", k.LESS_EQUAL: "<=", k.GREATER: ">", k.GREATER_EQUAL: ">="}[op]
+        return _truth(Cmp(symbol, left, right))
+
+    def _miss(self, sym) -> None:
+        k = self.k
+        kind = k.TYPE_TO_STR[sym.orig_type] if sym.nodes else "undefined"
+        self.owner.missing.append(Reference(
+            sym.name, kind, _where(sym) if sym.nodes else None, self._owner_name(), _where(self.owner.item)))
+
+    def _owner_name(self) -> str:
+        item = self.owner.item
+        return item.name if item.name else f"the choice at {_where(item)}"
+
+
+def _where(item) -> str:
+    node = item.nodes[0]
+    return f"{node.filename}:{node.linenr}"
+
+
+def _nonzero(e: Expr) -> Expr:
+    return Cmp("!=", e, Const(0))
+
+
+def _truth(cond: Expr) -> Expr:
+    return Ite(cond, Const(2), Const(0))
+
+
+def _min(a: Expr, b: Expr) -> Expr:
+    return Ite(Cmp("<=", a, b), a, b)
+
+
+def _max(a: Expr, b: Expr) -> Expr:
+    return Ite(Cmp(">=", a, b), a, b)
+
+
+def _promote(vis: Expr) -> Expr:
+    """kconfiglib's _visibility: m visibility is y for a symbol that is not tristate."""
+    return Ite(Cmp("==", vis, Const(1)), Const(2), vis)

@@ -152,6 +152,7 @@ class ConfigDecl:
     kind: str                     # bool | tristate
     value: Optional[str]          # y | m | n, or None when left open
     span: Span
+    external: bool = False        # defined outside the Kconfig files the spec reads
 
 
 @dataclass(frozen=True)
@@ -162,9 +163,13 @@ class Require:
 
 @dataclass(frozen=True)
 class KconfigFile:
-    """`kconfig "path";`: depends-on lines of the declared configs, read from a real Kconfig file."""
+    """`kconfig "path" [tree "DIR"] [with VAR = "value", ...];`: the configurations a Kconfig
+    tree allows for the declared configs. path is relative to the tree, or to the spec's
+    directory without a tree; variables are the preprocessor's $(VAR) values (SRCARCH...)."""
     path: str
     span: Span
+    tree: Optional[str] = None
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

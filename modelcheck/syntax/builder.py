@@ -57,9 +57,11 @@ class AstBuilder:
         kind, c = item.data, item.children
         sp = self.span(item)
         if kind == "config":
-            return "configs", ast.ConfigDecl(str(c[0]), str(c[1]), str(c[2]) if c[2] else None, sp)
+            return "configs", ast.ConfigDecl(str(c[0]), str(c[1]), str(c[2]) if c[2] else None, sp,
+                                             external=c[3] is not None)
         if kind == "kconfig":
-            return "kconfigs", ast.KconfigFile(_string(c[0]), sp)
+            variables = tuple((str(v.children[0]), _string(v.children[1])) for v in c[2:] if v is not None)
+            return "kconfigs", ast.KconfigFile(_string(c[0]), sp, _string(c[1]) if c[1] else None, variables)
         if kind == "require":
             return "requires", ast.Require(self.expr(c[0]), sp)
         if kind == "platform":
