@@ -76,6 +76,23 @@ def run_engine(name: str, model: Model, props: list[str], options: EngineOptions
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
 
 
+# Beyond this many initial configurations the explicit engine would spend its time at depth 0:
+# the configuration space is left to the foata engine's solver instead.
+EXPLICIT_CONFIGURATIONS = 20_000
+
+
+def _run_for_configurations(engine: str, model: Model, props: list[str], options: EngineOptions) -> dict:
+    """run_engine, except that a model with too many open configurations for explicit
+    enumeration goes to the symbolic foata engine; each result says so."""
+    from .cone import more_configurations_than
+    if engine != "explicit" or not more_configurations_than(model, EXPLICIT_CONFIGURATIONS):
+        return run_engine(engine, model, props, options)
+    note = (f"more than {EXPLICIT_CONFIGURATIONS:,} initial configurations: decided by the foata engine, "
+            "which keeps them symbolic")
+    return {p: replace(r, argument=f"{note}; {r.argument}" if r.argument else note)
+            for p, r in run_engine("foata", model, props, options).items()}
+
+
 def check_model(model: Model, engine: str = "explicit", options: EngineOptions = EngineOptions(),
                 only: Optional[list[str]] = None, cache_dir: Optional[str] = None) -> list[Outcome]:
     props = [p for p in model.properties if not only or p.name in only]
@@ -86,7 +103,7 @@ def check_model(model: Model, engine: str = "explicit", options: EngineOptions =
         digest = cache.key(model, engine, options, names)
         results = cache.load(cache_dir, digest)
     if results is None:
-        results = run_engine(engine, model, names, options)
+        results = _run_for_configurations(engine, model, names, options)
         # Limits met on this run would not be met the same way on the next: never cache them.
         if cache_dir and all(r.verdict not in (Verdict.TIMEOUT, Verdict.BOUNDED) for r in results.values()):
             cache.store(cache_dir, digest, results)
@@ -95,7 +112,7 @@ def check_model(model: Model, engine: str = "explicit", options: EngineOptions =
         result = results[prop.name]
         replayed = None
         if result.verdict is Verdict.VIOLATED:
-            if engine not in SHORTEST_TRACES:
+            if result.engine not in SHORTEST_TRACES:
                 from .minimize import drop_steps
                 result = replace(result, trace=drop_steps(model, result.trace, prop.name))
             try:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .errors import SpecError
 from .ir import Model, Span
+from .cone import drop_unread_configs
 from .reduce import fuse
 from .semantics.compile import compile_spec
 from .syntax.parser import parse
@@ -12,7 +13,7 @@ from .syntax.parser import parse
 
 def load_text(text: str, file: str = "<spec>") -> Model:
     try:
-        return fuse(compile_spec(parse(text, file)))
+        return drop_unread_configs(fuse(compile_spec(parse(text, file))))
     except SpecError as exc:
         if exc.span is None:   # every error must print file:line:col; the file's start is the fallback
             exc.span = Span(file, 1, 1)

@@ -5,10 +5,10 @@ state space with it and every trace is replayed through it before it is shown.
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
+from .reduce import variables_of
 from .ir import (Arith, BoolConst, BoolOp, Cmp, Const, Edge, Expr, Ite, Model,
                  Not, Ref, Thread)
 
@@ -54,14 +54,50 @@ class Interpreter:
         raise TypeError(f"unknown expression kind {kind.__name__}")
 
     # -- states --
-    def initial_states(self) -> Iterator[State]:
-        """Every initial state: open variables take each value allowed by the constraints."""
-        domains = [(v.init,) if v.init is not None else range(v.lo, v.hi + 1)
-                   for v in self.model.variables]
+    def initial_states(self, budget: Optional[int] = None) -> Iterator[State]:
+        """Every initial state: open variables take each value allowed by the constraints.
+
+        In the order of itertools.product over the variables, but each constraint is tested
+        as soon as its last variable has a value, so a rejected prefix is never extended
+        (a chain of Kconfig constraints over k options costs far fewer than 3^k tests).
+        With a budget, the enumeration stops after that many partial assignments tried and
+        sets self.budget_spent."""
+        self.budget_spent = False
+        variables = self.model.variables
+        domains = [(v.init,) if v.init is not None else tuple(range(v.lo, v.hi + 1)) for v in variables]
         pcs = tuple(0 for _ in self.model.threads)
-        for values in itertools.product(*domains):
-            if all(self.eval(c, values) for c in self.model.constraints):
-                yield State(tuple(values), pcs)
+        if not variables:
+            if all(self.eval(c, ()) for c in self.model.constraints):
+                yield State((), pcs)
+            return
+        due: list[list] = [[] for _ in variables]        # constraints decided once variable i is set
+        for c in self.model.constraints:
+            due[max((self.index[n] for n in variables_of(c)), default=0)].append(c)
+        values: list[int] = []
+        choice = [0] * len(variables)                     # index into the domain of variable i
+        depth = 0
+        tried = 0
+        while depth >= 0:
+            if choice[depth] == len(domains[depth]):
+                choice[depth] = 0
+                depth -= 1
+                if depth >= 0:
+                    values.pop()
+                    choice[depth] += 1
+                continue
+            values.append(domains[depth][choice[depth]])
+            tried += 1
+            if budget is not None and tried > budget:
+                self.budget_spent = True
+                return
+            if all(self.eval(c, values) for c in due[depth]):
+                if depth == len(variables) - 1:
+                    yield State(tuple(values), pcs)
+                else:
+                    depth += 1
+                    continue
+            values.pop()
+            choice[depth] += 1
 
     def enabled(self, state: State) -> Iterator[tuple[int, int, Edge]]:
         """(thread index, edge index, edge) for every step enabled in `state`."""

@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import bench_seeds
+from . import bench_configs, bench_seeds
 from ..checker import run_engine
 from ..frontend import load_text
 from ..promela import SpinBuild, spin_available
@@ -360,7 +360,7 @@ def main(argv=None) -> int:
                 existing = f.read()
         text = bench_seeds.merge_into(existing, section)
     else:
-        text = render(rows, started, load) + "\n" + "\n".join(section)
+        text = render(rows, started, load) + "\n" + "\n".join(section + bench_configs.kept_section(md))
         if plot(rows, seed_rows, os.path.join(args.output, "bench.png")):
             text += "\n![time against size and per seed spec, log scale](bench.png)\n"
         else:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..errors import SpecError
-from ..ir import TRUE, Arith, Cmp, Const, Expr, Ite, Ref, Span, conj, disj, simplify
+from ..ir import TRUE, BoolConst, BoolOp, Cmp, Const, Expr, Ite, Ref, Span, conj, disj, neg, simplify
 from .kconfig_read import KconfigTree
 
 
@@ -69,14 +69,19 @@ def configuration_constraints(tree: KconfigTree, configs: dict[str, tuple[str, b
             done_choices.add(sym.choice)
             is_open = any(configs[m.name][1] if m.name in configs else True for m in sym.choice.syms)
             owner = _Owner(sym.choice, is_open)
-            rule = _Translator(kconf, configs, span, owner).choice(sym.choice)
         else:
             owner = _Owner(sym, is_open)
-            rule = _Translator(kconf, configs, span, owner).symbol(sym)
+        translator = _Translator(kconf, configs, span, owner)
+        try:
+            rule = simplify(translator.choice(sym.choice) if sym.choice is not None else translator.symbol(sym))
+        except RecursionError:
+            if not owner.is_open:
+                continue                          # a fixed value is the spec's to give
+            raise
         if owner.missing and not owner.is_open:
             continue                              # a fixed value is the spec's to give
         reading.missing += owner.missing
-        reading.constraints.append(simplify(rule))
+        reading.constraints.append(rule)
     return reading
 
 
@@ -85,6 +90,64 @@ class _Owner:
     item: object
     is_open: bool
     missing: list[Reference] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Tri:
+    """A tristate value as two conditions, `value >= m` and `value == y`, so that && (min),
+    || (max) and ! stay linear in the size of the Kconfig expression (a min written with
+    Ite would name each operand twice, doubling the expression at every level)."""
+    ge1: Expr
+    ge2: Expr
+
+    def value(self) -> Expr:
+        return Ite(self.ge2, Const(2), Ite(self.ge1, Const(1), Const(0)))
+
+
+def _const(v: int) -> _Tri:
+    return _Tri(BoolConst(v >= 1), BoolConst(v >= 2))
+
+
+def _of(e: Expr) -> _Tri:
+    if isinstance(e, Const):
+        return _const(e.value)
+    return _Tri(Cmp(">=", e, Const(1)), Cmp(">=", e, Const(2)))
+
+
+def _flat(op: str, *args: Expr) -> Expr:
+    """conj/disj with nested operands of the same operator spliced in, so that a chain of
+    hundreds of `select` lines stays one flat disjunction (no deep recursion downstream)."""
+    parts: list[Expr] = []
+    for a in args:
+        parts.extend(a.args if isinstance(a, BoolOp) and a.op == op else (a,))
+    return conj(*parts) if op == "and" else disj(*parts)
+
+
+def _and(a: _Tri, b: _Tri) -> _Tri:
+    return _Tri(_flat("and", a.ge1, b.ge1), _flat("and", a.ge2, b.ge2))
+
+
+def _or(a: _Tri, b: _Tri) -> _Tri:
+    return _Tri(_flat("or", a.ge1, b.ge1), _flat("or", a.ge2, b.ge2))
+
+
+def _not(a: _Tri) -> _Tri:
+    return _Tri(neg(a.ge2), neg(a.ge1))
+
+
+def _if(cond: Expr, a: _Tri, b: _Tri) -> _Tri:
+    return _Tri(disj(conj(cond, a.ge1), conj(neg(cond), b.ge1)),
+                disj(conj(cond, a.ge2), conj(neg(cond), b.ge2)))
+
+
+def _truth(cond: Expr) -> _Tri:
+    """A relation: y when it holds, else n."""
+    return _Tri(cond, cond)
+
+
+def _promote(vis: _Tri) -> _Tri:
+    """kconfiglib's _visibility: m visibility is y for a symbol that is not tristate."""
+    return _Tri(vis.ge1, vis.ge1)
 
 
 class _Translator:
@@ -106,23 +169,22 @@ class _Translator:
         vis = self.visibility(sym)
         if is_bool:
             vis = _promote(vis)
-        default: Expr = Const(0)
+        default = _const(0)
         for value, cond in reversed(sym.defaults):
             c = self.expr(cond)
-            default = Ite(_nonzero(c), _min(self.expr(value), c), default)
+            default = _if(c.ge1, _and(self.expr(value), c), default)
         weak, dep, rev = self.expr(sym.weak_rev_dep), self.expr(sym.direct_dep), self.expr(sym.rev_dep)
-        no_user = Ite(conj(_nonzero(weak), _nonzero(dep)), _max(weak, default), default)
+        no_user = _if(conj(weak.ge1, dep.ge1), _or(weak, default), default)
 
-        def final(v: Expr) -> Expr:
-            v = _max(rev, v)                      # select takes precedence
-            promoted = TRUE if is_bool else Cmp("==", weak, Const(2))   # imply y promotes m
-            return Ite(conj(Cmp("==", v, Const(1)), promoted), Const(2), v)
+        def final(v: _Tri) -> Expr:
+            v = _or(rev, v)                       # select takes precedence
+            promoted = TRUE if is_bool else weak.ge2   # imply y promotes m
+            return _Tri(v.ge1, disj(v.ge2, conj(v.ge1, promoted))).value()
 
         me = Ref(sym.name)
         options = [Cmp("==", me, final(no_user))]
         for user in ((0, 2) if is_bool else (0, 1, 2)):
-            options.append(conj(_nonzero(vis), Cmp(">=", vis, Const(user)),
-                                Cmp("==", me, final(_min(Const(user), vis)))))
+            options.append(conj(vis.ge1, Cmp("==", me, final(_and(_const(user), vis)))))
         return disj(*options)
 
     # -- a choice: Choice.tri_value and Choice.selection, bool choices only --
@@ -132,51 +194,51 @@ class _Translator:
             raise SpecError("E305", self.span, f"the choice at {_where(choice)} is a tristate choice, "
                             "which modelcheck does not model",
                             "make the choice bool (the kernel's choices are bool)")
-        vis_choice = _promote(self.visibility(choice))
+        visible = _promote(self.visibility(choice)).ge1
         # members' prompts depend on the choice itself: in y mode (the only one with a member set) it is y
-        self.choice_values[choice] = Ite(_nonzero(vis_choice), Const(2), Const(0))
+        self.choice_values[choice] = _Tri(visible, visible)
         members = []
         for sym in choice.syms:
             raw = self.visibility(sym)
             # a member visible only as m is hidden in a y-mode choice; a bool one is promoted
-            vis = Ite(Cmp("==", raw, Const(1)), Const(0 if sym.orig_type is k.TRISTATE else 2), raw)
-            members.append((self.value(sym), vis))
-        all_n = conj(*(Cmp("==", v, Const(0)) for v, _ in members))
-        one_set = disj(*(conj(_nonzero(vis), Cmp("==", v, Const(2)),
-                              *(Cmp("==", w, Const(0)) for j, (w, _) in enumerate(members) if j != i))
-                         for i, (v, vis) in enumerate(members)))
-        none_visible = conj(*(Cmp("==", vis, Const(0)) for _, vis in members))
-        mode_n = Cmp("==", vis_choice, Const(0))
-        if choice.is_optional:
-            mode_n = disj(mode_n, _nonzero(vis_choice))
-        return disj(conj(mode_n, all_n),
-                    conj(_nonzero(vis_choice), disj(one_set, conj(none_visible, all_n))))
+            shown = raw.ge2 if sym.orig_type is k.TRISTATE else raw.ge1
+            members.append((self.value(sym), shown))
+        all_n = conj(*(neg(v.ge1) for v, _ in members))
+        one_set = disj(*(conj(shown, v.ge2, *(neg(w.ge1) for j, (w, _) in enumerate(members) if j != i))
+                         for i, (v, shown) in enumerate(members)))
+        none_visible = conj(*(neg(shown) for _, shown in members))
+        mode_n = TRUE if choice.is_optional else neg(visible)
+        return disj(conj(mode_n, all_n), conj(visible, disj(one_set, conj(none_visible, all_n))))
 
     # -- expressions: kconfiglib expr_value --
-    def visibility(self, item) -> Expr:
-        vis: Expr = Const(0)
+    def visibility(self, item) -> _Tri:
+        vis = _const(0)
         for node in item.nodes:
             if node.prompt:
-                vis = _max(vis, self.expr(node.prompt[1]))
+                vis = _or(vis, self.expr(node.prompt[1]))
         return vis
 
-    def expr(self, e) -> Expr:
+    def expr(self, e) -> _Tri:
         k = self.k
         if isinstance(e, tuple):
             op = e[0]
             if op is k.AND:
-                return _min(self.expr(e[1]), self.expr(e[2]))
+                return _and(self.expr(e[1]), self.expr(e[2]))
             if op is k.OR:
-                return _max(self.expr(e[1]), self.expr(e[2]))
+                return _or(self.expr(e[1]), self.expr(e[2]))
             if op is k.NOT:
-                return Arith("-", Const(2), self.expr(e[1]))
+                return _not(self.expr(e[1]))
             return self.relation(e)
         return self.value(e)
 
-    def value(self, sym) -> Expr:
-        k = self.k
+    def value(self, sym) -> _Tri:
         if sym in self.choice_values:
             return self.choice_values[sym]
+        return _of(self.number(sym))
+
+    def number(self, sym) -> Expr:
+        """The value of a symbol as 0..2: a spec option, a constant, or (undeclared) recorded."""
+        k = self.k
         if not isinstance(sym, k.Symbol):
             raise SpecError("E305", self.span, f"a Kconfig expression of {self._owner_name()} names a "
                             "choice, which modelcheck does not model", "name the choice's symbols instead")
@@ -191,7 +253,7 @@ class _Translator:
         self._miss(sym)
         return Const(0)
 
-    def relation(self, e) -> Expr:
+    def relation(self, e) -> _Tri:
         """`A = B`, `A != B`, `A < B`...: bool and tristate values compare as n=0 < m=1 < y=2
         (kconfiglib _sym_to_num; scripts/kconfig/expr.c since 9059a3493ef)."""
         k = self.k
@@ -206,13 +268,9 @@ class _Translator:
                                 f"`{k.expr_str(e)}`, which is not bool or tristate logic; modelcheck "
                                 "models only those",
                                 "fix the option in the spec (`config NAME : bool = y;`) so that its lines are not read")
-        left, right = self.value(a), self.value(b)
-        if op is k.EQUAL:
-            return _truth(Cmp("==", left, right))
-        if op is k.UNEQUAL:
-            return _truth(Cmp("!=", left, right))
-        symbol = {k.LESS: "<", k.LESS_EQUAL: "<=", k.GREATER: ">", k.GREATER_EQUAL: ">="}[op]
-        return _truth(Cmp(symbol, left, right))
+        symbol = {k.EQUAL: "==", k.UNEQUAL: "!=", k.LESS: "<", k.LESS_EQUAL: "<=", k.GREATER: ">",
+                  k.GREATER_EQUAL: ">="}[op]
+        return _truth(Cmp(symbol, self.number(a), self.number(b)))
 
     def _miss(self, sym) -> None:
         k = self.k
@@ -228,24 +286,3 @@ class _Translator:
 def _where(item) -> str:
     node = item.nodes[0]
     return f"{node.filename}:{node.linenr}"
-
-
-def _nonzero(e: Expr) -> Expr:
-    return Cmp("!=", e, Const(0))
-
-
-def _truth(cond: Expr) -> Expr:
-    return Ite(cond, Const(2), Const(0))
-
-
-def _min(a: Expr, b: Expr) -> Expr:
-    return Ite(Cmp("<=", a, b), a, b)
-
-
-def _max(a: Expr, b: Expr) -> Expr:
-    return Ite(Cmp(">=", a, b), a, b)
-
-
-def _promote(vis: Expr) -> Expr:
-    """kconfiglib's _visibility: m visibility is y for a symbol that is not tristate."""
-    return Ite(Cmp("==", vis, Const(1)), Const(2), vis)

@@ -50,7 +50,12 @@ def _read_all(trees, configs):
     defined: dict[str, tuple[str, str]] = {}
     missing: dict[str, Reference] = {}
     for line, tree in trees:
-        reading = configuration_constraints(tree, configs, line.span)
+        try:
+            reading = configuration_constraints(tree, configs, line.span)
+        except RecursionError:
+            raise SpecError("E305", line.span, "the Kconfig expressions of the spec's options nest too deeply "
+                            "to translate (a symbol selected by hundreds of others?)",
+                            "fix the option with the deep expression (`= y|m|n`) so its lines are not read") from None
         constraints += reading.constraints
         for name, info in reading.defined.items():
             defined.setdefault(name, info)
