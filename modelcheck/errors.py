@@ -87,6 +87,10 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E245", "a guard class that is not modelled",
               'builtin b { mutex lk; }\nfn f { guard(spinlock)(lk); }',
               "write guard(mutex)(NAME) for a mutex declared with `mutex NAME;`, or lock and unlock by hand"),
+    ErrorKind("E260", "a user-space request made from kernel code",
+              'module m loadable { init { suspend(); } }',
+              "call suspend() or reboot() in a `userspace NAME { }` block: they are writes to "
+              "/sys/power/state and the reboot system call"),
     ErrorKind("E300", "cannot read spec file",
               "(a path that does not exist)",
               "check the path; directories are searched for *.probe files"),

@@ -21,7 +21,7 @@ def test_example_verdicts_match_expectations_in_both_engines(rel_path):
     assert expected, f"{rel_path} states no expectation"
     seen = {}
     for engine in ("explicit", "foata"):
-        outcomes = check_model(model, engine, EngineOptions(timeout=120), list(expected))
+        outcomes = check_model(model, engine, EngineOptions(max_depth=80, timeout=1800), list(expected))
         seen[engine] = {o.prop.name: o.result.verdict for o in outcomes}
     assert seen["explicit"] == seen["foata"], seen
     for name, want in expected.items():

@@ -41,6 +41,7 @@ EXAMPLE_AT = {
     "E215": (1, 1, "module"),                 # not wrapped: the missing header is the error
     "E216": (3, 1, 'kconfig "Kconfig"'),
     "E245": (3, 8, "guard(spinlock)"),
+    "E260": (2, 28, "suspend()"),
     "E301": (2, 1, 'kconfig "Kconfig"'),
     "E302": (2, 1, 'kconfig "/etc/passwd"'),
     "E303": (2, 1, 'kconfig "Kconfig.bad"'),

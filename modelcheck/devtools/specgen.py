@@ -8,7 +8,8 @@ What a spec may hold: one to three modules with `init` bodies (loadable, built i
 an open tristate config), bool flags, work items with or without a static initializer,
 init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe returns 0 or
 -EPROBE_DEFER and its device, claims on one or two soft_reserved ranges, requests and
-mappings of one or two mmio register ranges (plain, and devm_* in the probe), a platform bool
+mappings of one or two mmio register ranges (plain, and devm_* in the probe), suspend/resume/
+shutdown callbacks with a `suspend()` or `reboot()` from user space, a platform bool
 fact, `uses` lines (acyclic), invariants and finals over the flags, and (`_SyncGen`) mutexes,
 rw-semaphores, completions and wait queues of a built-in object. Sizes are kept small
 so that the Z3 engines decide most specs within a few seconds.
@@ -33,6 +34,7 @@ class _Gen:
         self.work_fns: list[str] = []
         self.ranges: list[str] = []
         self.registers: list[str] = []            # mmio ranges (overlapping when two)
+        self.pm_request = None                     # "suspend" or "reboot" from user space, or None
         self.platform = None
         self.config = None
         self.driver = None
@@ -106,6 +108,10 @@ class _Gen:
             self.ranges = ["sr0"] if self.chance(0.6) else ["sr0", "sr1"]
         if self.chance(0.3):
             self.registers = ["io0"] if self.chance(0.5) else ["io0", "io1"]
+        if self.size >= 1 and self.chance(0.2):
+            # a suspend adds two passes over dpm_list to every run: too deep for foata's
+            # share of CI time (size 0), so only the soak's larger sizes get one
+            self.pm_request = r.choice(["suspend", "suspend", "reboot"])
         n_flags = r.randint(1, 2 if self.size <= 1 else 3)
         self.flags = [f"f{i}" for i in range(n_flags)]
         flag_home = {f: r.choice(modules) for f in self.flags}
@@ -153,7 +159,7 @@ class _Gen:
                 if self.chance(0.5):
                     probe.append(f"if {self.cond()} {{ return -EPROBE_DEFER; }}")
                 probe.append("return 0;")
-                members.append(f"driver {self.driver} {{ probe {{ {' '.join(probe)} }} }}")
+                members.append(f"driver {self.driver} {{ probe {{ {' '.join(probe)} }}{pm_callbacks(self)} }}")
                 present = " present" if self.device_present else ""
                 members.append(f"device {self.device} : {self.driver}{present};")
                 init.insert(r.randint(0, len(init)), f"register_driver({self.driver});")
@@ -168,6 +174,7 @@ class _Gen:
             body = [f"{r.choice(self.flags)} = {r.choice(['true', 'false', self.cond()])};"
                     for _ in range(r.randint(0, 1))]
             lines.append(f"fn fn_{w} {{ {' '.join(body)} }}")
+        lines += pm_request(self)
         for i in range(r.randint(0, 2)):
             kind = r.choice(["invariant", "final"])
             lines.append(f"{kind} {kind[:3]}{i} : {self.prop_expr()};")
@@ -259,6 +266,27 @@ class _SyncGen:
         cond = g.cond()
         return r.choice(["wake_up(q0);", "wake_up(q0);", f"wait_event(q0, {cond});",
                          f"{flag} = wait_event_timeout(q0, {cond});"])
+
+
+def pm_callbacks(gen: _Gen) -> str:
+    """Suspend, resume and shutdown callbacks of the driver that touch the flags (drivers/base/power/main.c)."""
+    if gen.pm_request is None:
+        return ""
+    out = ""
+    for which in ("suspend", "resume", "shutdown"):
+        if gen.chance(0.5):
+            out += f" {which} {{ {gen.r.choice(gen.flags)} = {gen.r.choice(['true', 'false', gen.cond()])}; }}"
+    return out
+
+
+def pm_request(gen: _Gen) -> list[str]:
+    """A user-space suspend-resume cycle or reboot, sometimes racing with a sysfs unbind."""
+    if gen.pm_request is None:
+        return []
+    body = [f"{gen.pm_request}();"]
+    if gen.device and gen.chance(0.4):
+        body.insert(gen.r.randint(0, 1), f"unbind({gen.device});")
+    return [f"userspace pm {{ {' '.join(body)} }}"]
 
 
 def generate(rng, size: int = 1) -> GeneratedSpec:

@@ -13,6 +13,7 @@ from .completions import Completions
 from .exprs import Expressions
 from .iomem import IoMem
 from .modules import Modules
+from .pm import PowerManagement
 from .resources import Resources
 from .statements import Statements, show
 from .symbols import TRISTATE_LITERALS, Symbols
@@ -51,12 +52,13 @@ class Compiler:
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.modules = Modules(self)
+        self.pm = PowerManagement(self)
         calls = list(_all_calls(spec))
         self.called = {c.func for c in calls}
         self.uses_request_module = "request_module" in self.called
         self.statements = {}
         for area in (self.workqueues, self.driver_core, self.modules, self.resources, self.iomem,
-                     self.locks, self.completions):
+                     self.locks, self.completions, self.pm):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
@@ -84,6 +86,7 @@ class Compiler:
         self.workqueues.declare()
         self.driver_core.declare()
         self.completions.declare()
+        self.pm.declare()
         self.modules.declare()
         self.modules.build_boot()
         self.modules.build_userspace()
@@ -149,6 +152,13 @@ class Compiler:
                 frame = frame.bind(fn.param, ("extent", ranges[0]))
             self.stmts.block(fn.body, frame, 0, end)
         for m in self.spec.modules:
+            for d in m.drivers:
+                for which in ("suspend", "resume", "shutdown"):
+                    body = getattr(d, which)
+                    if body is not None:
+                        b = self.thread("lint", "lint")
+                        end = b.new()
+                        self.stmts.block(body, Frame(b, which, module=m.name, ret=end), 0, end)
             if m.async_probe is not None:
                 self.exprs.cond(m.async_probe, Frame(None, "module"))
             if m.exit is not None:
@@ -213,7 +223,8 @@ def _all_calls(spec: ast.Spec):
         blocks += [b for b in (m.init, m.exit) if b is not None]
         blocks += [i.body for i in m.initcalls]
         for d in m.drivers:
-            blocks += [b for b in (d.probe.body if d.probe else None, d.remove) if b is not None]
+            blocks += [b for b in (d.probe.body if d.probe else None, d.remove, d.suspend, d.resume, d.shutdown)
+                       if b is not None]
     for block in blocks:
         yield from _calls_in(block)
 

@@ -77,6 +77,10 @@ class DriverCore:
         return self.drivers[inst.decl.driver].decl
 
     def may_defer(self, inst: Instance) -> bool:
+        """The probe can return -EPROBE_DEFER: the driver says so, or probing can be blocked
+        (device_block_probing during a suspend or a reboot)."""
+        if self.c.pm.probe_blocked() is not None:
+            return True
         probe = self.driver_of(inst).probe
         return probe is not None and _may_return_defer(probe.body)
 
@@ -122,6 +126,11 @@ class DriverCore:
                guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 1)))
         b.edge(at, nxt, f"{how}: {d} is not registered, nothing to probe", None,
                guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 0)))
+        blocked = self.c.pm.probe_blocked()
+        if blocked is not None:
+            b.edge(at, nxt, f"{how}: probing is blocked (defer_all_probes): {n} deferred", None,
+                   guard=conj(free, can, blocked), assigns=((f"{n}.deferred", Const(1)),))
+            can = conj(can, neg(blocked))
         lock, lockdep = self.c.locks.device_acquire(n, b)
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
                guard=conj(eq(f"{n}.locked", 0), can), checks=lockdep,
@@ -312,7 +321,8 @@ class DriverCore:
 
     def device_add(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
-        at = frame.b.step(at, f"device_add({inst.name})", call.span, assigns=((f"{inst.name}.added", Const(1)),))
+        at = frame.b.step(at, f"device_add({inst.name})", call.span,
+                          assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst))
         self.attach(inst, frame, at, nxt, "bus_probe_device")
 
     def device_del(self, call, frame, at, nxt, target) -> None:
@@ -320,7 +330,8 @@ class DriverCore:
         mid = frame.b.new()
         self.unbind(inst, frame, at, mid, "device_del")
         frame.b.edge(mid, nxt, f"device_del({inst.name})", call.span,
-                     assigns=((f"{inst.name}.added", Const(0)),) + self._off_deferred_list(inst))
+                     assigns=((f"{inst.name}.added", Const(0)),) + self._off_deferred_list(inst)
+                     + self.c.pm.on_device_del(inst))
 
     def bind(self, call, frame, at, nxt, target) -> None:
         self.probe(self.device_arg(call, frame), frame, at, nxt, "bind (sysfs)")

@@ -294,18 +294,49 @@ class Modules:
         self.unload(self.module_arg(call), frame, at, nxt)
 
     # -- userspace (§1.1: every loadable module loads after boot, in any order) --
+    def udev_modules(self) -> list[ast.ModuleDecl]:
+        """Modules udev may load at any moment after boot (loadable and not `manual`)."""
+        return [m for m in self.modules if not m.manual and self.loadable(m) != FALSE]
+
+    def userspace_thread_names(self) -> list[str]:
+        return ([f"udev: modprobe {m.name}" for m in self.udev_modules()]
+                + [f"userspace:{u.name}" for u in self.spec.userspaces])
+
     def build_userspace(self) -> None:
-        for m in self.modules:
-            if m.manual or self.loadable(m) == FALSE:
-                continue
+        """One thread per udev load and per userspace block. Each system call (a modprobe, a
+        top-level statement) enters the kernel only while user space is not frozen."""
+        pm = self.c.pm
+        for m in self.udev_modules():
             b = self.c.thread(f"udev: modprobe {m.name}", "userspace")
-            start, end = b.new(), b.new()
-            b.edge(0, start, f"udev: modprobe {m.name}", None, guard=eq(BOOT_DONE, 1))
-            self.load(m, Frame(b, "userspace"), start, end, "modprobe")
+            start, loaded, end = b.new(), b.new(), b.new()
+            guard, enter = pm.syscall_enter(b.name)
+            b.edge(0, start, f"udev: modprobe {m.name}", None, guard=conj(eq(BOOT_DONE, 1), guard),
+                   assigns=enter)
+            self.load(m, Frame(b, "userspace"), start, loaded, "modprobe")
+            b.edge(loaded, end, "", None, assigns=pm.syscall_leave(b.name))
             self.c.ctx.threads.append(b.finish(end))
         for u in self.spec.userspaces:
             b = self.c.thread(f"userspace:{u.name}", "userspace")
             start, end = b.new(), b.new()
             b.edge(0, start, f"userspace {u.name} starts", u.span, guard=eq(BOOT_DONE, 1))
-            self.c.stmts.block(u.body, Frame(b, "userspace", ret=end), start, end)
+            if not pm.freezes:
+                self.c.stmts.block(u.body, Frame(b, "userspace", ret=end), start, end)
+            else:
+                self._syscalls(u, b, start, end)
             self.c.ctx.threads.append(b.finish(end))
+
+    def _syscalls(self, u: ast.Userspace, b: ThreadBuilder, at: int, end: int) -> None:
+        """Each top-level statement as one system call: entered while user space is not
+        frozen, and left (also by `return`) before the next."""
+        pm = self.c.pm
+        guard, enter = pm.syscall_enter(b.name)
+        leave_to_end = b.new()
+        b.edge(leave_to_end, end, "", None, assigns=pm.syscall_leave(b.name))
+        for stmt in u.body.stmts:
+            inside, done, nxt = b.new(), b.new(), b.new()
+            b.edge(at, inside, f"{u.name}: enters the kernel", stmt.span, guard=guard, assigns=enter)
+            self.c.stmts.block(ast.Block((stmt,), u.body.span), Frame(b, "userspace", ret=leave_to_end),
+                               inside, done)
+            b.edge(done, nxt, "", None, assigns=pm.syscall_leave(b.name))
+            at = nxt
+        b.edge(at, end, "", None)

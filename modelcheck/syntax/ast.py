@@ -234,6 +234,9 @@ class DriverDecl:
     probe: Optional[Probe]
     remove: Optional[Block]
     span: Span
+    suspend: Optional[Block] = None     # dev_pm_ops.suspend, run by dpm_suspend
+    resume: Optional[Block] = None      # dev_pm_ops.resume, run by dpm_resume
+    shutdown: Optional[Block] = None    # driver.shutdown, run by device_shutdown
 
 
 @dataclass(frozen=True)

@@ -169,14 +169,19 @@ class AstBuilder:
     def driver(self, m: Tree) -> ast.DriverDecl:
         c = m.children
         probe = remove = None
+        pm: dict[str, ast.Block] = {}
         for member in c[2:]:
             if member.data == "probe_block":
                 self.once(probe, member, f"driver {c[0]} has a second probe block")
                 probe = ast.Probe(_opt(member.children[0]), self.block(member.children[1]), self.span(member))
+            elif member.data in ("suspend_block", "resume_block", "shutdown_block"):
+                which = member.data[:-len("_block")]
+                self.once(pm.get(which), member, f"driver {c[0]} has a second {which} block")
+                pm[which] = self.block(member.children[0])
             else:
                 self.once(remove, member, f"driver {c[0]} has a second remove block")
                 remove = self.block(member.children[0])
-        return ast.DriverDecl(str(c[0]), str(c[1]) if c[1] else "default", probe, remove, self.span(c[0]))
+        return ast.DriverDecl(str(c[0]), str(c[1]) if c[1] else "default", probe, remove, self.span(c[0]), **pm)
 
     # -- statements --
     def block(self, t: Tree) -> ast.Block:
