@@ -123,7 +123,7 @@ class _Gen:
             self.device_present = self.chance(0.6)
         driver_home = r.choice(modules)
 
-        if self.chance(0.4):
+        if self.chance(0.3 if self.size == 0 else 0.4):   # size 0 (CI) keeps the Z3 engines fast
             self.sync = _SyncGen(self)
         lines = ['spec "random differential spec"']
         if self.platform:
@@ -152,6 +152,8 @@ class _Gen:
                 if work_home[w] == mod:
                     members.append(f"work {w} = fn_{w};" if static else f"work {w};")
             init = self.body(mod, 1, 1 + self.size)
+            if self.sync and self.sync.budget > 0 and self.chance(0.7):   # declared primitives get used
+                init.append(self.sync.stmt(lambda: self.stmt(mod, 1)))
             if self.driver and driver_home == mod:
                 probe = self.body(mod, 0, 1)
                 if self.registers and self.chance(0.5):
