@@ -1,22 +1,11 @@
-"""Smaller counterexamples: drop the steps a violation does not need, and say which of the
-remaining steps matter to it.
+"""Smaller counterexamples: drop the steps a violation does not need, and fold the steps that
+do not matter to it when traces are drawn.
 
 `drop_steps` changes the trace (fewer steps, then fewer thread switches) and keeps only
-candidates that still replay to a violation of the same property. `relevant_steps` changes
-nothing: it is a backward dependency slice that renderers use to fold the steps nobody on
-the way to the violation observes. Step numbers here are 1-based, as traces print them.
-
-The slice follows data, and what started each thread, not the rest of control flow. A step
-is relevant when it writes a variable the violation (or a later relevant step) reads, when it
-took a branch other than one that would have written such a variable (the `if` that skipped
-the write: a violation is often something that never happened), or when it starts a thread (leaves the thread's first location: udev spawning a modprobe, a kworker
-picking up its work) that later takes a relevant step; the relevant step's guard and
-assigned expressions then become reads too. The steps that merely walk a thread from its start
-to its relevant steps are not relevant; they are folded when, in addition, they write nothing
-a later relevant step reads. So a folded step changes no value that anything on the path to
-the violation looks at, and its thread's progress is shown by the fold line that replaces it.
-When no step at all is relevant (the violation is a value nothing ever wrote, such as a range
-nobody requested), every step is: the slice cannot tell which of them kept the write away.
+candidates that still replay to a violation of the same property. Which steps matter is
+decided by `modelcheck.slicing` (a backward slice over data, control and enabling
+dependencies); `fold_runs` groups the others for renderers. Step numbers are 1-based, as
+traces print them.
 """
 from __future__ import annotations
 
@@ -24,10 +13,10 @@ import os
 from typing import Optional
 
 from .interp import Interpreter, State
-from .ir import Edge, Model
-from .reduce import edge_writes, variables_of
-from .replay import Replay, ReplayError, confirm_violation, replay
+from .ir import Model
+from .replay import ReplayError, confirm_violation
 from .result import Trace
+from .slicing import relevant_in_replay, relevant_steps   # noqa: F401  (re-exported for renderers)
 
 
 # --- dropping steps -------------------------------------------------------------------
@@ -134,87 +123,6 @@ def _origins(model: Model, trace: Trace) -> list[int]:
     for step in trace.steps:
         out.append(pcs[step.thread])
         pcs[step.thread] = model.threads[step.thread].locations[pcs[step.thread]].edges[step.edge].target
-    return out
-
-
-# --- the slice ------------------------------------------------------------------------
-
-def relevant_steps(model: Model, trace: Trace, prop: str) -> set[int]:
-    """Step numbers (1-based) of `trace` that matter to its violation of `prop`."""
-    return relevant_in_replay(model, replay(model, trace), prop)
-
-
-def relevant_in_replay(model: Model, replayed: Replay, prop: str) -> set[int]:
-    steps = replayed.steps
-    thread_index = {t.name: i for i, t in enumerate(model.threads)}
-    needed, by_data = _violation_reads(model, replayed, prop)
-    unstarted: set[str] = set()   # threads with a relevant step whose start is not reached yet
-    for step in reversed(steps):
-        t = thread_index[step.thread]
-        starts = step.before.pcs[t] == 0
-        if (step.index in by_data or edge_writes(step.edge) & needed
-                or (starts and step.thread in unstarted)
-                or _declined(model.threads[t].locations[step.before.pcs[t]].edges, step.edge, needed)):
-            by_data.add(step.index)
-            needed = (needed - edge_writes(step.edge)) | _step_reads(step.edge)
-            unstarted.add(step.thread)
-        if starts:
-            unstarted.discard(step.thread)
-    if not by_data:
-        return {s.index for s in steps}   # an absence (nothing writes what it reads): the whole run is the story
-    # A step some later relevant step observes stays visible even if that value was overwritten
-    # before the violation (a lock taken and released, say): folding it would hide a cause.
-    shown = set(by_data)
-    observed = _violation_reads(model, replayed, prop)[0]
-    for step in reversed(steps):
-        if step.index in by_data:
-            observed |= _step_reads(step.edge)
-        elif edge_writes(step.edge) & observed:
-            shown.add(step.index)
-    return shown
-
-
-def _declined(edges, taken: Edge, needed: set[str]) -> bool:
-    """Whether the step chose a branch other than one that would have written a needed
-    variable: the decision not to write it (an `if` that skipped the request) matters."""
-    return any(edge is not taken and edge_writes(edge) & needed for edge in edges)
-
-
-def _step_reads(edge: Edge) -> set[str]:
-    """What taking `edge` depends on: its guard and the expressions it assigns (not its checks,
-    which observe without changing anything)."""
-    out = variables_of(edge.guard)
-    for _, expr in edge.assigns:
-        out |= variables_of(expr)
-    return out
-
-
-def _violation_reads(model: Model, replayed: Replay, prop_name: str) -> tuple[set[str], set[int]]:
-    """(variables the violation reads, steps that are the violation itself)."""
-    prop = model.property(prop_name)
-    if prop.kind == "check":
-        failing = [s for s in replayed.steps if prop_name in s.failed]
-        if not failing:
-            return set(), set()
-        step = failing[-1]
-        reads = variables_of(step.edge.guard)
-        for check in step.edge.checks:
-            if check.prop == prop_name:
-                reads |= variables_of(check.ok)
-        return reads, {step.index}
-    reads = variables_of(prop.expr) if prop.expr is not None else set()
-    if prop.kind in ("final", "deadlock"):
-        reads |= _blocking_reads(model, replayed.final)
-    return reads, set()
-
-
-def _blocking_reads(model: Model, final: State) -> set[str]:
-    """What keeps every thread from moving at the end: the guards at each final location."""
-    out: set[str] = set()
-    for thread, pc in zip(model.threads, final.pcs):
-        if pc < len(thread.locations):
-            for edge in thread.locations[pc].edges:
-                out |= variables_of(edge.guard)
     return out
 
 
