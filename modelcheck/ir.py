@@ -171,14 +171,39 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Wait:
+    """What a blocking edge waits for: an optional annotation read only by counterexample
+    reports (modelcheck/report/blocking.py), never by engines, so it changes no verdict.
+
+    The convention, for every lowering module that emits an edge whose guard can be false
+    while its thread has nothing else to do (a wait, a sleeping lock, a flush):
+    - `obj` names the object waited for as the kernel spells it: "mutex cxl_mutex",
+      "work defer_work", "probe_count", "completion probe_done";
+    - `until` says, in words, what must become true: "defer_work has finished",
+      "probe_count == 0", "the lock is free";
+    - `on` lists the variables whose change could make the guard true (the lock's owner
+      variable, the work item's pending/running flags, each device's probing flag). A report
+      names, for each of them that keeps the guard false, the step that set its value and the
+      threads that could still change it; that gives the holder and the waits-for cycle.
+    Set it with `ThreadBuilder.edge(..., waits=Wait(...))`. An edge without it is still
+    explained, from its label and the variables of its guard, only less well.
+    """
+    obj: str
+    until: str
+    on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Edge:
-    """An atomic step: enabled when `guard` holds; assignments are simultaneous."""
+    """An atomic step: enabled when `guard` holds; assignments are simultaneous.
+    `waits`, when set, says what the edge waits for while its guard is false (see Wait)."""
     guard: Expr
     assigns: tuple[tuple[str, Expr], ...]
     target: int
     label: str
     span: Optional[Span] = None
     checks: tuple[Check, ...] = ()
+    waits: Optional[Wait] = None
 
 
 @dataclass(frozen=True)

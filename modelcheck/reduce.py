@@ -119,7 +119,7 @@ def _compose(first: Edge, second: Edge) -> Edge:
         assigns[var] = simplify(replace_refs(expr, after))
     label = " ; ".join(x for x in (first.label, second.label) if x)
     return Edge(guard, tuple(assigns.items()), second.target, label,
-                first.span or second.span, first.checks)
+                first.span or second.span, first.checks, first.waits or second.waits)
 
 
 def _compact(thread: Thread, locs: list[list[Edge]], rest: list[bool]) -> Thread:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, conj, eq, neg, simplify, substitute
+from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, Wait, conj, eq, neg, simplify, substitute
 from ..syntax import ast
 from .context import ERRNO, Frame, internal
 from .exprs import arity
@@ -133,7 +133,7 @@ class DriverCore:
             can = conj(can, neg(blocked))
         lock, lockdep = self.c.locks.device_acquire(n, b)
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
-               guard=conj(eq(f"{n}.locked", 0), can), checks=lockdep,
+               guard=conj(eq(f"{n}.locked", 0), can), checks=lockdep, waits=self.device_lock_wait(n),
                assigns=lock + ((f"{n}.probing", Const(1)), (rc, Const(0)))
                + (((f"{n}.trigger_seen", Const(0)),) if self.may_defer(inst) else ()))
         post = b.new()
@@ -206,7 +206,7 @@ class DriverCore:
             run, after = b.new(), (nxt if k == 0 else b.new())
             b.edge(at, run, f"devres: release action {fn}() of {inst.name}", sites[k].span,
                    guard=eq(flag, 1), assigns=((flag, Const(0)),))
-            b.edge(at, after, "", None, guard=eq(flag, 0))
+            b.edge(at, after, f"devres: no action {fn}() registered for {inst.name}", None, guard=eq(flag, 0))
             fn_decl = self.c.sym.require(fn, ("fn",), sites[k].span, "a function").decl
             frame = Frame(b, "fn", module=self.drivers[inst.decl.driver].owner, device=inst.name,
                           ret=after, stack=(fn,), loading=loading)
@@ -231,7 +231,8 @@ class DriverCore:
         b.edge(at, nxt, f"{how}: {n} is not bound", None, guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 0)))
         lock, lockdep = self.c.locks.device_acquire(n, b)
         b.edge(at, start, f"{how}: {d}.remove({n}) (device locked)", decl.span,
-               guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 1)), assigns=lock, checks=lockdep)
+               guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 1)), assigns=lock, checks=lockdep,
+               waits=self.device_lock_wait(n))
         released = b.new()
         if decl.remove is not None:
             after_remove = b.new()
@@ -258,7 +259,7 @@ class DriverCore:
                      assigns=((f"{n}.async", queued),))
         frame.b.edge(at, nxt, f"{how}: {n} not added, already bound or no driver: nothing to probe", None,
                      guard=conj(asynchronous, neg(wanted)))
-        frame.b.edge(at, sync, "", None, guard=neg(asynchronous))
+        frame.b.edge(at, sync, f"{how}: {n} probed synchronously", None, guard=neg(asynchronous))
         self.probe(inst, frame, sync, nxt, how)
 
     # -- statements --
@@ -308,7 +309,7 @@ class DriverCore:
         if self.async_expr(d) != FALSE:
             # driver_detach first waits for outstanding async probes (§3.3).
             at = frame.b.step(at, f"driver_detach({d}): async_synchronize_full()", call.span,
-                              guard=self.all_async_done())
+                              guard=self.all_async_done(), waits=self.async_wait())
         self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach"))
 
     def _each(self, items, frame, at, nxt, emit) -> None:
@@ -351,21 +352,36 @@ class DriverCore:
         b = frame.b
         if self.deferrable():
             at = b.step(at, "wait_for_device_probe: flush_work(deferred_probe_work)", call.span,
-                        guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)))
+                        guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)),
+                        waits=self.deferred_pass_wait())
         no_probe = conj(*(eq(f"{i.name}.probing", 0) for i in self.instances))
         last = nxt
         if self.all_async_done() != TRUE:
             last = b.new()
-        b.edge(at, last, "wait_for_device_probe: probe_count == 0", call.span, guard=no_probe)
+        b.edge(at, last, "wait_for_device_probe: probe_count == 0", call.span, guard=no_probe,
+               waits=Wait("probe_count", "probe_count == 0: no probe in progress",
+                          tuple(f"{i.name}.probing" for i in self.instances)))
         if last != nxt:
             b.edge(last, nxt, "wait_for_device_probe: async_synchronize_full()", call.span,
-                   guard=self.all_async_done())
+                   guard=self.all_async_done(), waits=self.async_wait())
+
+    # -- what the waits of this module wait for (ir.Wait, for counterexample reports) --
+    def device_lock_wait(self, n: str) -> Wait:
+        return Wait(f"device_lock({n})", f"{n}'s device lock is free", (f"{n}.locked",))
+
+    def async_wait(self) -> Wait:
+        return Wait("async_synchronize_full()", "every asynchronous probe has finished",
+                    tuple(f"{i.name}.async" for i in self.instances if self.may_be_async(i)))
+
+    def deferred_pass_wait(self) -> Wait:
+        return Wait("work deferred_probe_work", "the deferred-probe pass has finished",
+                    (DEFERRED_WORK_PENDING, DEFERRED_WORK_RUNNING))
 
     def device_lock(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
         lock, lockdep = self.c.locks.device_acquire(inst.name, frame.b)
         frame.b.edge(at, nxt, f"device_lock({inst.name})", call.span, guard=eq(f"{inst.name}.locked", 0),
-                     assigns=lock, checks=lockdep)
+                     assigns=lock, checks=lockdep, waits=self.device_lock_wait(inst.name))
 
     def device_unlock(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
@@ -416,7 +432,8 @@ class DriverCore:
             retry, after = b.new(), b.new()
             var = f"{inst.name}.deferred"
             b.edge(at, retry, f"deferred probe: retry {inst.name}", None, guard=eq(var, 2), assigns=((var, Const(0)),))
-            b.edge(at, after, "", None, guard=neg(eq(var, 2)))
+            b.edge(at, after, f"deferred probe: {inst.name} is not on the pending list", None,
+                   guard=neg(eq(var, 2)))
             self.attach(inst, frame, retry, after, "deferred retry")
             at = after
         b.edge(at, 0, "deferred_probe_work done", None, assigns=((DEFERRED_WORK_RUNNING, Const(0)),))
@@ -429,7 +446,8 @@ class DriverCore:
         at = b.step(at, "deferred_probe_initcall: enable and trigger deferred probing", None,
                     assigns=((DEFERRED_PROBE_ENABLE, Const(1)),) + _enabled(self.trigger_assigns()))
         return b.step(at, "deferred_probe_initcall: flush_work(deferred_probe_work)", None,
-                      guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)))
+                      guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)),
+                      waits=self.deferred_pass_wait())
 
 
 def _enabled(assigns: tuple) -> tuple:

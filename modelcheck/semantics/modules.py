@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Const, Expr, conj, disj, eq, neg
+from ..ir import FALSE, TRUE, Const, Expr, Wait, conj, disj, eq, neg
 from ..syntax import ast
 from .context import ERRNO, ERRNO_NAMES, Frame, internal
 from .exprs import arity
@@ -124,7 +124,7 @@ class Modules:
                     at = self._builtin_module_init(m, b, at)
         if self.c.driver_core.all_async_done() != TRUE:
             at = b.step(at, "kernel_init: async_synchronize_full()", None,
-                        guard=self.c.driver_core.all_async_done())
+                        guard=self.c.driver_core.all_async_done(), waits=self.c.driver_core.async_wait())
         end = b.step(at, "boot done: userspace starts", None, assigns=((BOOT_DONE, Const(1)),))
         self.c.ctx.threads.append(b.finish(end))
 
@@ -161,7 +161,7 @@ class Modules:
         if m.name in frame.loading:
             # This thread is inside m's own load: modprobe waits for the COMING module, forever.
             b.edge(at, nxt, f"{how} {m.name}: waits for {m.name}, whose load this thread is running",
-                   None, guard=neg(eq(f"{m.name}.state", COMING)))
+                   None, guard=neg(eq(f"{m.name}.state", COMING)), waits=self.load_wait(m))
             return
         frame = replace(frame, loading=frame.loading + (m.name,))
         # modprobe loads soft "pre:" dependencies first, then hard ones; the kernel enforces neither
@@ -182,7 +182,8 @@ class Modules:
         loadable = self.loadable(m)
         if loadable == FALSE:
             return
-        b.edge(at, nxt, f"{how} {m.name}: already loaded", None, guard=conj(loadable, eq(state, LIVE)))
+        b.edge(at, nxt, f"{how} {m.name}: already loaded", None, guard=conj(loadable, eq(state, LIVE)),
+               waits=self.load_wait(m))
         if providers != TRUE:
             b.edge(at, nxt, f"{how} {m.name}: unknown symbol (a provider is not loaded), fails", None,
                    guard=conj(loadable, eq(state, UNLOADED), neg(providers)))
@@ -214,7 +215,13 @@ class Modules:
         if opted_out != FALSE:
             b.edge(at, nxt, f"{m.name} loaded with async_probe: no async_synchronize_full", None, guard=opted_out)
         b.edge(at, nxt, f"do_init_module({m.name}): async_synchronize_full()", None,
-               guard=conj(neg(opted_out), done))
+               guard=conj(neg(opted_out), done), waits=self.c.driver_core.async_wait())
+
+    def load_wait(self, m: ast.ModuleDecl) -> Wait:
+        """A modprobe finding m COMING waits for that load to end (kernel/module/main.c:
+        add_unformed_module, wait_event_interruptible on module_wq)."""
+        return Wait(f"module {m.name}", f"{m.name} is no longer loading (its init has returned)",
+                    (f"{m.name}.state",))
 
     def unload(self, m: ast.ModuleDecl, frame: Frame, at: int, nxt: int) -> None:
         """delete_module: refused while importers are loaded or when init has no exit (§2.2)."""
@@ -225,7 +232,7 @@ class Modules:
         can = self.c.fold(conj(self.loadable(m), eq(state, LIVE), free))   # built-in code never unloads
         if m.init is not None and m.exit is None:
             can = FALSE   # a module with init and no exit cannot be removed
-        b.edge(at, nxt, f"rmmod {m.name}: refused (not live, in use, or no exit)", None, guard=neg(can))
+        self._refusals(m, users, b, at, nxt, can)
         if can == FALSE:
             return
         start, post = b.new(), b.new()
@@ -238,6 +245,30 @@ class Modules:
         leak = self.c.ctx.check("module_unload_leaks", self._nothing_left(m),
                                 f"{m.name} is freed while its work is queued or running, or its driver is registered")
         b.edge(post, nxt, f"{m.name} unloaded", None, assigns=((state, Const(UNLOADED)),), checks=(leak,))
+
+    def _refusals(self, m: ast.ModuleDecl, users: list[str], b: ThreadBuilder, at: int, nxt: int,
+                  can: Expr) -> None:
+        """The refused rmmod, one edge per reason, in the order delete_module tests them
+        (kernel/module/main.c: find_module -ENOENT, try_stop_module/state checks -EBUSY,
+        source_list -EWOULDBLOCK, init without exit -EBUSY); together they cover neg(can)."""
+        state = f"{m.name}.state"
+        loadable = self.loadable(m)
+        if self.absent(m) != FALSE:
+            b.edge(at, nxt, f"rmmod {m.name}: not configured (n), -ENOENT", None, guard=self.absent(m))
+        if self.builtin(m) != FALSE:
+            b.edge(at, nxt, f"rmmod {m.name}: built in, cannot be removed", None, guard=self.builtin(m))
+        if loadable == FALSE:
+            return
+        for value, why in ((UNLOADED, "not loaded, -ENOENT"), (COMING, "still loading, -EBUSY"),
+                           (GOING, "already being removed, -EBUSY")):
+            b.edge(at, nxt, f"rmmod {m.name}: {why}", None, guard=conj(loadable, eq(state, value)))
+        if m.init is not None and m.exit is None:
+            b.edge(at, nxt, f"rmmod {m.name}: has init but no exit, -EBUSY", None,
+                   guard=conj(loadable, eq(state, LIVE)))
+            return
+        if users:
+            b.edge(at, nxt, f"rmmod {m.name}: in use by {' or '.join(users)}, -EWOULDBLOCK", None,
+                   guard=conj(loadable, eq(state, LIVE), neg(conj(*(eq(f"{u}.state", UNLOADED) for u in users)))))
 
     def _nothing_left(self, m: ast.ModuleDecl) -> Expr:
         drivers = [d.name for d in m.drivers]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..ir import FALSE, TRUE, Edge, Expr, Location, Span, Thread, simplify, substitute
+from ..ir import FALSE, TRUE, Edge, Expr, Location, Span, Thread, Wait, simplify, substitute
 
 
 @dataclass
@@ -15,6 +15,7 @@ class _Edge:
     label: str
     span: Optional[Span]
     checks: tuple
+    waits: Optional[Wait] = None
 
 
 class ThreadBuilder:
@@ -32,11 +33,13 @@ class ThreadBuilder:
         return len(self.edges) - 1
 
     def edge(self, src: int, dst: int, label: str, span: Optional[Span] = None, *,
-             guard: Expr = TRUE, assigns=(), checks=()) -> None:
+             guard: Expr = TRUE, assigns=(), checks=(), waits: Optional[Wait] = None) -> None:
+        """An edge src -> dst; `waits` names what it waits for while `guard` is false (see ir.Wait)."""
         guard = self.fold(guard)
         if guard == FALSE:
             return   # a path the spec's fixed choices rule out
-        self.edges[src].append(_Edge(guard, tuple(assigns), dst, label, span, tuple(checks)))
+        self.edges[src].append(_Edge(guard, tuple(assigns), dst, label, span, tuple(checks),
+                                     waits if guard != TRUE else None))
 
     def fold(self, expr: Expr) -> Expr:
         return simplify(substitute(expr, self.fixed))
@@ -57,7 +60,7 @@ class ThreadBuilder:
         order = self._reachable(forward)
         index = {loc: i for i, loc in enumerate(order)}
         locations = tuple(
-            Location(tuple(Edge(e.guard, e.assigns, index[forward(e.target)], e.label, e.span, e.checks)
+            Location(tuple(Edge(e.guard, e.assigns, index[forward(e.target)], e.label, e.span, e.checks, e.waits)
                            for e in self.edges[loc]),
                      rest=loc in self.rest)
             for loc in order)

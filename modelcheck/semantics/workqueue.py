@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from ..ir import (FALSE, TRUE, Arith, Cmp, Const, Expr, Ite, Ref, conj, disj, eq, neg)
+from ..ir import (FALSE, TRUE, Arith, Cmp, Const, Expr, Ite, Ref, Wait, conj, disj, eq, neg)
+from ..reduce import variables_of
 from ..syntax import ast
 from .context import Frame
 from .exprs import arity
@@ -192,7 +193,8 @@ class Workqueues:
                guard=conj(live, eq(f"{w}.pending", 0), eq(f"{w}.running", 1)), checks=(check,),
                assigns=((slot, Const(2)),))
         b.edge(wait, nxt, f"flush_work({w}) returns", call.span, guard=eq(slot, 0),
-               assigns=((target, Const(1)),) if target else ())
+               assigns=((target, Const(1)),) if target else (),
+               waits=Wait(f"work {w}", f"the instance of {w} it waits behind has finished", (slot,)))
 
     def cancel_work_sync(self, call, frame, at, nxt, target) -> None:
         """Disables the item, takes it off the queue, waits for a running instance (§4.4)."""
@@ -211,7 +213,8 @@ class Workqueues:
                      assigns=tuple(assigns), checks=(check,))
         frame.b.edge(mid, nxt, f"cancel_work_sync({w}) returns", call.span,
                      guard=disj(eq(f"{w}.func", 0), eq(f"{w}.running", 0)),
-                     assigns=((f"{w}.disabled", Const(0)),))
+                     assigns=((f"{w}.disabled", Const(0)),),
+                     waits=Wait(f"work {w}", f"the running instance of {w} has finished", (f"{w}.running",)))
 
     def _dequeue(self, w: str) -> list[tuple[str, Expr]]:
         """Items queued behind w on an ordered queue move up one place."""
@@ -246,7 +249,9 @@ class Workqueues:
         wait = frame.b.new()
         frame.b.edge(at, wait, f"flush_workqueue({q})", call.span, checks=(check,), assigns=tuple(marks))
         frame.b.edge(wait, nxt, f"flush_workqueue({q}) returns", call.span,
-                     guard=conj(*(eq(name, 0) for name, _ in marks)))
+                     guard=conj(*(eq(name, 0) for name, _ in marks)),
+                     waits=Wait(f"workqueue {q}", "every item queued before the flush has finished",
+                                tuple(name for name, _ in marks)))
 
     def destroy_workqueue(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
@@ -257,7 +262,9 @@ class Workqueues:
         frame.b.edge(at, mid, f"destroy_workqueue({q}): drains", call.span, checks=(check,),
                      assigns=((f"{q}.state", Ite(eq(f"{q}.state", ALIVE), Const(DESTROYING), Ref(f"{q}.state"))),))
         frame.b.edge(mid, nxt, f"destroy_workqueue({q}): destroyed", call.span,
-                     guard=self.drained(q), assigns=((f"{q}.state", Const(DESTROYED)),))
+                     guard=self.drained(q), assigns=((f"{q}.state", Const(DESTROYED)),),
+                     waits=Wait(f"workqueue {q}", f"{q} is drained: no item on it is queued or running",
+                                tuple(sorted(variables_of(self.drained(q))))))
 
     def alloc_workqueue(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
