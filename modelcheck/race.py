@@ -1,0 +1,267 @@
+"""The race behind a violation, named and verified.
+
+For a counterexample, find the pairs of steps of different threads whose order decides the
+outcome, and check each claim by re-checking the model with the opposite order enforced:
+
+- a relevant step `b` read or overwrote what a relevant step `a` of another thread wrote
+  before it, or overwrote what `a` read ("a ran before b"), and nothing ordered them (b did
+  not wait for a, directly or through other steps); the re-check makes `a` wait until `b`
+  has run;
+- the violating step `v` read a variable that a step `w` of another thread, which had not run
+  yet, would have written ("v ran before w"); the re-check makes `v` wait until `w` has run.
+
+Enforcing an order adds one flag to the model: the later step's edge sets it, the earlier
+step's edge waits for it. The re-check decides only the violated property, with the explicit
+engine and a time limit; its verdict is reported as it is ("holds", "still violated by
+another interleaving", or inconclusive). Nothing here prints.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from .interp import Interpreter, State
+from .ir import Const, Edge, Location, Model, Thread, Variable, conj, eq
+from .reduce import edge_reads, edge_writes, variables_of
+from .replay import Replay
+from .result import EngineOptions, Verdict
+from .slicing import relevant_in_replay
+
+MAX_CLAIMS = 2
+RECHECK_SECONDS = 600.0     # a safety net only: the state limit below keeps re-checks deterministic
+RECHECK_STATES = 100_000
+FLAG = "order_enforced"
+
+
+@dataclass(frozen=True)
+class Place:
+    """One step, as a reader finds it: thread, action and spec line."""
+    thread: int
+    location: int
+    edge: int
+    thread_name: str
+    label: str
+    line: str               # "file:line" or ""
+
+    def __str__(self) -> str:
+        where = f" ({self.line})" if self.line else ""
+        return f"{self.thread_name}'s \"{self.label.split(' ; ')[0]}\"{where}"
+
+
+@dataclass(frozen=True)
+class RaceClaim:
+    """`first` ran before `second` (or before `second` could run), and nothing orders them."""
+    first: Place
+    second: Place
+    happened: bool          # False: `second` had not run when the violation happened
+    recheck: str            # holds | violated | inconclusive
+    detail: str             # what the re-check found, in words
+
+    @property
+    def text(self) -> str:
+        second = str(self.second) + ("" if self.happened else ", which had not run yet")
+        return f"{self.first} ran before {second}; nothing orders them"
+
+
+def name_races(model: Model, replayed: Replay, prop: str, options: EngineOptions = EngineOptions(),
+               limit: int = MAX_CLAIMS) -> list[RaceClaim]:
+    """At most `limit` verified claims, the ones nearest the violation first."""
+    claims = []
+    for first, second, happened in _candidates(model, replayed, prop):
+        if len(claims) >= limit:
+            break
+        enforced = enforce_order(model, before=second, after=first)
+        verdict, detail = _recheck(enforced, prop, options)
+        claims.append(RaceClaim(first, second, happened, verdict, detail))
+    return claims
+
+
+def enforce_order(model: Model, before: Place, after: Place) -> Model:
+    """The model in which the edge of `after` cannot be taken until the edge of `before` has
+    been taken once: `before` sets a fresh flag, `after` waits for it."""
+    flag = FLAG
+    while any(v.name == flag for v in model.variables):
+        flag += "_"
+    threads = list(model.threads)
+    threads[before.thread] = _patched(threads[before.thread], before, lambda e: replace(
+        e, assigns=e.assigns + ((flag, Const(1)),)))
+    threads[after.thread] = _patched(threads[after.thread], after, lambda e: replace(
+        e, guard=conj(e.guard, eq(flag, 1))))
+    variables = model.variables + (Variable(flag, 0, 1, 0, role="kernel"),)
+    return replace(model, variables=variables, threads=tuple(threads))
+
+
+def claim_lines(claims: list[RaceClaim]) -> list[str]:
+    """The claims as text: each race, then what the re-check found."""
+    if not claims:
+        return ["race: none found: no two steps of different threads, unordered, decide this violation"]
+    lines = []
+    for claim in claims:
+        lines.append(f"race: {claim.text}")
+        lines.append(f"  {claim.detail}")
+    return lines
+
+
+def claims_json(claims: list[RaceClaim]) -> list[dict]:
+    return [{"first": _place_json(c.first), "second": _place_json(c.second), "second_ran": c.happened,
+             "claim": c.text, "recheck": c.recheck, "recheck_detail": c.detail} for c in claims]
+
+
+# --- the parts ------------------------------------------------------------------------
+
+def _place_json(place: Place) -> dict:
+    return {"thread": place.thread_name, "action": place.label, "line": place.line or None}
+
+
+def _place(model: Model, thread: int, location: int, edge_index: int) -> Place:
+    edge = model.threads[thread].locations[location].edges[edge_index]
+    line = f"{os.path.basename(edge.span.file)}:{edge.span.line}" if edge.span else ""
+    return Place(thread, location, edge_index, model.threads[thread].name, edge.label, line)
+
+
+def _step_place(model: Model, step) -> Place:
+    t = next(i for i, th in enumerate(model.threads) if th.name == step.thread)
+    location = step.before.pcs[t]
+    edges = model.threads[t].locations[location].edges
+    return _place(model, t, location, next(i for i, e in enumerate(edges) if e is step.edge))
+
+
+def _candidates(model: Model, replayed: Replay, prop: str):
+    """(first, second, second_ran) pairs, the nearest the violation first, without repeats."""
+    steps = replayed.steps
+    relevant = relevant_in_replay(model, replayed, prop)
+    seen = set()
+    out = []
+    failing = [s for s in steps if prop in s.failed]
+    if failing:   # the violating step against writes of other threads that had not run yet
+        v = failing[-1]
+        vt = _step_place(model, v)
+        checks = [c for c in v.edge.checks if c.prop == prop]
+        interp = Interpreter(model)
+        for t, thread in enumerate(model.threads):
+            if t == vt.thread:
+                continue
+            writer = next(((loc, e) for loc in _reachable(thread, v.before.pcs[t])
+                           for e, edge in enumerate(thread.locations[loc].edges)
+                           if _would_pass(interp, v.before, edge, checks)), None)
+            if writer is not None:
+                out.append((vt, _place(model, t, *writer), False))
+    ordered = [s for s in steps if s.index in relevant]
+    before = _happens_before(model, steps)
+    for b in reversed(ordered):   # conflicting relevant steps of two threads, latest first
+        touched = edge_reads(b.edge) | edge_writes(b.edge)
+        for a in reversed([s for s in ordered if s.index < b.index and s.thread != b.thread]):
+            conflict = edge_writes(a.edge) & touched or edge_reads(a.edge) & edge_writes(b.edge)
+            if conflict and a.index not in before[b.index]:
+                first, second = _step_place(model, a), _step_place(model, b)
+                key = (first, second)
+                if key not in seen:
+                    seen.add(key)
+                    out.append((first, second, True))
+                break
+    return out
+
+
+def _would_pass(interp: Interpreter, state: State, edge: Edge, checks) -> bool:
+    """Whether taking `edge` just before the violating step would have made its checks pass."""
+    if not edge_writes(edge) & {v for c in checks for v in variables_of(c.ok)}:
+        return False
+    values = list(state.values)
+    for var, expr in edge.assigns:
+        values[interp.index[var]] = interp.eval(expr, state.values)
+    return all(interp.eval(c.ok, tuple(values)) for c in checks)
+
+
+def _happens_before(model: Model, steps) -> dict[int, set[int]]:
+    """For each step, the steps that order it: the earlier steps of its thread, the steps that
+    enabled it (see _enables), and, transitively, whatever ordered those."""
+    out: dict[int, set[int]] = {}
+    last: dict[str, int] = {}
+    for b in steps:
+        preds = set()
+        if b.thread in last:
+            preds |= {last[b.thread]} | out[last[b.thread]]
+        for a in steps[:b.index - 1]:
+            if a.thread != b.thread and a.index not in preds and _enables(model, a, b):
+                preds |= {a.index} | out[a.index]
+        out[b.index] = preds
+        last[b.thread] = b.index
+    return out
+
+
+def _enables(model: Model, a, b) -> bool:
+    """Whether `a` let `b` run: with a's writes undone, b's guard would be false. Then a orders
+    b (b waited for it), and the pair is no race."""
+    interp = Interpreter(model)
+    values = list(b.before.values)
+    for var in edge_writes(a.edge):
+        values[interp.index[var]] = a.before.values[interp.index[var]]
+    return not interp.eval(b.edge.guard, tuple(values))
+
+
+def _reachable(thread: Thread, pc: int) -> list[int]:
+    """The locations of `thread` reachable from `pc`, guards ignored, in breadth-first order."""
+    order, seen = [], {pc}
+    todo = [pc]
+    while todo:
+        loc = todo.pop(0)
+        if loc >= len(thread.locations):
+            continue
+        order.append(loc)
+        for edge in thread.locations[loc].edges:
+            if edge.target not in seen:
+                seen.add(edge.target)
+                todo.append(edge.target)
+    return order
+
+
+def _patched(thread: Thread, place: Place, change) -> Thread:
+    locations = list(thread.locations)
+    loc = locations[place.location]
+    edges = list(loc.edges)
+    edges[place.edge] = change(edges[place.edge])
+    locations[place.location] = Location(tuple(edges), loc.rest)
+    return replace(thread, locations=tuple(locations))
+
+
+def _recheck(model: Model, prop: str, options: EngineOptions) -> tuple[str, str]:
+    from .checker import CheckerError, check_model
+    limits = replace(options, timeout=RECHECK_SECONDS, max_states=min(options.max_states, RECHECK_STATES))
+    try:
+        [outcome] = check_model(model, "explicit", limits, only=[prop])
+    except CheckerError as exc:
+        return "inconclusive", f"the re-check with that order enforced failed: {exc}"
+    verdict = outcome.result.verdict
+    if verdict is Verdict.PROVED:
+        return "holds", "re-checked with that order enforced: the property holds"
+    if verdict is Verdict.VACUOUS:
+        return "holds", ("re-checked with that order enforced: the property holds (the violating step "
+                         "can no longer be reached)")
+    if verdict is Verdict.VIOLATED:
+        other = _describe(model, outcome.replay)
+        return "violated", f"re-checked with that order enforced: still violated by another interleaving{other}"
+    return "inconclusive", (f"re-checked with that order enforced: inconclusive ({outcome.result.label}: "
+                            f"{outcome.result.argument})")
+
+
+def _describe(model: Model, replayed: Optional[Replay]) -> str:
+    """The other interleaving, briefly: its length and its last step."""
+    if replayed is None or not replayed.steps:
+        return ""
+    last = replayed.steps[-1]
+    where = f" ({os.path.basename(last.edge.span.file)}:{last.edge.span.line})" if last.edge.span else ""
+    return (f" ({len(replayed.steps)} steps, ending with {last.thread}'s "
+            f"\"{last.edge.label.split(' ; ')[0]}\"{where})")
+
+
+_EXPLAINED: dict[int, tuple[object, list[RaceClaim]]] = {}
+
+
+def races_of(model: Model, outcome) -> list[RaceClaim]:
+    """name_races for a checker Outcome, computed once per outcome however many formats
+    draw it (the re-checks are searches of their own)."""
+    key = id(outcome)
+    if key not in _EXPLAINED or _EXPLAINED[key][0] is not outcome:
+        _EXPLAINED[key] = (outcome, name_races(model, outcome.replay, outcome.result.prop))
+    return _EXPLAINED[key][1]
