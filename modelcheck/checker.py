@@ -7,7 +7,7 @@ from typing import Optional
 
 from .ir import Model, Property
 from .replay import Replay, ReplayError, confirm_violation
-from .result import EngineOptions, PropertyResult, Verdict
+from .result import EngineOptions, ProgressCallback, PropertyResult, Verdict
 
 ENGINE_NAMES = ("explicit", "foata", "bmc", "chc")
 SHORTEST_TRACES = ("explicit",)   # breadth-first: nothing to drop from their traces
@@ -59,11 +59,13 @@ class Outcome:
         return "ok"
 
 
-def run_engine(name: str, model: Model, props: list[str], options: EngineOptions) -> dict:
-    """Every property's result; the explicit and foata engines decide them all in one search."""
+def run_engine(name: str, model: Model, props: list[str], options: EngineOptions,
+               progress: Optional[ProgressCallback] = None) -> dict:
+    """Every property's result; the explicit and foata engines decide them all in one search.
+    `progress` receives the explicit search's Progress reports (the others give none)."""
     if name == "explicit":
         from .engines import explicit
-        return explicit.check_all(model, props, options)
+        return explicit.check_all(model, props, options, progress)
     if name == "bmc":
         from .engines import bmc
         return {p: bmc.check(model, p, options) for p in props}
@@ -81,12 +83,13 @@ def run_engine(name: str, model: Model, props: list[str], options: EngineOptions
 EXPLICIT_CONFIGURATIONS = 20_000
 
 
-def _run_for_configurations(engine: str, model: Model, props: list[str], options: EngineOptions) -> dict:
+def _run_for_configurations(engine: str, model: Model, props: list[str], options: EngineOptions,
+                            progress: Optional[ProgressCallback] = None) -> dict:
     """run_engine, except that a model with too many open configurations for explicit
     enumeration goes to the symbolic foata engine; each result says so."""
     from .cone import more_configurations_than
     if engine != "explicit" or not more_configurations_than(model, EXPLICIT_CONFIGURATIONS):
-        return run_engine(engine, model, props, options)
+        return run_engine(engine, model, props, options, progress)
     note = (f"more than {EXPLICIT_CONFIGURATIONS:,} initial configurations: decided by the foata engine, "
             "which keeps them symbolic")
     return {p: replace(r, argument=f"{note}; {r.argument}" if r.argument else note)
@@ -94,7 +97,8 @@ def _run_for_configurations(engine: str, model: Model, props: list[str], options
 
 
 def check_model(model: Model, engine: str = "explicit", options: EngineOptions = EngineOptions(),
-                only: Optional[list[str]] = None, cache_dir: Optional[str] = None) -> list[Outcome]:
+                only: Optional[list[str]] = None, cache_dir: Optional[str] = None,
+                progress: Optional[ProgressCallback] = None) -> list[Outcome]:
     props = [p for p in model.properties if not only or p.name in only]
     names = [p.name for p in props]
     results = None
@@ -103,7 +107,7 @@ def check_model(model: Model, engine: str = "explicit", options: EngineOptions =
         digest = cache.key(model, engine, options, names)
         results = cache.load(cache_dir, digest)
     if results is None:
-        results = _run_for_configurations(engine, model, names, options)
+        results = _run_for_configurations(engine, model, names, options, progress)
         # Limits met on this run would not be met the same way on the next: never cache them.
         if cache_dir and all(r.verdict not in (Verdict.TIMEOUT, Verdict.BOUNDED) for r in results.values()):
             cache.store(cache_dir, digest, results)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import __version__
 from .commands import COMMANDS
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelcheck", description="Model checker for Linux kernel probe ordering.")
+    parser.add_argument("--version", action="version", version=f"modelcheck {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS.values():
         command.add_parser(sub)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 
 class Verdict(enum.Enum):
@@ -54,3 +54,15 @@ class EngineOptions:
     timeout: float = 300.0            # seconds per search of all properties (bmc: per property)
     max_states: int = 2_000_000       # explicit engine: give up beyond this many states
     reduction: bool = True            # explicit engine: decide on a partial-order-reduced search
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a running search has got. Engines never print: they hand these to a callback
+    the command layer gives them (a progress line on a terminal)."""
+    states: int                        # states stored so far
+    depth: int                         # the breadth-first layer being explored (steps from the start)
+    seconds: float                     # since the search started
+
+
+ProgressCallback = Callable[[Progress], None]

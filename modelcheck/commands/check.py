@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from ..checker import ENGINE_NAMES, EXIT_CODES, exit_code
 from ..report.formats import FORMATTERS
@@ -9,18 +10,17 @@ from ..report.results import write_file_atomically
 from ..report.summary import spec_report
 from ..report.traceformats import TRACE_RENDERERS
 from ..result import EngineOptions
-from .common import FULL_TRACE_HELP, add_run_options, cache_dir_of, check_paths, spec_paths, summary
+from .progress import progress_line
+from .common import ENGINE_HELP, FULL_TRACE_HELP, MAX_DEPTH_HELP, add_run_options, cache_dir_of, check_paths, spec_paths, summary
 
 
 def add_parser(sub) -> None:
     check = sub.add_parser("check", help="decide every property of the given specs",
                            epilog="exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()))
     check.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
-    check.add_argument("--engine", choices=ENGINE_NAMES, default="explicit",
-                       help="explicit: breadth-first state enumeration (default); foata: Z3, bounded "
-                       "model checking over partial-order (Foata) frames; bmc: Z3, one step per frame")
+    check.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
     check.add_argument("--property", action="append", dest="properties", help="check only this property")
-    check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth)
+    check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth, help=MAX_DEPTH_HELP)
     check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
     check.add_argument("--no-reduction", action="store_true",
@@ -38,6 +38,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    started = time.monotonic()
     paths = spec_paths(args.paths)
     if not paths:
         print("modelcheck: no .probe files found", file=sys.stderr)
@@ -52,7 +53,7 @@ def run(args) -> int:
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout,
                             reduction=not args.no_reduction)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show,
-                                  jobs=args.jobs, cache_dir=cache_dir_of(args))
+                                  jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args))
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = 2 if errors else exit_code(statuses)
     if args.format != "text" or args.output:
@@ -64,5 +65,6 @@ def run(args) -> int:
             write_file_atomically(args.output, rendered)
         else:
             sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
-    print(summary(statuses, len(errors), code), file=sys.stdout if text else sys.stderr)
+    print(summary(statuses, len(errors), code, time.monotonic() - started),
+          file=sys.stdout if text else sys.stderr)
     return code

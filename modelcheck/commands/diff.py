@@ -7,7 +7,7 @@ from typing import Optional
 from ..checker import ENGINE_NAMES, Outcome
 from ..ir import Model
 from ..result import EngineOptions, Verdict
-from .common import check_paths
+from .common import ENGINE_HELP, check_paths, exit_codes_epilog
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,17 @@ def render_diff(old_path: str, new_path: str, changes: list[Change]) -> str:
     return "\n".join(lines)
 
 
+EXIT = {0: "nothing regressed",
+        1: "a property became violated or vacuous",
+        2: "a spec error or a checker error in either spec"}
+
+
 def add_parser(sub) -> None:
-    diff = sub.add_parser("diff", help="check two versions of a design and print what changed")
+    diff = sub.add_parser("diff", help="check two versions of a design and print what changed",
+                          epilog=exit_codes_epilog(EXIT))
     diff.add_argument("old", help="the earlier spec")
     diff.add_argument("new", help="the later spec")
-    diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
+    diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
     diff.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
 
 

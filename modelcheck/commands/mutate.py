@@ -7,7 +7,7 @@ compiles is checked with the same engine; it is killed when the check no longer 
 clean (a property violated unexpectedly, an expected violation gone, a vacuous or
 inconclusive verdict). The mutation score is killed / checked mutants; the surviving
 mutants are the changes the properties cannot see. The score and the survivors go to the
-`mutate` section of results/soundness.md (-o).
+`mutate` section of a markdown file such as results/soundness.md, when asked with -o.
 """
 from __future__ import annotations
 
@@ -139,8 +139,9 @@ def add_parser(sub) -> None:
     p.add_argument("--engine", default="explicit", choices=("explicit", "foata", "bmc"))
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per check")
     p.add_argument("--max-mutants", type=int, default=40, help="at most this many mutants per spec")
-    p.add_argument("-o", "--output", default="results/soundness.md",
-                   help="file whose `mutate` section gets the score (default results/soundness.md)")
+    p.add_argument("-o", "--output",
+                   help="also write the score as the `mutate` section of this markdown file "
+                   "(e.g. results/soundness.md); without it nothing is written")
 
 
 def run(args) -> int:
@@ -153,7 +154,8 @@ def run(args) -> int:
         print(f"{path}: " + (f"{report['killed']} killed, {len(report['survived'])} survived"
                              if report["clean"] else "does not check clean, not mutated"), flush=True)
     rendered = render(reports, args.engine, time.monotonic() - started)
+    print(rendered)
     if args.output:
         write_section(args.output, "mutate", rendered)
-    print(rendered)
+        print(f"modelcheck: wrote the mutate section of {args.output}")
     return 0

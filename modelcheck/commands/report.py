@@ -3,26 +3,29 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from ..checker import ENGINE_NAMES, exit_code
 from ..report.results import render, write_atomically
 from ..result import EngineOptions
-from .common import add_run_options, cache_dir_of, check_paths, spec_paths, summary
+from .progress import progress_line
+from .common import ENGINE_HELP, add_run_options, cache_dir_of, check_paths, spec_paths, summary
 
 
 def add_parser(sub) -> None:
     report = sub.add_parser("report", help="check specs and write the results directory")
     report.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
     report.add_argument("-o", "--output", default="results", help="results directory (default: results)")
-    report.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
+    report.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
     report.add_argument("--timeout", type=float, default=600.0, help="time limit in seconds per spec (bmc: per property)")
     add_run_options(report)
 
 
 def run(args) -> int:
+    started = time.monotonic()
     paths = spec_paths(args.paths)
     entries, errors = check_paths(paths, args.engine, EngineOptions(timeout=args.timeout),
-                                  jobs=args.jobs, cache_dir=cache_dir_of(args))
+                                  jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args))
     if errors or not paths:
         print("modelcheck: results not written: fix the errors above first", file=sys.stderr)
         return 2
@@ -30,5 +33,5 @@ def run(args) -> int:
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = exit_code(statuses)
     print(f"modelcheck: wrote {os.path.join(args.output, 'README.md')} for {len(entries)} specs")
-    print(summary(statuses, 0, code))
+    print(summary(statuses, 0, code, time.monotonic() - started))
     return code

@@ -10,6 +10,7 @@ from typing import Optional
 from ..interp import Interpreter, State
 from ..ir import Model
 from ..replay import ReplayedStep
+from ..wording import count
 from .common import load_or_report
 from .replay import MAX_INITIAL, spec_place
 
@@ -59,14 +60,14 @@ def simulate_run(model: Model, rng: random.Random, max_steps: int):
         violated += [(p.name, n) for p in invariants if not interp.eval(p.expr, after.values)]
         state = after
     if next(iter(interp.enabled(state)), None) is not None:
-        end = f"stopped after {len(steps)} steps (--steps)"
+        end = f"stopped after {count(len(steps), 'step')} (--steps)"
     else:
         stuck = interp.stuck_threads(state)
         if stuck:
-            end = f"deadlock after {len(steps)} steps: blocked threads: {', '.join(stuck)}"
+            end = f"deadlock after {count(len(steps), 'step')}: blocked threads: {', '.join(stuck)}"
             violated += [(p.name, len(steps)) for p in model.properties if p.kind == "deadlock"]
         else:
-            end = f"every thread finished or resting after {len(steps)} steps"
+            end = f"every thread finished or resting after {count(len(steps), 'step')}"
             violated += [(p.name, len(steps)) for p in model.properties
                          if p.kind == "final" and not interp.eval(p.expr, state.values)]
     return initial, steps, end, violated
@@ -115,7 +116,7 @@ def run(args) -> int:
         unexpected |= {name for name, _ in violated if model.property(name).expect != "violation"}
     print()
     if unexpected:
-        print(f"modelcheck: {args.runs} runs; unexpected violations: {', '.join(sorted(unexpected))}")
+        print(f"modelcheck: {count(args.runs, 'run')}; unexpected violations: {', '.join(sorted(unexpected))}")
         return 1
-    print(f"modelcheck: {args.runs} runs, no unexpected violation")
+    print(f"modelcheck: {count(args.runs, 'run')}, no unexpected violation")
     return 0

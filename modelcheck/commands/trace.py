@@ -10,17 +10,26 @@ from ..report.text import trace_text
 from ..report.timeline import timeline
 from ..report.traceformats import TRACE_RENDERERS
 from ..result import EngineOptions
-from .common import FULL_TRACE_HELP, check_paths
+from .common import ENGINE_HELP, FULL_TRACE_HELP, check_paths, exit_codes_epilog
 
 TRACE_FORMATS = ("timeline", "text", "json") + tuple(TRACE_RENDERERS)   # itf mermaid html markdown
+EXIT = {0: "the counterexample is printed",
+        1: "the property is not violated: there is no counterexample",
+        2: "a spec error, a checker error, or no such property",
+        3: "inconclusive: a bound or time limit was reached before a verdict",
+        4: "vacuous: the property can never be triggered"}
 
 
 def add_parser(sub) -> None:
-    trace = sub.add_parser("trace", help="print the counterexample of one property")
-    trace.add_argument("spec")
+    trace = sub.add_parser("trace", help="print the counterexample of one property",
+                           epilog=exit_codes_epilog(EXIT))
+    trace.add_argument("spec", help="the spec file")
     trace.add_argument("--property", required=True, help="the property whose counterexample to print")
-    trace.add_argument("--format", choices=TRACE_FORMATS, default="timeline")
-    trace.add_argument("--engine", choices=ENGINE_NAMES, default="explicit")
+    trace.add_argument("--format", choices=TRACE_FORMATS, default="timeline",
+                       help="timeline: one column per thread (default); text: numbered steps with "
+                       "state changes; json: every step, marked relevant or not; itf: the Informal "
+                       "Trace Format of Apalache; mermaid, html, markdown: for pages and reviews")
+    trace.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
     trace.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds")
     trace.add_argument("--width", type=int, default=100, help="columns of the timeline")
     trace.add_argument("-o", "--output", help="write the trace to this file (atomically)")

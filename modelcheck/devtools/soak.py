@@ -3,6 +3,8 @@ enumerations of their terminal states; every disagreement is written down.
 
     python -m modelcheck.devtools.soak --specs 10000 [--minutes 15] [--seed 0] [--size 0] [--jobs N] [-o results/soundness.md]
 
+Without -o the figures are printed only; with it they replace one section of that file.
+
 For each random spec (modelcheck.devtools.specgen): both engines decide every property (a VIOLATED
 trace must replay: checker.check_model refuses one that does not); a BOUNDED or TIMEOUT
 from foata is inconclusive and not compared. Then the terminal states projected on the
@@ -226,7 +228,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the first spec")
     ap.add_argument("--size", type=int, default=0, choices=(0, 1, 2), help="spec size profile")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    ap.add_argument("-o", "--output", default="results/soundness.md")
+    ap.add_argument("-o", "--output",
+                    help="also write the figures as a section of this markdown file (e.g. "
+                    "results/soundness.md); without it nothing is written")
     ap.add_argument("--section", default="soak",
                     help="the section of the output file to replace (a second run keeps the first's)")
     args = ap.parse_args(argv)
@@ -234,8 +238,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     text = render(summary)
     if args.output:
         write_section(args.output, args.section, text)
+    else:
+        print(text)
     print(f"soak: {summary['tried']} specs, {len(summary['failures'])} disagreements, "
-          f"{len(summary['errors'])} crashes, {summary['seconds']:.0f}s -> {args.output}")
+          f"{len(summary['errors'])} crashes, {summary['seconds']:.0f}s"
+          + (f"; wrote the {args.section} section of {args.output}" if args.output else ""))
     return 1 if summary["failures"] or summary["errors"] else 0
 
 

@@ -24,7 +24,8 @@ from typing import Optional
 from ..compiled import CompiledInterpreter
 from ..interp import Interpreter, State, state_violates
 from ..ir import Edge, Model, Property
-from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
+from ..result import EngineOptions, Progress, ProgressCallback, PropertyResult, Trace, TraceStep, Verdict
+from ..wording import count
 from .por import StubbornSets
 
 # Partial-order reduction is reviewed once, after this many enabled steps were offered to it,
@@ -48,27 +49,33 @@ class ReductionNotPaying(Exception):
 
 # --- public API ------------------------------------------------------------------
 
+PROGRESS_EVERY = 2048   # states expanded between two progress reports
+
+
 def check(model: Model, prop: str, options: EngineOptions) -> PropertyResult:
     return check_all(model, [prop], options)[prop]
 
 
-def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[str, PropertyResult]:
+def check_all(model: Model, props: list[str], options: EngineOptions,
+              progress: Optional[ProgressCallback] = None) -> dict[str, PropertyResult]:
     """Decide every property in `props` with one shared breadth-first search.
 
-    options.timeout bounds the whole shared search, not each property.
+    options.timeout bounds the whole shared search, not each property. `progress`, when given,
+    is called with a Progress every PROGRESS_EVERY states expanded and at the end of each layer.
     """
     names = list(dict.fromkeys(props))
     if not names:
         return {}
     if not options.reduction:
-        return _search(model, names, options, reduce=False)[0]
+        return _search(model, names, options, reduce=False, progress=progress)[0]
     started = time.monotonic()
     try:
-        results, explorer = _search(model, names, options, reduce=True)
+        results, explorer = _search(model, names, options, reduce=True, progress=progress)
     except ReductionNotPaying:
         spent = time.monotonic() - started
         plain = _search(model, names, replace(options, reduction=False,
-                                              timeout=max(options.timeout - spent, 0.0)), reduce=False)[0]
+                                              timeout=max(options.timeout - spent, 0.0)), reduce=False,
+                        progress=progress)[0]
         return {name: replace(r, seconds=(r.seconds or 0.0) + spent) for name, r in plain.items()}
     if explorer.reduced_expansions == 0:
         return results     # no state was expanded partially: this was the unreduced search
@@ -80,7 +87,7 @@ def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[st
         return results
     spent = explorer.elapsed()
     unreduced = replace(options, reduction=False, timeout=max(options.timeout - spent, 0.0))
-    for name, full in _search(model, again, unreduced, reduce=False)[0].items():
+    for name, full in _search(model, again, unreduced, reduce=False, progress=progress)[0].items():
         found = results[name]
         if found.verdict is Verdict.VIOLATED and full.verdict is not Verdict.VIOLATED:
             results[name] = replace(found, argument=found.argument + "; " + full.argument
@@ -91,10 +98,10 @@ def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[st
 
 
 def _search(model: Model, names: list[str], options: EngineOptions,
-            reduce: bool) -> tuple[dict[str, PropertyResult], "_Explorer"]:
+            reduce: bool, progress: Optional[ProgressCallback] = None) -> tuple[dict[str, PropertyResult], "_Explorer"]:
     trackers = {name: _tracker_for(model.property(name)) for name in names}
     observer = _PropertyObserver(list(trackers.values()))
-    explorer = _Explorer(model, options, observer)
+    explorer = _Explorer(model, options, observer, progress)
     if reduce:
         explorer.stubborn = StubbornSets(model, [t.prop for t in trackers.values()],
                                          explorer.interp._compile)
@@ -190,7 +197,10 @@ class Exploration:
 class _Explorer:
     """Breadth-first search from every initial state, reporting each state to an observer."""
 
-    def __init__(self, model: Model, options: EngineOptions, observer):
+    def __init__(self, model: Model, options: EngineOptions, observer,
+                 progress: Optional[ProgressCallback] = None):
+        self.progress = progress
+        self.expanded = 0             # states expanded, for the progress callback
         self.model = model
         self.options = options
         self.observer = observer
@@ -213,6 +223,8 @@ class _Explorer:
             next_layer = self._expand(layer, depth)
             # Settle even a cut-short layer: what it found is real and of the shortest length.
             self.observer.end_layer(self, depth, complete=next_layer is not None)
+            if self.progress is not None:
+                self.progress(Progress(len(self.nodes), depth, self.elapsed()))
             if next_layer is None:
                 return self._stopped("time", depth - 1, depth)
             if self.observer.decided():
@@ -257,6 +269,9 @@ class _Explorer:
             if self.timed_out():
                 return None
             node = self.nodes[state]
+            self.expanded += 1
+            if self.progress is not None and self.expanded % PROGRESS_EVERY == 0:
+                self.progress(Progress(len(self.nodes), depth, self.elapsed()))
             moves = self._moves(state, depth)
             self.observer.visit(self, state, node, moves)
             for thread, edge_index, _, after in moves:
@@ -510,8 +525,8 @@ def _violation_text(tracker: _Tracker) -> str:
     switches = tracker.candidate[0]
     among = (" (fewest among traces of that length)" if tracker.fewest_switches
              else " (the search stopped before comparing every trace of that length)")
-    return (f"breadth-first search found a shortest violating trace: {steps} steps, "
-            f"{switches} thread switches{among}")
+    return (f"breadth-first search found a shortest violating trace: {count(steps, 'step')}, "
+            f"{count(switches, 'thread switch', 'thread switches')}{among}")
 
 
 def _complete_verdict(model: Model, tracker: _Tracker, exploration: Exploration,
