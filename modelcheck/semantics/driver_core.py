@@ -199,7 +199,8 @@ class DriverCore:
                 after = nxt if k == 0 else b.new()
                 label, undo = self.devres_undo[sites[k].func](inst, sites[k])
                 b.edge(at, after, label, sites[k].span, guard=eq(flag, 1), assigns=((flag, Const(0)),) + undo)
-                b.edge(at, after, "", None, guard=eq(flag, 0))
+                b.edge(at, after, f"devres: {sites[k].func} of {inst.name} was not registered here", None,
+                       guard=eq(flag, 0))
                 at = after
                 continue
             fn = sites[k].args[0].id
