@@ -40,3 +40,34 @@ def test_score_and_survivors_are_written(tmp_path, capsys):
     assert "negate if: negated `if fast`" in text                          # noted is never checked
     again = main(["mutate", str(spec), "-o", str(out)])
     assert again == 0 and out.read_text().count("<!-- BEGIN mutate -->") == 1
+
+
+def test_without_o_nothing_is_written_and_with_it_the_path_is_printed(tmp_path, capsys, monkeypatch):
+    """A committed results/soundness.md is replaced only when asked for with -o."""
+    spec = tmp_path / "s.probe"
+    spec.write_text(SPEC)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    committed = tmp_path / "results" / "soundness.md"
+    committed.write_text("# Soundness\n\ncommitted\n")
+    assert main(["mutate", str(spec)]) == 0
+    assert committed.read_text() == "# Soundness\n\ncommitted\n"
+    assert "wrote" not in capsys.readouterr().out
+    out = tmp_path / "score.md"
+    assert main(["mutate", str(spec), "-o", str(out)]) == 0
+    assert f"modelcheck: wrote the mutate section of {out}" in capsys.readouterr().out
+    assert "<!-- BEGIN mutate -->" in out.read_text()
+
+
+def test_soak_writes_only_when_asked(tmp_path, capsys, monkeypatch):
+    from modelcheck.devtools import soak
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    committed = tmp_path / "results" / "soundness.md"
+    committed.write_text("committed\n")
+    assert soak.main(["--specs", "2", "--minutes", "1"]) == 0
+    assert committed.read_text() == "committed\n"
+    out = tmp_path / "soak.md"
+    assert soak.main(["--specs", "2", "--minutes", "1", "-o", str(out)]) == 0
+    assert f"wrote the soak section of {out}" in capsys.readouterr().out
+    assert "<!-- BEGIN soak -->" in out.read_text()

@@ -27,7 +27,12 @@ platform: (none)
    7                         modprobe dax_cxl: dax_cxl_init starts [11]
    8                         flush_work(defer_work): func is NULL, WARN and return ; dax_cxl_init
                              returned 0: dax_cxl is live [13]
-     !! flush_work(defer_work) with func NULL: WARN in __flush_work"""
+     !! flush_work(defer_work) with func NULL: WARN in __flush_work
+     race: udev: modprobe dax_cxl's "flush_work(defer_work): func is NULL, WARN and return"
+         (tour.probe:13) ran before udev: modprobe dax_hmem's "INIT_WORK(defer_work,
+         process_defer_work)" (tour.probe:6), which had not run yet; nothing orders them
+       re-checked with that order enforced: the property holds (the violating step can no longer be
+           reached)"""
 
 
 def test_tour_timeline_golden():

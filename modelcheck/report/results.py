@@ -9,6 +9,8 @@ from pathlib import Path
 
 from ..checker import Outcome
 from ..ir import Model
+from ..race import claims_json, races_of
+from .blocking import deadlock_picture, ending_lines, waits_for_json
 from .text import choices, step_changes, trace_text
 
 Entry = tuple[str, Model, list[Outcome]]     # (spec path as given, model, outcomes)
@@ -40,6 +42,9 @@ def trace_json(model: Model, outcome: Outcome) -> dict:
             "failed": list(s.failed),
             "relevant": s.index in relevant,
         } for s in replay.steps],
+        "ending": ending_lines(model, outcome.result.prop, replay),
+        "waits_for": waits_for_json(deadlock_picture(model, outcome.result.prop, replay)),
+        "races": claims_json(races_of(model, outcome)),
     }
 
 

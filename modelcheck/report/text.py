@@ -8,7 +8,10 @@ from ..interp import State
 from ..ir import Model
 from ..minimize import fold_file, fold_lines, fold_runs, fold_summary, relevant_in_replay
 from ..replay import Replay
+from ..race import claim_lines, races_of
+from .blocking import ending_lines
 from ..result import Verdict
+from ..wording import count
 
 
 def verdict_line(outcome: Outcome, width: int = 28) -> str:
@@ -61,7 +64,7 @@ def trace_text(model: Model, outcome: Outcome, full: bool = False) -> str:
     replay: Replay = outcome.replay
     prop = model.property(outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
-    lines = [f"  {prop.name}: VIOLATED in {len(replay.steps)} steps -- {prop.description}",
+    lines = [f"  {prop.name}: VIOLATED in {count(len(replay.steps), 'step')} -- {prop.description}",
              f"    config:   {config}", f"    platform: {platform}", ""]
     items = shown_steps(model, outcome, full)
     if any(isinstance(item, list) for item in items):
@@ -85,17 +88,9 @@ def trace_text(model: Model, outcome: Outcome, full: bool = False) -> str:
             if failed == prop.name:
                 message = next(c.message for c in step.edge.checks if c.prop == failed)
                 lines.append(f"         {'':<{thread_width}}    !! {message}")
-    if prop.kind in ("final", "deadlock", "invariant"):
-        lines.append(f"    end state violates {prop.name}" + _stuck(model, replay))
+    lines += [f"    {line}" for line in ending_lines(model, prop.name, replay)]
+    lines += [f"    {line}" for line in claim_lines(races_of(model, outcome))]
     return "\n".join(lines)
-
-
-def _stuck(model: Model, replay: Replay) -> str:
-    if model.property is None:
-        return ""
-    from ..interp import Interpreter
-    stuck = Interpreter(model).stuck_threads(replay.final)
-    return f": blocked threads: {', '.join(stuck)}" if stuck else ""
 
 
 def invariant_block(outcome: Outcome) -> list[str]:

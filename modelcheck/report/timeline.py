@@ -12,6 +12,9 @@ import textwrap
 from ..checker import Outcome
 from ..ir import Model
 from ..minimize import fold_lines, fold_summary
+from ..wording import count
+from ..race import claim_lines, races_of
+from .blocking import ending_lines
 from .text import FOLD_NOTE, choices, shown_steps, step_changes
 
 STEP_COL = 5      # "  12 "
@@ -44,7 +47,7 @@ def timeline(model: Model, outcome: Outcome, width: int = 100, changes: bool = F
     config, platform = choices(model, replay.initial.values)
     spec = os.path.basename(model.file)
     items = shown_steps(model, outcome, full)
-    head = [f"{prop.name}: VIOLATED in {len(replay.steps)} steps -- {prop.description}",
+    head = [f"{prop.name}: VIOLATED in {count(len(replay.steps), 'step')} -- {prop.description}",
             f"config: {config}", f"platform: {platform}", f"[N] = line N of {spec}", ""]
     if any(isinstance(item, list) for item in items):
         head[-1:] = [f"({FOLD_NOTE})", ""]
@@ -69,20 +72,33 @@ def timeline(model: Model, outcome: Outcome, width: int = 100, changes: bool = F
             rows += [" " * (col + 2) + c for ch in step_changes(model, step.before, step.after)
                      for c in textwrap.wrap(ch, width - col - 2)]
         rows += _failures(step, prop.name, width)
-    if prop.kind != "check":
-        rows.append(f"  => the end state violates {prop.name}")
+    ending = ending_lines(model, prop.name, replay)
+    if ending:
+        rows.append(f"  => {ending[0]}")
+    for line in ending[1:] + claim_lines(races_of(model, outcome)):
+        indent = "     " + " " * (len(line) - len(line.lstrip()))
+        rows += textwrap.wrap(line.lstrip(), width, initial_indent=indent, subsequent_indent=indent + "    ",
+                              break_on_hyphens=False)
     return "\n".join(head + [r.rstrip() for r in rows])
 
 
 def _titles(lanes: list[str], starts: list[int], pitch: int, width: int) -> str:
-    """Lane names, each cut to fit before the next lane starts."""
-    row = [" "] * width
-    for i, (name, start) in enumerate(zip(lanes, starts)):
-        room = (pitch - 1) if i < len(lanes) - 1 else width - start
-        for k, ch in enumerate(_short(name)[:room]):
-            row[start + k] = ch
-    line = "".join(row).rstrip()
-    return line + "\n" + "".join("|" if i in starts else " " for i in range(len(line))).rstrip()
+    """Lane names above the lanes. When a name does not fit before the next lane starts, the
+    names go on two staggered rows (every other lane per row), so each gets two pitches."""
+    names = [_short(name) for name in lanes]
+    fits = all(len(n) <= pitch - 1 for n in names[:-1]) and len(names[-1]) <= width - starts[-1]
+    rows = [range(len(lanes))] if fits else [range(0, len(lanes), 2), range(1, len(lanes), 2)]
+    step = 1 if fits else 2
+    out = []
+    for lanes_here in rows:
+        row = [" "] * width
+        for i in lanes_here:
+            room = (step * pitch - 1) if i + step < len(lanes) else width - starts[i]
+            for k, ch in enumerate(names[i][:room]):
+                row[starts[i] + k] = ch
+        out.append("".join(row).rstrip())
+    bars = "".join("|" if i in starts else " " for i in range(max(len(r) for r in out))).rstrip()
+    return "\n".join(out + [bars])
 
 
 def _failures(step, prop: str, width: int) -> list[str]:

@@ -35,6 +35,9 @@ import os
 from ..checker import Outcome
 from ..ir import Model, Variable
 from ..minimize import fold_file, fold_lines, fold_summary, relevant_in_replay
+from ..wording import count
+from ..race import claim_lines, claims_json, races_of
+from .blocking import deadlock_picture, ending_lines, waits_for_json
 from .text import choices, shown_steps, step_changes
 
 JS_SAFE = 2 ** 53 - 1
@@ -78,22 +81,20 @@ def _fold_where(run) -> str:
 
 
 def _end_note(model: Model, outcome: Outcome) -> str:
-    prop = model.property(outcome.result.prop)
-    if prop.kind == "check":
-        return ""
-    note = f"the end state violates {prop.name}"
-    if prop.kind in ("final", "deadlock"):
-        from ..interp import Interpreter
-        stuck = Interpreter(model).stuck_threads(outcome.replay.final)
-        if stuck:
-            note += f": blocked threads: {', '.join(stuck)}"
-    return note
+    """The first line of how the trace ends (empty for check properties)."""
+    lines = ending_lines(model, outcome.result.prop, outcome.replay)
+    return lines[0] if lines else ""
+
+
+def _waits_for(model: Model, outcome: Outcome) -> list[str]:
+    """The waits-for picture of a deadlock (empty otherwise), then the races, as text lines."""
+    return ending_lines(model, outcome.result.prop, outcome.replay)[1:] + claim_lines(races_of(model, outcome))
 
 
 def _header(model: Model, outcome: Outcome) -> tuple[str, str, str]:
     prop = model.property(outcome.result.prop)
     config, platform = choices(model, outcome.replay.initial.values)
-    title = f"{prop.name}: VIOLATED in {len(outcome.replay.steps)} steps -- {prop.description}"
+    title = f"{prop.name}: VIOLATED in {count(len(outcome.replay.steps), 'step')} -- {prop.description}"
     return title, config, platform
 
 
@@ -141,8 +142,14 @@ def itf_doc(model: Model, outcome: Outcome) -> dict:
         if messages:
             meta["violation"] = messages
         states.append(state(step.after.values, meta))
+    meta = {}
+    if ending_lines(model, prop.name, replay):
+        meta["ending"] = ending_lines(model, prop.name, replay)
+    if deadlock_picture(model, prop.name, replay) is not None:
+        meta["waits-for"] = waits_for_json(deadlock_picture(model, prop.name, replay))
+    meta["races"] = claims_json(races_of(model, outcome))
     return {
-        "#meta": {"format": "ITF", "format-description": ITF_ADR, "source": model.file,
+        "#meta": {**meta, "format": "ITF", "format-description": ITF_ADR, "source": model.file,
                   "description": f"{model.title}: counterexample of {prop.name} ({prop.description})",
                   "property": prop.name, "verdict": outcome.result.label,
                   "program-counters": "not included; see each state's #meta for the step taken"},
@@ -204,9 +211,12 @@ def mermaid(model: Model, outcome: Outcome, full: bool = False) -> str:
         else:
             lines.append(note)
     end = _end_note(model, outcome)
+    span = (ids[lanes[0]] if len(lanes) == 1 else f"{ids[lanes[0]]},{ids[lanes[-1]]}") if lanes else ""
     if end and lanes:
-        span = ids[lanes[0]] if len(lanes) == 1 else f"{ids[lanes[0]]},{ids[lanes[-1]]}"
         lines += ["    rect rgb(255, 205, 205)", f"    Note over {span}: !! {_mm(end)}", "    end"]
+    waits = _waits_for(model, outcome)
+    if waits and lanes:
+        lines.append(f"    Note over {span}: " + "<br/>".join(_mm(w.strip()) for w in waits))
     return "\n".join(lines) + "\n"
 
 
@@ -227,7 +237,7 @@ def markdown(model: Model, outcome: Outcome, full: bool = False) -> str:
     prop = model.property(outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
     bad = _violating_index(model, outcome)
-    lines = [f"### `{prop.name}`: VIOLATED in {len(replay.steps)} steps",
+    lines = [f"### `{prop.name}`: VIOLATED in {count(len(replay.steps), 'step')}",
              "",
              f"{_md(prop.description)}",
              "",
@@ -253,6 +263,9 @@ def markdown(model: Model, outcome: Outcome, full: bool = False) -> str:
     end = _end_note(model, outcome)
     if end:
         lines += ["", f"**!! {_md(end)}**"]
+    waits = _waits_for(model, outcome)
+    if waits:
+        lines += ["", "```", *waits, "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -333,7 +346,7 @@ def html(model: Model, outcome: Outcome, full: bool = False) -> str:
                     f'<td>{action}</td><td><code>{_h(_where(step))}</code></td>'
                     f'<td>{"<br/>".join(changes)}</td></tr>')
     end = _end_note(model, outcome)
-    title = f"{prop.name}: VIOLATED in {len(replay.steps)} steps"
+    title = f"{prop.name}: VIOLATED in {count(len(replay.steps), 'step')}"
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -354,6 +367,8 @@ def html(model: Model, outcome: Outcome, full: bool = False) -> str:
         "Grey steps do not affect the violation.</p>",
         _svg(model, outcome),
         *([f'<p class="msg">!! {_h(end)}</p>'] if end else []),
+        *([f'<pre class="waits">{_h(chr(10).join(_waits_for(model, outcome)))}</pre>']
+          if _waits_for(model, outcome) else []),
         "<h2>Steps</h2>",
         "<table>",
         "<thead><tr><th>step</th><th>thread</th><th>action</th><th>spec line</th><th>changes</th></tr></thead>",
