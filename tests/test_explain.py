@@ -281,3 +281,18 @@ def test_no_race_is_claimed_where_the_order_is_fixed():
     assert "race: none found" in trace_text(model, outcome)
     doc = json.loads(TRACE_RENDERERS["itf"](model, outcome))
     assert doc["#meta"]["races"] == []
+
+
+def test_an_unannotated_wait_is_still_explained_from_its_guard():
+    """mutex_lock carries no ir.Wait yet: the picture falls back to the step's label and the
+    variables of its guard, which still name the holder and the cycle."""
+    spec = '''spec "abba"
+builtin core { mutex ma; mutex mb; }
+userspace one { mutex_lock(ma); mutex_lock(mb); mutex_unlock(mb); mutex_unlock(ma); }
+userspace two { mutex_lock(mb); mutex_lock(ma); mutex_unlock(ma); mutex_unlock(mb); }
+expect violation deadlock;
+'''
+    model, outcome = violation(spec, "deadlock")
+    text = trace_text(model, outcome)
+    assert "mb.owner = userspace:two, set at step" in text and "ma.owner = userspace:one, set at step" in text
+    assert "cycle: userspace:one -> userspace:two -> userspace:one" in text

@@ -148,8 +148,8 @@ def _blocked_thread(model: Model, interp: Interpreter, replay: Replay, t: int):
         blocking = (blocking & on) or blocking
         waits_for, until = annotated[0].obj, annotated[0].until
     else:
-        waits_for = shown.label if shown is not None else "a step of its own"
-        until = "its guard to hold"
+        waits_for = shown.label.split(" ; ")[0] if shown is not None else "a step of its own"
+        until = "that step can run"
     holders = []
     for var in sorted(blocking, key=lambda v: interp.index[v]):
         step = _last_writer(replay, var)
