@@ -53,7 +53,8 @@ def store(cache_dir: str, digest: str, results: dict[str, PropertyResult]) -> No
 def _record(r: PropertyResult) -> dict:
     trace = None
     if r.trace is not None:
-        trace = {"initial": list(r.trace.initial), "steps": [[s.thread, s.edge] for s in r.trace.steps]}
+        trace = {"initial": list(r.trace.initial), "steps": [[s.thread, s.edge] for s in r.trace.steps],
+                 "cycle": r.trace.cycle}
     return {"prop": r.prop, "verdict": r.verdict.value, "engine": r.engine, "seconds": r.seconds,
             "bound": r.bound, "argument": r.argument, "trace": trace, "invariant": r.invariant}
 
@@ -61,7 +62,8 @@ def _record(r: PropertyResult) -> dict:
 def _result(r: dict) -> PropertyResult:
     trace = None
     if r["trace"] is not None:
-        trace = Trace(tuple(r["trace"]["initial"]), tuple(TraceStep(t, e) for t, e in r["trace"]["steps"]))
+        trace = Trace(tuple(r["trace"]["initial"]), tuple(TraceStep(t, e) for t, e in r["trace"]["steps"]),
+                      r["trace"].get("cycle"))
     engine = r["engine"] if r["engine"].startswith("cache:") else f"cache:{r['engine']}"
     return PropertyResult(r["prop"], Verdict(r["verdict"]), engine, 0.0, r["bound"], r["argument"], trace,
                           r.get("invariant"))

@@ -76,7 +76,8 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E214", "unknown property to disable",
               'disable no_such_check;',
               "name a built-in property: flush_uninitialized_work, queue_uninitialized_work, reinit_busy_work, "
-              "queue_on_dead_workqueue, module_unload_leaks, value_in_range, no_double_claim, deadlock"),
+              "queue_on_dead_workqueue, module_unload_leaks, value_in_range, no_double_claim, deadlock, livelock, "
+              "hung_task"),
     ErrorKind("E215", "a spec must say what it models",
               'module m loadable { }',
               'start the file with spec "title" (and, optionally, source "where the design comes from")'),
@@ -91,6 +92,12 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'module m loadable { init { suspend(); } }',
               "call suspend() or reboot() in a `userspace NAME { }` block: they are writes to "
               "/sys/power/state and the reboot system call"),
+    ErrorKind("E280", "leads_to without ~>",
+              'module m loadable { var up : bool = false; init { up = true; } }\nleads_to up_stays : up -> up;',
+              "write `leads_to NAME : A ~> B;`: whenever A holds, B holds then or later"),
+    ErrorKind("E281", "liveness condition that cannot change",
+              'eventually settles : true;',
+              "name a condition on the spec's state (e.g. bound(dev0)); a constant one decides nothing"),
     ErrorKind("E300", "cannot read spec file",
               "(a path that does not exist)",
               "check the path; directories are searched for *.probe files"),

@@ -213,12 +213,32 @@ class Location:
     rest: bool = False
 
 
+# Fairness classes of threads (what liveness properties may assume about scheduling):
+#   "weak": the kernel schedules it eventually. An execution in which the thread can take a
+#           step in every state from some point on, yet never takes one, is not a real
+#           execution (weak fairness per thread): the boot thread, udev's modprobes, kworkers
+#           (the deferred-probe worker too) and async probe threads.
+#   "optional_start": it may never start (a user's command, a hotplug from userspace: the
+#           platform's and the user's choices are not forced); once it has taken its first
+#           step it is scheduled eventually, like "weak" (a command runs to its end).
+FAIRNESS_CLASSES = ("weak", "optional_start")
+
+
+def fairness_applies(thread: "Thread", pc: int) -> bool:
+    """Whether weak fairness binds `thread` at location `pc` (see FAIRNESS_CLASSES)."""
+    return thread.fairness == "weak" or pc != 0
+
+
 @dataclass(frozen=True)
 class Thread:
-    """A sequential actor; it starts at location 0 and is finished at len(locations)."""
+    """A sequential actor; it starts at location 0 and is finished at len(locations).
+
+    fairness is one of FAIRNESS_CLASSES; only liveness properties look at it.
+    """
     name: str
     locations: tuple[Location, ...]
     kind: str = "thread"         # boot | modprobe | worker | async | userspace | thread
+    fairness: str = "weak"
 
 
 # --- properties ------------------------------------------------------------
@@ -233,6 +253,20 @@ class Property:
                       thread is finished or resting;
     kind 'deadlock':  no reachable state has no step enabled while some thread is
                       neither finished nor resting.
+    Liveness kinds (LIVENESS_KINDS) speak of fair executions: infinite ones in which every
+    thread that fairness binds (fairness_applies) and that can move in every state from some
+    point on does move, and finite ones that end in a *quiescent* state (no thread fairness
+    binds can move; a thread that may never start may still be able to):
+    kind 'eventually':        `expr` holds in some state of every fair execution;
+    kind 'always_eventually': `expr` holds infinitely often (in the last state of a finite one);
+    kind 'leads_to':          after every state where `trigger` holds, `expr` holds at some
+                              point (that state included);
+    kind 'livelock':          no infinite fair execution (it repeats a cycle of states, so no
+                              thread makes lasting progress);
+    kind 'hung_task':         no infinite fair execution in which a thread stays at one location
+                              where it is neither finished nor resting, and cannot move there in
+                              some state of the cycle, while the others go on.
+    A liveness violation is a lasso: a prefix, then a cycle (Trace.cycle) or a quiescent end.
     expect is 'holds', 'violation' or None (no recorded verdict).
     """
     name: str
@@ -242,6 +276,15 @@ class Property:
     expect: Optional[str] = None
     span: Optional[Span] = None
     builtin: bool = False
+    trigger: Optional[Expr] = None         # leads_to: the left-hand side A of A ~> B
+
+
+LIVENESS_KINDS = ("eventually", "always_eventually", "leads_to", "livelock", "hung_task")
+
+
+def is_liveness(prop: Property) -> bool:
+    """Whether `prop` speaks of infinite executions (decided by fair-cycle search)."""
+    return prop.kind in LIVENESS_KINDS
 
 
 @dataclass(frozen=True)

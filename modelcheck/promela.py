@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from .ir import (Arith, BoolConst, BoolOp, Cmp, Const, Expr, Ite, Model, Not, Ref)
+from .ir import (LIVENESS_KINDS, Arith, BoolConst, BoolOp, Cmp, Const, Expr, Ite, Model, Not, Ref)
 
 _KEYWORDS = {
     "active", "assert", "atomic", "bit", "bool", "break", "byte", "chan", "d_step", "D_proctype",
@@ -95,11 +95,21 @@ def _refs(expr: Expr, out: set[str]) -> set[str]:
 
 
 def property_names(model: Model) -> list[str]:
-    return [p.name for p in model.properties]
+    """The properties checked by assertions and end states (liveness has never claims)."""
+    return [p.name for p in model.properties if p.kind not in LIVENESS_KINDS]
 
 
-def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: bool = False) -> str:
-    """The Promela text checking `props` (default: every property of the model).
+def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: bool = False,
+               liveness: bool = False, claims=None) -> str:
+    """The Promela text checking `props` (default: every safety property of the model).
+
+    liveness: the model is instrumented for never claims (modelcheck.promela_liveness): a bit
+    `started` set when the threads start, a bit `tick` flipped by every step (so a claim can
+    tell a real cycle from pan's stuttering at an end state), and a thread that may never
+    start (Thread.fairness "optional_start") may, where it could start, stop for good instead
+    (`goto L_halt`), which is what pan's weak fairness (-f) then leaves it free to do.
+    claims: called as claims(ex, proc) with the expression translator and the proctype names
+    (thread i runs as pid i + 1); the lines it returns (never claims) end the text.
 
     runtime_select: every property's assertions are compiled in, but each is only made when
     the environment variable MC_PROPS of the `pan` run lists the property's index in `props`
@@ -107,6 +117,7 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
     Each assertion then names its property: a failure prints `|| mc_p<index>`.
     """
     selected = [model.property(p) for p in (props if props is not None else property_names(model))]
+    selected = [p for p in selected if p.kind not in LIVENESS_KINDS]    # never claims: promela_liveness
     index = {p.name: i for i, p in enumerate(selected)}
 
     def guarded(prop: str, statement: str) -> str:
@@ -167,6 +178,8 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
         out.append(f"hidden int tmp_{i};")
     if finals:
         out.append(f"bit settled[{max(1, len(model.threads))}];")
+    if liveness:
+        out += ["bit started = 0;", "bit tick = 0;"]
     out.append("")
 
     inv_asserts = [guarded(p.name, f"assert({ex(p.expr)}); /* invariant {p.name} */")
@@ -201,14 +214,23 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
                     body.append(f"settled[{t_index}] = {1 if settled(edge.target) else 0};")
                 if edge.assigns:
                     body += inv_asserts
+                if liveness:
+                    body.append("tick = 1 - tick;")
                 body.append(f"goto {label(edge.target)}")
                 comment = edge.label.replace("*/", "* /").replace("\n", " ")
                 out.append(f"  :: atomic {{ /* {comment} */")
                 out += ["       " + line for line in body]
                 out.append("     }")
+            if liveness and k == 0 and thread.fairness != "weak":
+                can_move = " || ".join(f"({ex(e.guard)})" for e in loc.edges)
+                out.append(f"  :: ({can_move}) -> goto L_halt   /* it never starts */")
             out.append("  fi;")
         out.append("L_done:")
-        out.append("  skip")
+        out.append("  skip;")
+        if liveness and thread.fairness != "weak":
+            out += ["  goto L_end;", "L_halt:", "  false;", "L_end:", "  skip"]
+        else:
+            out[-1] = "  skip"
         out.append("}")
         out.append("")
 
@@ -248,10 +270,14 @@ def to_promela(model: Model, props: Optional[list[str]] = None, runtime_select: 
         out.append(f"      run {pname}();")
     if finals:
         out.append("      run final_monitor();")
+    if liveness:
+        out.append("      started = 1;")
     out.append("    :: else -> skip  /* no initial state with this choice */")
     out.append("    fi")
     out.append("  }")
     out.append("}")
+    if claims is not None:
+        out += [""] + claims(ex, proc)
     return "\n".join(out) + "\n"
 
 
@@ -319,6 +345,10 @@ class SpinBuild:
                  opt: str = "-O0", memlim_mb: int = 2048, timeout: float = 600.0):
         self.model = model
         self.props = list(props if props is not None else property_names(model))
+        live = [p for p in self.props if model.property(p).kind in LIVENESS_KINDS]
+        if live:
+            raise ValueError(f"liveness properties have never claims: use "
+                             f"promela_liveness.LivenessBuild for {', '.join(live)}")
         self.timeout = timeout
         self.own = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="mc-spin-")

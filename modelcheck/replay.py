@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .interp import Interpreter, State, state_violates
-from .ir import Edge, Model
+from .ir import Edge, Model, is_liveness
+from .lasso import LassoError, check_lasso
 from .result import Trace
 
 
@@ -62,7 +63,12 @@ def confirm_violation(model: Model, trace: Trace, prop: str) -> Replay:
     result = replay(model, trace)
     interp = Interpreter(model)
     kind = model.property(prop).kind
-    if kind == "check":
+    if is_liveness(model.property(prop)):
+        try:
+            check_lasso(model, trace, result, model.property(prop))
+        except LassoError as exc:
+            raise ReplayError(str(exc)) from None
+    elif kind == "check":
         if not result.steps or prop not in result.steps[-1].failed:
             raise ReplayError(f"the last step of the trace does not fail {prop}")
     elif not state_violates(interp, prop, result.final):

@@ -24,9 +24,15 @@ class TraceStep:
 
 @dataclass(frozen=True)
 class Trace:
-    """A concrete execution: the initial values of every variable, then the steps."""
+    """A concrete execution: the initial values of every variable, then the steps.
+
+    cycle (liveness violations only): steps[cycle:] is a cycle, repeated forever: the state
+    after steps[:cycle] is the state after all the steps. None: the execution ends where it
+    stops (for a liveness violation, in a quiescent state, see ir.Property).
+    """
     initial: tuple[int, ...]          # in Model.variables order
     steps: tuple[TraceStep, ...]
+    cycle: Optional[int] = None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ still reach the violation.
 from __future__ import annotations
 
 from .interp import Interpreter, State, state_violates
-from .ir import Edge, Model, Thread
+from .ir import Edge, Model, Thread, is_liveness
 from .reduce import edge_writes, variables_of
 from .replay import Replay, ReplayError, replay
 from .result import Trace
@@ -39,6 +39,8 @@ def relevant_steps(model: Model, trace: Trace, prop: str) -> set[int]:
 
 
 def relevant_in_replay(model: Model, replayed: Replay, prop: str) -> set[int]:
+    if is_liveness(model.property(prop)):
+        return {s.index for s in replayed.steps}    # a lasso: the whole execution is the story
     """As `relevant_steps`, for a trace already replayed."""
     steps = replayed.steps
     thread_index = {t.name: i for i, t in enumerate(model.threads)}

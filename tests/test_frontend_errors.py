@@ -42,6 +42,8 @@ EXAMPLE_AT = {
     "E216": (3, 1, 'kconfig "Kconfig"'),
     "E245": (3, 8, "guard(spinlock)"),
     "E260": (2, 28, "suspend()"),
+    "E280": (3, 21, "up -> up"),
+    "E281": (2, 1, "eventually settles : true;"),
     "E301": (2, 1, 'kconfig "Kconfig"'),
     "E302": (2, 1, 'kconfig "/etc/passwd"'),
     "E303": (2, 1, 'kconfig "Kconfig.bad"'),

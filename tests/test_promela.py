@@ -9,9 +9,10 @@ import os
 
 import pytest
 
-from modelcheck.frontend import load_text
+from modelcheck.frontend import load_file, load_text
 from modelcheck.checker import check_model
 from modelcheck.promela import SpinBuild, parse_pan, spin_available, to_promela
+from modelcheck.ir import LIVENESS_KINDS
 from modelcheck.result import Verdict
 
 from spec_results import ROOT, SPEC_PATHS, checked
@@ -44,6 +45,13 @@ def test_spin_verdicts_equal_explicit(rel_path, tmp_path):
         if verdict in (Verdict.BOUNDED, Verdict.TIMEOUT):
             continue   # no verdict of ours to compare (test_specs reports it)
         ours[outcome.prop.name] = "violated" if verdict is Verdict.VIOLATED else "holds"
+    live = {name: ours.pop(name) for name in list(ours) if model.property(name).kind in LIVENESS_KINDS}
+    if live and (rel_path == TOUR or os.environ.get("MODELCHECK_SPIN_LIVENESS_SEEDS")):
+        # pan -a -f on the bundled specs takes minutes each on a shared machine: the tour always,
+        # the specs when asked (the examples, rule specs and random specs always, elsewhere)
+        from modelcheck.promela_liveness import LivenessBuild
+        with LivenessBuild(model, list(live)) as build:
+            assert {name: build.run(name).verdict for name in live} == live
     if not ours:
         pytest.skip(f"the explicit engine decides no property of {rel_path}")
     with SpinBuild(model, list(ours), str(tmp_path)) as build:
@@ -100,3 +108,34 @@ def test_export_command(tmp_path):
                            "--property", "no_such_property"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "no_such_property" in proc.stderr
+
+
+# --- liveness: never claims under weak fairness (modelcheck.promela_liveness) -----------------
+
+LIVENESS_EXAMPLES = sorted((ROOT / "docs/examples/liveness").glob("*.probe"))
+
+
+def test_the_safety_export_leaves_liveness_to_never_claims():
+    from modelcheck.promela_liveness import liveness_promela
+    model, _ = load_file(str(LIVENESS_EXAMPLES[0]))
+    assert "never" not in to_promela(model)
+    text = liveness_promela(model)
+    live = [p for p in model.properties if p.kind in ("eventually", "always_eventually", "leads_to",
+                                                      "livelock", "hung_task")]
+    assert text.count("\nnever c_") == len(live) and "tick = 1 - tick;" in text
+
+
+@pytest.mark.skipif(not spin_available(), reason="spin and gcc are needed")
+@pytest.mark.parametrize("path", LIVENESS_EXAMPLES, ids=lambda p: p.name)
+def test_spin_agrees_on_every_liveness_verdict_of_the_examples(path):
+    """pan -a -f on each never claim: a fair acceptance cycle exactly where the explicit engine
+    finds a lasso (tests/test_liveness.py holds the rule specs and random specs to the same)."""
+    from modelcheck.checker import check_model
+    from modelcheck.ir import is_liveness
+    from modelcheck.promela_liveness import LivenessBuild
+    model, _ = load_file(str(path))
+    names = [p.name for p in model.properties if is_liveness(p)]
+    mine = {o.prop.name: o.result.verdict.name for o in check_model(model, "explicit", only=names)}
+    with LivenessBuild(model, names) as build:
+        theirs = {name: build.run(name).verdict for name in names}
+    assert {n: {"VIOLATED": "violated", "PROVED": "holds"}[v] for n, v in mine.items()} == theirs

@@ -2,6 +2,12 @@
 enumerations of their terminal states; every disagreement is written down.
 
     python -m modelcheck.devtools.soak --specs 10000 [--minutes 15] [--seed 0] [--size 0] [--jobs N] [-o results/soundness.md]
+    python -m modelcheck.devtools.soak --liveness --specs 300 --section soak-liveness
+
+With --liveness the specs come from specgen.generate_liveness (endless work items, retry loops,
+user actions, eventually / always_eventually / leads_to), and every liveness verdict of the
+explicit engine is compared with SPIN's (pan -a -f on never claims, modelcheck.promela_liveness);
+the Z3 engines do not decide liveness, so foata is compared on the other properties only.
 
 Without -o the figures are printed only; with it they replace one section of that file.
 
@@ -26,6 +32,7 @@ from typing import Optional
 
 from ..checker import CheckerError, check_model
 from ..frontend import load_text
+from ..ir import is_liveness
 from ..report.results import write_section
 from ..result import EngineOptions, Verdict
 
@@ -47,8 +54,10 @@ class Comparison:
         return not self.disagreements
 
 
-def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS) -> Comparison:
-    """Check one spec with both engines and both terminal-state enumerations."""
+def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS,
+                 liveness: bool = False) -> Comparison:
+    """Check one spec with both engines and both terminal-state enumerations; with `liveness`,
+    its liveness verdicts against SPIN's."""
     from ..engines import enumerate as enum_engine
     from ..engines import explicit
 
@@ -63,7 +72,14 @@ def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS
             return out
     mine, theirs = answers["explicit"], answers["foata"]
     out.verdicts = {name: v.name for name, v in mine.items()}
+    live = [p.name for p in model.properties if is_liveness(p) and p.name in mine]
+    if liveness:
+        out.disagreements += _against_spin(model, {name: mine[name] for name in live})
     for name, verdict in mine.items():
+        if name in live:
+            if verdict in INCONCLUSIVE:
+                out.disagreements.append(f"explicit engine inconclusive on {name}: {verdict.name}")
+            continue        # the Z3 engines do not search for cycles
         if verdict in INCONCLUSIVE:
             out.disagreements.append(f"explicit engine inconclusive on {name}: {verdict.name}")
         elif theirs[name] in INCONCLUSIVE:
@@ -89,22 +105,37 @@ def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS
     return out
 
 
+def _against_spin(model, mine: dict) -> list[str]:
+    """Disagreements between the explicit engine's liveness verdicts and SPIN's."""
+    from ..promela_liveness import LivenessBuild
+    said = {Verdict.VIOLATED: "violated", Verdict.PROVED: "holds", Verdict.VACUOUS: "holds"}
+    if not mine:
+        return []
+    out = []
+    with LivenessBuild(model, list(mine), timeout=300) as build:
+        for name, verdict in mine.items():
+            theirs = build.run(name).verdict
+            if said.get(verdict) != theirs:
+                out.append(f"{name}: explicit {verdict.name}, SPIN {theirs}")
+    return out
+
+
 # --- the soak run ----------------------------------------------------------------
 
 def _compare_seed(job: tuple[int, int]):
     """One spec of the soak, by seed: (seed, Comparison) or (seed, crash text, spec text)."""
-    from .specgen import generate
-    spec_seed, size = job
-    generated = generate(random.Random(spec_seed), size)
+    from .specgen import generate, generate_liveness
+    spec_seed, size, liveness = job
+    generated = (generate_liveness if liveness else generate)(random.Random(spec_seed), size)
     try:
-        return spec_seed, compare_spec(generated.text, generated.flags)
+        return spec_seed, compare_spec(generated.text, generated.flags, liveness=liveness)
     except Exception as exc:   # a crash is a finding too: record it with the spec
         return spec_seed, f"{type(exc).__name__}: {exc}", generated.text
 
 
-def _results(count: int, seed: int, size: int, jobs: int, stop: float):
+def _results(count: int, seed: int, size: int, jobs: int, stop: float, liveness: bool = False):
     """The specs' comparisons in seed order, from `jobs` worker processes, until `stop`."""
-    todo = ((spec_seed, size) for spec_seed in range(seed, seed + count))
+    todo = ((spec_seed, size, liveness) for spec_seed in range(seed, seed + count))
     if jobs <= 1:
         for job in todo:
             if time.monotonic() >= stop:
@@ -119,7 +150,8 @@ def _results(count: int, seed: int, size: int, jobs: int, stop: float):
             yield answer
 
 
-def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int = 1) -> dict:
+def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int = 1,
+         liveness: bool = False) -> dict:
     started = time.monotonic()
     stop = started + minutes * 60
     tried = inconclusive_specs = inconclusive_props = inconclusive_outcomes = compared_props = 0
@@ -127,7 +159,7 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int =
     errors: list[tuple[int, str, str]] = []
     outcome_sizes: dict[int, int] = {}
     verdict_counts: dict[str, int] = {}
-    for answer in _results(count, seed, size, jobs, stop):
+    for answer in _results(count, seed, size, jobs, stop, liveness):
         tried += 1
         if len(answer) == 3:
             errors.append(answer)
@@ -152,7 +184,8 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int =
                 inconclusive_specs=inconclusive_specs, inconclusive_props=inconclusive_props,
                 inconclusive_outcomes=inconclusive_outcomes,
                 compared_props=compared_props, outcome_sizes=outcome_sizes,
-                verdict_counts=verdict_counts, stopped_by_time=tried < count, jobs=jobs)
+                verdict_counts=verdict_counts, stopped_by_time=tried < count, jobs=jobs,
+                liveness=liveness)
 
 
 def render(summary: dict) -> str:
@@ -162,8 +195,12 @@ def render(summary: dict) -> str:
         "# Soundness: differential soak of the explicit and foata engines",
         "",
         f"Generated by `python -m modelcheck.devtools.soak --specs {s['asked']} --minutes {s['minutes']:g} "
-        f"--seed {s['seed']} --size {s['size']} --jobs {s['jobs']}` (random specs from `modelcheck/devtools/specgen.py`).",
+        f"--seed {s['seed']} --size {s['size']} --jobs {s['jobs']}{' --liveness' if s.get('liveness') else ''}` "
+        "(random specs from `modelcheck/devtools/specgen.py`).",
         "",
+        *(["With --liveness: specs from `specgen.generate_liveness`, and every liveness verdict of "
+           "the explicit engine compared with SPIN's (`pan -a -f` on never claims).", ""]
+          if s.get("liveness") else []),
         "For every random spec: the explicit and foata engines decide every property "
         f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per search) and must agree; "
         "every VIOLATED trace is replayed on the model; the terminal states projected on the spec's flags, "
@@ -233,8 +270,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                     "results/soundness.md); without it nothing is written")
     ap.add_argument("--section", default="soak",
                     help="the section of the output file to replace (a second run keeps the first's)")
+    ap.add_argument("--liveness", action="store_true",
+                    help="specs with liveness properties; their verdicts are compared with SPIN's")
     args = ap.parse_args(argv)
-    summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr, jobs=args.jobs)
+    summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr, jobs=args.jobs,
+                   liveness=args.liveness)
     text = render(summary)
     if args.output:
         write_section(args.output, args.section, text)

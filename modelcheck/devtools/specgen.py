@@ -175,15 +175,26 @@ class _Gen:
             lines += ["  " + m for m in members]
             lines.append("}")
         for w, _ in self.works:
-            # work functions touch flags only: a work item that re-queues itself would loop
-            body = [f"{r.choice(self.flags)} = {r.choice(['true', 'false', self.cond()])};"
-                    for _ in range(r.randint(0, 1))]
-            lines.append(f"fn fn_{w} {{ {' '.join(body)} }}")
+            lines.append(f"fn fn_{w} {{ {' '.join(self.work_body(w))} }}")
         lines += pm_request(self)
-        for i in range(r.randint(0, 2)):
-            kind = r.choice(["invariant", "final"])
-            lines.append(f"{kind} {kind[:3]}{i} : {self.prop_expr()};")
+        lines += self.extra_items(modules)
+        lines += self.properties()
         return GeneratedSpec("\n".join(lines) + "\n", list(self.flags))
+
+    def work_body(self, work: str) -> list[str]:
+        # work functions touch flags only: a work item that re-queues itself would loop
+        return [f"{self.r.choice(self.flags)} = {self.r.choice(['true', 'false', self.cond()])};"
+                for _ in range(self.r.randint(0, 1))]
+
+    def extra_items(self, modules: list[str]) -> list[str]:
+        return []
+
+    def properties(self) -> list[str]:
+        out = []
+        for i in range(self.r.randint(0, 2)):
+            kind = self.r.choice(["invariant", "final"])
+            out.append(f"{kind} {kind[:3]}{i} : {self.prop_expr()};")
+        return out
 
     def prop_expr(self) -> str:
         a, b = self.r.choice(self.flags), self.cond()
@@ -271,6 +282,65 @@ class _SyncGen:
         cond = g.cond()
         return r.choice(["wake_up(q0);", "wake_up(q0);", f"wait_event(q0, {cond});",
                          f"{flag} = wait_event_timeout(q0, {cond});"])
+
+
+def pm_callbacks(gen: _Gen) -> str:
+    """Suspend, resume and shutdown callbacks of the driver that touch the flags (drivers/base/power/main.c)."""
+    if gen.pm_request is None:
+        return ""
+    out = ""
+    for which in ("suspend", "resume", "shutdown"):
+        if gen.chance(0.5):
+            out += f" {which} {{ {gen.r.choice(gen.flags)} = {gen.r.choice(['true', 'false', gen.cond()])}; }}"
+    return out
+
+
+def pm_request(gen: _Gen) -> list[str]:
+    """A user-space suspend-resume cycle or reboot, sometimes racing with a sysfs unbind."""
+    if gen.pm_request is None:
+        return []
+    body = [f"{gen.pm_request}();"]
+    if gen.device and gen.chance(0.4):
+        body.insert(gen.r.randint(0, 1), f"unbind({gen.device});")
+    return [f"userspace pm {{ {' '.join(body)} }}"]
+
+
+class _LivenessGen(_Gen):
+    """Specs whose executions may go on forever: work items that re-queue themselves (always,
+    or while a flag says so: a retry loop), a userspace block (not scheduled eventually) that
+    sets flags or queues work, and eventually / always_eventually / leads_to properties."""
+
+    def work_body(self, work: str) -> list[str]:
+        body = super().work_body(work)
+        pick = self.r.random()
+        if pick < 0.3:
+            body.append(f"queue_work(system_wq, {work});")                       # re-queues forever
+        elif pick < 0.7:
+            body.append(f"if {self.cond()} {{ queue_work(system_wq, {work}); }}")   # a retry loop
+        return body
+
+    def extra_items(self, modules: list[str]) -> list[str]:
+        if not self.chance(0.5):
+            return []
+        body = [f"{self.r.choice(self.flags)} = {self.r.choice(['true', 'false'])};"]
+        if self.works and self.chance(0.5):
+            body.append(f"queue_work(system_wq, {self.r.choice(self.works)[0]});")
+        return ["userspace user { " + " ".join(body) + " }"]
+
+    def properties(self) -> list[str]:
+        out = []
+        for i in range(self.r.randint(1, 3)):
+            kind = self.r.choice(["eventually", "always_eventually", "leads_to"])
+            if kind == "leads_to":
+                out.append(f"leads_to lt{i} : {self.cond()} ~> {self.prop_expr()};")
+            else:
+                out.append(f"{kind} {kind[:2]}{i} : {self.prop_expr()};")
+        return out
+
+
+def generate_liveness(rng, size: int = 1) -> GeneratedSpec:
+    """One random well-formed spec with liveness properties and possibly endless executions."""
+    return _LivenessGen(rng, size).build()
 
 
 def pm_callbacks(gen: _Gen) -> str:

@@ -26,6 +26,7 @@ from ..interp import Interpreter, State, state_violates
 from ..ir import Edge, Model, Property
 from ..result import EngineOptions, Progress, ProgressCallback, PropertyResult, Trace, TraceStep, Verdict
 from ..wording import count
+from . import liveness
 from .por import StubbornSets
 
 # Partial-order reduction is reviewed once, after this many enabled steps were offered to it,
@@ -63,7 +64,9 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
     options.timeout bounds the whole shared search, not each property. `progress`, when given,
     is called with a Progress every PROGRESS_EVERY states expanded and at the end of each layer.
     """
-    names = list(dict.fromkeys(props))
+    names, live = liveness.split(model, list(dict.fromkeys(props)))
+    if live:    # decided on the whole state graph, apart from the safety search below
+        return {**check_all(model, names, options), **liveness.check_all(model, live, options)}
     if not names:
         return {}
     if not options.reduction:

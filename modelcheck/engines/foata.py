@@ -18,6 +18,7 @@ from typing import Optional
 
 import z3
 
+from . import liveness
 from ..ir import Model, Property
 from ..reduce import edge_reads, edge_writes
 from ..result import EngineOptions, PropertyResult, Trace, TraceStep, Verdict
@@ -430,8 +431,11 @@ def _found_text(depth: int) -> str:
 
 
 def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[str, PropertyResult]:
-    """Every property decided over one shared unrolling, within one time limit."""
-    results = _Search(model, [model.property(p) for p in props], options).run()
+    """Every property decided over one shared unrolling, within one time limit; liveness
+    properties are not searched (BOUNDED(0), see engines.liveness.not_searched)."""
+    safety, live = liveness.split(model, props)
+    results = _Search(model, [model.property(p) for p in safety], options).run() if safety else {}
+    results.update(liveness.not_searched(model, live, ENGINE))
     return {p: results[p] for p in props}
 
 

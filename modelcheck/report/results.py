@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .lasso import cycle_start
 from ..checker import Outcome
 from ..ir import Model
 from ..race import claims_json, races_of
@@ -28,7 +29,7 @@ def trace_json(model: Model, outcome: Outcome) -> dict:
     replay = outcome.replay
     relevant = relevant_in_replay(model, replay, outcome.result.prop)
     config, platform = choices(model, replay.initial.values)
-    return {
+    doc = {
         "spec": model.file, "title": model.title, "property": outcome.result.prop,
         "verdict": outcome.result.label, "config": config, "platform": platform,
         # the values the spec leaves open (Kconfig, platform), so `modelcheck replay` can rerun it
@@ -46,6 +47,9 @@ def trace_json(model: Model, outcome: Outcome) -> dict:
         "waits_for": waits_for_json(deadlock_picture(model, outcome.result.prop, replay)),
         "races": claims_json(races_of(model, outcome)),
     }
+    if cycle_start(outcome) is not None:   # a lasso: steps from this 1-based index on repeat forever
+        doc["cycle_start"] = cycle_start(outcome)
+    return doc
 
 
 def render(entries: list[Entry], engine: str) -> dict[str, str]:

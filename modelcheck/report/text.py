@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from .lasso import cycle_label, cycle_start, end_note, prefix_label
 from ..checker import Outcome
 from ..interp import State
 from ..ir import Model
@@ -71,6 +72,11 @@ def trace_text(model: Model, outcome: Outcome, full: bool = False) -> str:
         lines[-1:] = [f"    ({FOLD_NOTE})", ""]
     thread_width = max((len(s.thread) for s in replay.steps), default=6)
     for step in items:
+        first = step[0] if isinstance(step, list) else step
+        if first.index == 1 and prefix_label(outcome):
+            lines.append(f"    -- {prefix_label(outcome)} --")
+        if first.index == cycle_start(outcome):
+            lines.append(f"    -- {cycle_label(outcome)} --")
         if isinstance(step, list):
             where = f"{fold_file(step)}:{fold_lines(step)}" if fold_lines(step) else ""
             lines.append(f"         {step[0].thread:<{thread_width}}  {fold_summary(step)}"
@@ -90,6 +96,8 @@ def trace_text(model: Model, outcome: Outcome, full: bool = False) -> str:
                 lines.append(f"         {'':<{thread_width}}    !! {message}")
     lines += [f"    {line}" for line in ending_lines(model, prop.name, replay)]
     lines += [f"    {line}" for line in claim_lines(races_of(model, outcome))]
+    if end_note(model, outcome):
+        lines.append(f"    {end_note(model, outcome)}")
     return "\n".join(lines)
 
 

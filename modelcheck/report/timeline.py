@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import textwrap
 
+from .lasso import cycle_label, cycle_start, end_note, prefix_label
 from ..checker import Outcome
 from ..ir import Model
 from ..minimize import fold_lines, fold_summary
@@ -59,6 +60,11 @@ def timeline(model: Model, outcome: Outcome, width: int = 100, changes: bool = F
     starts = [STEP_COL + i * pitch for i in range(len(lanes))]
     rows = [_titles(lanes, starts, pitch, width)]
     for step in items:
+        first = step[0] if isinstance(step, list) else step
+        if first.index == 1 and prefix_label(outcome):
+            rows.append(f"  -- {prefix_label(outcome)} --")
+        if first.index == cycle_start(outcome):
+            rows.append(f"  -- {cycle_label(outcome)} --")
         if isinstance(step, list):
             col = starts[lanes.index(step[0].thread)]
             rows += [" " * col + line for line in textwrap.wrap(_fold_text(step), width - col)]
@@ -72,7 +78,9 @@ def timeline(model: Model, outcome: Outcome, width: int = 100, changes: bool = F
             rows += [" " * (col + 2) + c for ch in step_changes(model, step.before, step.after)
                      for c in textwrap.wrap(ch, width - col - 2)]
         rows += _failures(step, prop.name, width)
-    ending = ending_lines(model, prop.name, replay)
+    if end_note(model, outcome):
+        rows.append(f"  => {end_note(model, outcome)}")
+    ending = [] if end_note(model, outcome) else ending_lines(model, prop.name, replay)
     if ending:
         rows.append(f"  => {ending[0]}")
     for line in ending[1:] + claim_lines(races_of(model, outcome)):

@@ -32,6 +32,7 @@ import html as _html
 import json
 import os
 
+from .lasso import cycle_label, cycle_start, end_note, prefix_label
 from ..checker import Outcome
 from ..ir import Model, Variable
 from ..minimize import fold_file, fold_lines, fold_summary, relevant_in_replay
@@ -82,6 +83,8 @@ def _fold_where(run) -> str:
 
 def _end_note(model: Model, outcome: Outcome) -> str:
     """The first line of how the trace ends (empty for check properties)."""
+    if end_note(model, outcome):
+        return end_note(model, outcome)
     lines = ending_lines(model, outcome.result.prop, outcome.replay)
     return lines[0] if lines else ""
 
@@ -148,7 +151,7 @@ def itf_doc(model: Model, outcome: Outcome) -> dict:
     if deadlock_picture(model, prop.name, replay) is not None:
         meta["waits-for"] = waits_for_json(deadlock_picture(model, prop.name, replay))
     meta["races"] = claims_json(races_of(model, outcome))
-    return {
+    doc = {
         "#meta": {**meta, "format": "ITF", "format-description": ITF_ADR, "source": model.file,
                   "description": f"{model.title}: counterexample of {prop.name} ({prop.description})",
                   "property": prop.name, "verdict": outcome.result.label,
@@ -156,6 +159,10 @@ def itf_doc(model: Model, outcome: Outcome) -> dict:
         "vars": [v.name for v in variables],
         "states": states,
     }
+    if cycle_start(outcome) is not None:     # ITF's lasso: the last state goes back to this one
+        doc["loop"] = cycle_start(outcome) - 1
+        doc["#meta"]["lasso"] = cycle_label(outcome)
+    return doc
 
 
 def itf(model: Model, outcome: Outcome, full: bool = False) -> str:
@@ -194,6 +201,9 @@ def mermaid(model: Model, outcome: Outcome, full: bool = False) -> str:
              f"    %% platform: {_mm(platform)}"]
     lines += [f"    participant {ids[name]} as {_mm(name)}" for name in lanes]
     for step in shown_steps(model, outcome, full):
+        first = step[0] if isinstance(step, list) else step
+        if first.index == cycle_start(outcome):
+            lines.append(f"    loop {_mm(cycle_label(outcome))}")
         if isinstance(step, list):
             where = _fold_where(step)
             lines.append(f"    Note over {ids[step[0].thread]}: {_mm(fold_summary(step))}"
@@ -210,6 +220,8 @@ def mermaid(model: Model, outcome: Outcome, full: bool = False) -> str:
             lines += ["    rect rgb(255, 205, 205)", "    " + note, "    end"]
         else:
             lines.append(note)
+    if cycle_start(outcome) is not None:
+        lines.append("    end")
     end = _end_note(model, outcome)
     span = (ids[lanes[0]] if len(lanes) == 1 else f"{ids[lanes[0]]},{ids[lanes[-1]]}") if lanes else ""
     if end and lanes:
@@ -248,6 +260,11 @@ def markdown(model: Model, outcome: Outcome, full: bool = False) -> str:
              "| step | thread | action | spec line | changes |",
              "|---:|---|---|---|---|"]
     for step in shown_steps(model, outcome, full):
+        first = step[0] if isinstance(step, list) else step
+        if first.index == 1 and prefix_label(outcome):
+            lines.append(f"| | | **{_md(prefix_label(outcome))}** | | |")
+        if first.index == cycle_start(outcome):
+            lines.append(f"| | | **{_md(cycle_label(outcome))}** | | |")
         if isinstance(step, list):
             where = _code(_fold_where(step)) if _fold_where(step) else ""
             summary = _md(fold_summary(step).replace(f" ({step[0].index}-{step[-1].index})", ""))
@@ -342,6 +359,10 @@ def html(model: Model, outcome: Outcome, full: bool = False) -> str:
         changes = [f"<code>{_h(c)}</code>" for c in step_changes(model, step.before, step.after)]
         changes += [f'<span class="msg">!! {_h(m)}</span>' for m in _messages(step, prop.name)]
         cls = ' class="bad"' if step.index == bad else "" if step.index in relevant else ' class="aside"'
+        if step.index == 1 and prefix_label(outcome):
+            rows.append(f'<tr class="lasso"><td colspan="5" style="font-weight:bold">{_h(prefix_label(outcome))}</td></tr>')
+        if step.index == cycle_start(outcome):
+            rows.append(f'<tr class="lasso"><td colspan="5" style="font-weight:bold">{_h(cycle_label(outcome))}</td></tr>')
         rows.append(f'<tr{cls}><td class="n">{step.index}</td><td>{_h(step.thread)}</td>'
                     f'<td>{action}</td><td><code>{_h(_where(step))}</code></td>'
                     f'<td>{"<br/>".join(changes)}</td></tr>')

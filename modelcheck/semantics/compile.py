@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import SpecError
-from ..ir import Const, Model, Property, eq, neg, simplify, substitute
+from ..ir import BoolConst, Const, Model, Property, eq, neg, simplify, substitute
 from .program import ThreadBuilder
 from ..syntax import ast
 from .context import Context, Frame
@@ -33,7 +33,10 @@ BUILTIN_PROPERTIES = {
     "unlock_not_owner": "no lock is released by a thread that does not hold it",
     "double_unlock": "no lock is released while nobody holds it",
     "deadlock": "no reachable state where nothing can move and some thread is blocked mid-way",
+    "livelock": "no fair execution goes on forever (repeating a cycle: no thread makes lasting progress)",
+    "hung_task": "no thread waits forever at one blocked step while the other threads go on, under fairness",
 }
+LIVENESS_BUILTINS = ("livelock", "hung_task")
 
 
 class Compiler:
@@ -188,12 +191,38 @@ class Compiler:
         if shared is not None:
             self.ctx.add_property(shared)
         self.ctx.add_property(Property("deadlock", "deadlock", BUILTIN_PROPERTIES["deadlock"], builtin=True))
+        if self.asks_about_liveness():
+            for name in LIVENESS_BUILTINS:
+                self.ctx.add_property(Property(name, name, BUILTIN_PROPERTIES[name], builtin=True))
         for p in self.spec.properties:
-            expr = self.exprs.cond(p.cond, Frame(None, p.kind))
-            self.ctx.add_property(Property(p.name, p.kind, f"{p.kind} {show(p.cond)}", expr, span=p.span))
+            self.ctx.add_property(self.declared_property(p))
         for name in disabled:
             self.ctx.properties.pop(name, None)
         self.attach_expectations(disabled)
+
+    def asks_about_liveness(self) -> bool:
+        """livelock and hung_task need the whole state graph, unreduced: they join a spec that
+        declares a liveness property or names them in an `expect` line."""
+        return (any(p.kind in ("eventually", "always_eventually", "leads_to") for p in self.spec.properties)
+                or any(e.prop in LIVENESS_BUILTINS for e in self.spec.expects))
+
+    def declared_property(self, p: ast.PropertyDecl) -> Property:
+        """The IR property of an `invariant`, `final`, `eventually`, `always_eventually` or
+        `leads_to` declaration; a liveness condition must depend on the state (E281)."""
+        expr = self.exprs.cond(p.cond, Frame(None, p.kind))
+        if p.trigger is None:
+            self.require_variable(p, expr)
+            return Property(p.name, p.kind, f"{p.kind} {show(p.cond)}", expr, span=p.span)
+        trigger = self.exprs.cond(p.trigger, Frame(None, p.kind))
+        self.require_variable(p, trigger)
+        self.require_variable(p, expr)
+        return Property(p.name, p.kind, f"leads_to {show(p.trigger)} ~> {show(p.cond)}", expr,
+                        span=p.span, trigger=trigger)
+
+    def require_variable(self, p: ast.PropertyDecl, expr) -> None:
+        if p.kind in ("eventually", "always_eventually", "leads_to") and isinstance(self.fold(expr), BoolConst):
+            raise SpecError("E281", p.span, f"{p.kind} {p.name}: the condition is always "
+                            f"{str(self.fold(expr).value).lower()}, whatever the model does")
 
     def attach_expectations(self, disabled: set[str]) -> None:
         from dataclasses import replace

@@ -348,6 +348,7 @@ class Modules:
             self.c.ctx.threads.append(b.finish(end))
         for u in self.spec.userspaces:
             b = self.c.thread(f"userspace:{u.name}", "userspace")
+            b.fairness = "optional_start"    # a user's command may never be run (udev's modprobes are)
             start, end = b.new(), b.new()
             b.edge(0, start, f"userspace {u.name} starts", u.span, guard=eq(BOOT_DONE, 1))
             if not pm.freezes:

@@ -25,6 +25,7 @@ class ThreadBuilder:
         self.fixed = fixed or {}     # variables whose value the spec fixes (Kconfig set to y/m/n)
         self.name = name
         self.kind = kind
+        self.fairness = "weak"   # ir.FAIRNESS_CLASSES: the kernel schedules it eventually
         self.edges: list[list[_Edge]] = [[]]
         self.rest: set[int] = set()
 
@@ -64,7 +65,7 @@ class ThreadBuilder:
                            for e in self.edges[loc]),
                      rest=loc in self.rest)
             for loc in order)
-        return Thread(self.name, locations, self.kind)
+        return Thread(self.name, locations, self.kind, self.fairness)
 
     def _silent_jumps(self):
         """Unlabelled unconditional jumps cost a step each; edges skip over them instead."""

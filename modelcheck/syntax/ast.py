@@ -298,9 +298,10 @@ class Userspace:
 @dataclass(frozen=True)
 class PropertyDecl:
     name: str
-    kind: str                     # invariant | final
-    cond: ExprNode
+    kind: str                     # invariant | final | eventually | always_eventually | leads_to
+    cond: ExprNode                # leads_to: the right-hand side B of A ~> B
     span: Span
+    trigger: Optional[ExprNode] = None   # leads_to: the left-hand side A
 
 
 @dataclass(frozen=True)

@@ -74,13 +74,23 @@ class AstBuilder:
             return "fns", ast.FnDecl(str(c[0]), _opt(c[1]), self.block(c[2]), sp)
         if kind == "userspace":
             return "userspaces", ast.Userspace(str(c[0]), self.block(c[1]), sp)
-        if kind in ("invariant", "final"):
+        if kind in ("invariant", "final", "eventually", "always_eventually"):
             return "properties", ast.PropertyDecl(str(c[0]), str(kind), self.expr(c[1]), sp)
+        if kind == "leads_to":
+            return "properties", self.leads_to(c, sp)
         if kind == "expect":
             return "expects", ast.Expect(str(c[0]), str(c[1]), self.span(c[1]))
         if kind == "disable":
             return "disables", ast.Disable(str(c[0]), self.span(c[0]))
         raise AssertionError(f"unhandled grammar rule {kind}")
+
+    def leads_to(self, c, sp: Span) -> ast.PropertyDecl:
+        """`leads_to NAME : A ~> B;`: whenever A holds, B holds then or later."""
+        if c[2] is None:
+            text = "an implication A -> B" if getattr(c[1], "data", None) == "implies" else "one condition"
+            raise SpecError("E280", self.span(c[1]), f"leads_to {c[0]} has {text}, not A ~> B",
+                            f"write `leads_to {c[0]} : A ~> B;` (whenever A holds, B holds then or later)")
+        return ast.PropertyDecl(str(c[0]), "leads_to", self.expr(c[2]), sp, trigger=self.expr(c[1]))
 
     def extent(self, kind: str, c, sp: Span) -> ast.ExtentDecl:
         if kind == "range_decl":
