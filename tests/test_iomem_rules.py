@@ -1,5 +1,7 @@
 """kernel-semantics.md §5.2: request_mem_region descends only into non-busy containers; a request
 straddling two children, or overlapping a busy region, fails."""
+import pytest
+
 from modelcheck.checker import check_model
 from modelcheck.frontend import load_text
 from modelcheck.result import EngineOptions, Verdict
@@ -228,3 +230,15 @@ def test_register_ranges_export_to_promela_and_spin_agrees(tmp_path):
     with SpinBuild(model, list(ours), str(tmp_path)) as build:
         spin = build.decide_all()
     assert {name: run.verdict for name, run in spin.items()} == ours
+
+
+@pytest.mark.parametrize("call", ["iounmap(io0, m0);", "release_mem_region(io0, m0);"])
+def test_undoing_what_was_never_done_checks_without_a_traceback(call):
+    """An iounmap (release_mem_region) of a range its owner never ioremaps (requests) anywhere
+    changes nothing, as __release_region (kernel/resource.c) only warns when nothing matches;
+    it used to assign an undeclared variable (a KeyError in the search)."""
+    from modelcheck.engines import explicit
+    model = load_text('spec "undo"\nrange io0 : mmio @ 0xfe000000 .. 0xfe000fff;\n'
+                      f'module m0 builtin {{ init {{ {call} }} }}\n')
+    result = explicit.check_all(model, ["deadlock"], EngineOptions())["deadlock"]
+    assert result.verdict is Verdict.PROVED

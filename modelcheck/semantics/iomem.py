@@ -136,8 +136,9 @@ class IoMem:
         arity(call, 2)
         x = self.c.exprs.extent_arg(call, 0, frame, RELEASES[call.func])
         owner = self.res.owner_arg(call, 1)
-        frame.b.edge(at, nxt, f"{call.func}({x}) by {owner}", call.span,
-                     assigns=((self.busy(x, owner), Const(0)),))
+        # a pair nothing can request has no busy variable: releasing it changes nothing
+        drop = ((self.busy(x, owner), Const(0)),) if (x, owner) in self.requests else ()
+        frame.b.edge(at, nxt, f"{call.func}({x}) by {owner}", call.span, assigns=drop)
 
     def devm_request(self, call, frame, at, nxt, target) -> None:
         """__devm_request_region (kernel/resource.c) and __devm_ioremap_resource (lib/devres.c):
@@ -189,8 +190,9 @@ class IoMem:
         arity(call, 2)
         x = self.c.exprs.extent_arg(call, 0, frame, ("mmio",))
         owner = self.res.owner_arg(call, 1)
-        frame.b.edge(at, nxt, f"iounmap({x}) by {owner}", call.span,
-                     assigns=((self.mapped(x, owner), Const(0)),))
+        # a pair nothing can ioremap has no mapping variable: unmapping it changes nothing
+        unmap = ((self.mapped(x, owner), Const(0)),) if (x, owner) in self.mappings else ()
+        frame.b.edge(at, nxt, f"iounmap({x}) by {owner}", call.span, assigns=unmap)
 
     # -- queries --
     def queries(self) -> dict:
