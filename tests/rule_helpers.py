@@ -19,23 +19,26 @@ def spec(title: str, body: str) -> str:
     return f'spec "{title}"\n' + dedent(body)
 
 
-def verdicts(text: str, engine: str, only: Optional[list[str]] = None) -> dict[str, Verdict]:
+def verdicts(text: str, engine: str, only: Optional[list[str]] = None,
+             options: EngineOptions = OPTIONS) -> dict[str, Verdict]:
     """{property name: verdict} from one engine; every VIOLATED must come with a replayed trace."""
     model = load_text(text, file="rule.probe")
     out = {}
-    for o in check_model(model, engine, OPTIONS, only=only):
+    for o in check_model(model, engine, options, only=only):
         if o.result.verdict is Verdict.VIOLATED:
             assert o.replay is not None, f"{engine}: {o.result.prop} is VIOLATED without a replay"
         out[o.result.prop] = o.result.verdict
     return out
 
 
-def expect(text: str, **wanted: Verdict) -> dict[str, Verdict]:
+def expect(text: str, timeout: int = OPTIONS.timeout, **wanted: Verdict) -> dict[str, Verdict]:
     """Check the named properties of `text` with every engine: each engine must give the
-    wanted verdicts, and the engines must agree with each other."""
+    wanted verdicts, and the engines must agree with each other. timeout: seconds per engine,
+    for the few specs whose complete foata search takes longer than the default."""
+    options = EngineOptions(max_depth=OPTIONS.max_depth, timeout=timeout)
     seen = {}
     for engine in ENGINES:
-        got = verdicts(text, engine, only=list(wanted))
+        got = verdicts(text, engine, only=list(wanted), options=options)
         missing = set(wanted) - set(got)
         assert not missing, f"{engine}: no propert(ies) {sorted(missing)} in the model; have {sorted(got)}"
         wrong = {p: (wanted[p].name, got[p].name) for p in wanted if got[p] is not wanted[p]}

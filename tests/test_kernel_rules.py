@@ -908,3 +908,159 @@ def test_rule_unregister_driver_leaves_the_bus_before_detaching_3_1():
     expect(spec("device_add racing unregister_driver", racing), unbound_after_unload=PROVED)
     leaky = racing.replace("exit { unregister_driver(d); }", "exit { }")
     expect(spec("no unregister in exit", leaky), unbound_after_unload=VIOLATED)
+
+
+# --- issue-driven rules: each follows the kernel source named in its docstring -------------------
+
+def test_rule_device_del_kills_the_device_before_unbinding():
+    """drivers/base/core.c device_del: kill_device() sets dev->p->dead under the device lock
+    before bus_remove_device() unbinds; drivers/base/dd.c __driver_probe_device then fails with
+    -ENODEV, so a bind racing with device_del never leaves a deleted device bound. An unbind
+    (device_release_driver) kills nothing: a bind after it binds again."""
+    text = """
+        builtin plat {
+          driver d { probe { } remove { } }
+          device d0 : d present;
+          initcall device { register_driver(d); }
+        }
+        userspace remover { %s(d0); }
+        userspace binder  { bind(d0); }
+        final deleted_device_unbound : not bound(d0);
+    """
+    expect(spec("device_del racing a sysfs bind", text % "device_del"), deleted_device_unbound=PROVED)
+    expect(spec("unbind racing a sysfs bind", text % "unbind"), deleted_device_unbound=VIOLATED)
+
+
+def test_rule_async_driver_attach_probes_the_stored_driver():
+    """drivers/base/dd.c __driver_attach stores the driver in dev->p->async_driver and
+    schedules __driver_attach_async_helper, which calls driver_probe_device() without looking
+    at the bus's driver list; driver_detach() first waits (async_synchronize_full). So a probe
+    queued by driver registration runs even when unregister_driver follows at once. A probe
+    queued by device_add (__device_attach_async_helper) scans the bus's drivers again and
+    finds none once the driver is gone."""
+    text = """
+        module m loadable {
+          manual;
+          var probed : bool = false;
+          driver d : prefer_async { probe { probed = true; } remove { } }
+          device d0 : d %s;
+          init { register_driver(d); %s unregister_driver(d); }
+        }
+        userspace loader { modprobe(m); }
+        final probe_always_ran : probed or not loaded(m);
+    """
+    expect(spec("queued by register_driver", text % ("present", "")), probe_always_ran=PROVED)
+    expect(spec("queued by device_add", text % ("", "device_add(d0);")), probe_always_ran=VIOLATED)
+
+
+def test_rule_sysfs_bind_does_not_park_a_deferring_device():
+    """drivers/base/dd.c device_driver_attach (bind_store) calls __driver_probe_device, not
+    driver_probe_device: no probe_count, and -EPROBE_DEFER is returned to userspace as
+    -EAGAIN, never put on the deferred list, so a later trigger does not retry the device.
+    bus_rescan_devices goes through driver_probe_device, which parks it."""
+    text = """
+        builtin plat {
+          var ready : bool = true;
+          driver cons_drv { probe { if not ready { return -EPROBE_DEFER; } } remove { } }
+          device c0 : cons_drv present;
+          driver sup_drv { probe { ready = true; } }
+          device s0 : sup_drv;
+          initcall device { register_driver(cons_drv); register_driver(sup_drv); }
+        }
+        userspace admin { unbind(c0); ready = false; %s; device_add(s0); }
+        final c0_stays_unbound : not bound(c0);
+    """
+    expect(spec("sysfs bind defers", text % "bind(c0)"), timeout=300, c0_stays_unbound=PROVED)
+    expect(spec("bus rescan defers", text % "bus_rescan(cons_drv)"), c0_stays_unbound=VIOLATED)
+
+
+def test_rule_deferred_devices_retry_in_the_order_they_deferred():
+    """drivers/base/dd.c: driver_deferred_probe_add is list_add_tail on the pending list,
+    driver_deferred_probe_trigger is list_splice_tail_init onto the active list, and
+    deferred_probe_work_func always takes list_first_entry: retries run in the order the
+    devices deferred, not in declaration order."""
+    text = """
+        builtin plat {
+          var gate : bool = false;
+          var x_before_y : bool = false;
+          driver xd { probe { if not gate { return -EPROBE_DEFER; } if not bound(y0) { x_before_y = true; } } }
+          driver yd { probe { if not gate { return -EPROBE_DEFER; } } }
+          driver td { probe { } }
+          device x0 : xd present;
+          device y0 : yd present;
+          device t0 : td present;
+          initcall late_sync { %s gate = true; register_driver(td); }
+        }
+        final y_first : not x_before_y;
+    """
+    expect(spec("y deferred first", text % "register_driver(yd); register_driver(xd);"), timeout=300,
+           y_first=PROVED)
+    expect(spec("x deferred first", text % "register_driver(xd); register_driver(yd);"), timeout=300,
+           y_first=VIOLATED)
+
+
+def test_rule_device_on_the_active_list_that_defers_again_stays_there():
+    """drivers/base/dd.c driver_deferred_probe_add adds the device only if it is on no list
+    (list_empty(&dev->p->deferred_probe)): a device on the active list whose probe defers
+    through another path (here bus_rescan) stays on the active list, and the running pass
+    retries it. A device that the pass already took off goes to the pending list."""
+    text = """
+        builtin plat {
+          var b_tries : int 0..3 = 0;
+          driver bd { probe { b_tries = b_tries + 1; return -EPROBE_DEFER; } }
+          driver td { probe { } }
+          device b0 : bd present;
+          device t0 : td present;
+          initcall late_sync { register_driver(bd); register_driver(td); bus_rescan(bd); }
+        }
+        final %s
+    """
+    expect(spec("retried once more", text % "retried_by_the_pass : b_tries == 3;"), timeout=300,
+           retried_by_the_pass=PROVED)
+    expect(spec("moved to pending", text % "left_pending : b_tries < 3;"), left_pending=VIOLATED)
+
+
+def test_rule_modprobe_of_a_loaded_or_builtin_module_skips_its_softdeps():
+    """libkmod/libkmod-module.c kmod_module_probe_insert_module: a module that is built in or
+    live (module_is_inkernel) returns at once, before the probe list with its softdeps is
+    built; for a module that must be loaded, __kmod_module_fill_softdep puts the "pre:"
+    softdeps before it and the "post:" softdeps after it."""
+    text = """
+        module helper loadable { manual; init { } exit { } }
+        module main_mod %s { %s init { } }
+        userspace admin { modprobe(main_mod); }
+        final helper_not_loaded : not loaded(helper);
+    """
+    expect(spec("built in", text % ("builtin", "softdep helper;")), helper_not_loaded=PROVED)
+    expect(spec("loadable, pre:", text % ("loadable", "manual; softdep pre: helper;")), helper_not_loaded=VIOLATED)
+    post = """
+        module helper loadable { manual; var saw_main : bool = false; init { saw_main = loaded(main_mod); } exit { } }
+        module main_mod loadable { manual; softdep %s: helper; init { } exit { } }
+        userspace admin { modprobe(main_mod); }
+        final helper_after_main : saw_main or not loaded(helper);
+    """
+    expect(spec("post: softdep", post % "post"), helper_after_main=PROVED)
+    expect(spec("pre: softdep", post % "pre"), helper_after_main=VIOLATED)
+
+
+def test_rule_insert_resource_refuses_a_partial_overlap():
+    """kernel/resource.c __insert_resource: a new node descends into a node that contains it
+    and adopts the nodes it contains, but one that overlaps a node only in part ("Partial
+    overlap? Bad, and unfixable") is refused (insert_resource returns -EBUSY). So a CXL
+    region that straddles its window is never inserted; one inside it is."""
+    text = """
+        window w0 @ 0x1000 .. 0x1fff;
+        region g0 @ %s;
+        builtin cxl { initcall device { publish_window(w0); commit_region(g0); } }
+        final %s : %scommitted(g0);
+    """
+    expect(spec("straddling region", text % ("0x1800 .. 0x27ff", "straddler_not_committed", "not ")),
+           straddler_not_committed=PROVED)
+    expect(spec("region inside its window", text % ("0x1800 .. 0x1fff", "straddler_not_committed", "not ")),
+           straddler_not_committed=VIOLATED)
+    expect(spec("window inside a committed region", """
+        window w0 @ 0x1000 .. 0x1fff;
+        region g0 @ 0x0000 .. 0x2fff;
+        builtin cxl { initcall device { commit_region(g0); publish_window(w0); } }
+        final window_adopted : present(w0) and committed(g0);
+    """), window_adopted=PROVED)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, Wait, conj, eq, neg, simplify, substitute
+from ..ir import FALSE, TRUE, Const, Expr, Ite, Ref, Wait, conj, disj, eq, neg
 from ..syntax import ast
+from . import deferred as lists
 from .context import ERRNO, Frame, internal
 from .exprs import arity
 from .program import ThreadBuilder
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 
 DEFER = ERRNO["EPROBE_DEFER"]
 EBUSY = ERRNO["EBUSY"]
-DEFERRED = ("no", "pending list", "active list")
 ASYNC_STATES = ("none", "queued", "running", "running, queued again")
 
 DEFERRED_PROBE_ENABLE = internal("deferred_probe_enable")
@@ -62,10 +62,13 @@ class DriverCore:
             ctx.flag(f"{inst.name}.locked")
             ctx.flag(f"{inst.name}.probing")
             if self.may_defer(inst):
-                ctx.var(f"{inst.name}.deferred", 0, 2, 0, labels=DEFERRED)
+                ctx.var(f"{inst.name}.deferred", 0, 2, 0, labels=lists.LABELS)
+                if lists.ordered(self._devices_on_lists()):
+                    ctx.var(f"{inst.name}.dpos", 0, len(self.deferrable()), 0)   # place in its list
                 ctx.flag(f"{inst.name}.trigger_seen")   # a trigger happened while it probed
             if self.may_be_async(inst):
                 ctx.var(f"{inst.name}.async", 0, 3, 0, labels=ASYNC_STATES)
+                ctx.flag(f"{inst.name}.async_driver")   # dev->p->async_driver is set
             for k, _ in enumerate(self.devm_sites[inst.decl.driver]):
                 ctx.flag(f"{inst.name}.devres{k}")
         if self.deferrable():
@@ -111,31 +114,46 @@ class DriverCore:
         return conj(*(eq(f"{i.name}.async", 0) for i in self.instances if self.may_be_async(i)))
 
     # -- the probe itself (§3.2) --
-    def probe(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str) -> None:
-        """driver_probe_device + really_probe, inlined at one call site."""
+    def probe(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str, *,
+              counted: bool = True, async_driver: bool = False) -> None:
+        """One probe of inst by its driver, inlined at one call site (drivers/base/dd.c).
+
+        counted: driver_probe_device (probe_count, and -EPROBE_DEFER parks the device); False
+        for __driver_probe_device alone, as sysfs bind (device_driver_attach) calls it.
+        async_driver: __driver_attach_async_helper, which probes the driver stored in
+        dev->p->async_driver without looking at the bus's driver list; every other path
+        finds the driver on that list, so only a registered driver probes."""
         b, n = frame.b, inst.name
         d = inst.decl.driver
         decl = self.driver_of(inst)
-        can = conj(eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 1))
+        registered = eq(f"{d}.registered", 1)
+        taken = ()
+        if async_driver:
+            registered = disj(registered, eq(f"{n}.async_driver", 1))
+            taken = ((f"{n}.async_driver", Const(0)),)    # the helper takes the stored driver
+        can = conj(eq(f"{n}.added", 1), eq(f"{n}.bound", 0), registered)
         rc = self.c.ctx.local(f"rc:{n}", 0, len(ERRNO), labels=_rc_labels())
         body = b.new()
         free = eq(f"{n}.locked", 0)
-        b.edge(at, nxt, f"{how}: {n} is not added, nothing to probe", None,
-               guard=conj(free, eq(f"{n}.added", 0)))
+        b.edge(at, nxt, f"{how}: {n} is not added (or is being deleted), -ENODEV", None,
+               guard=conj(free, eq(f"{n}.added", 0)), assigns=taken)
         b.edge(at, nxt, f"{how}: {n} is already bound, -EBUSY", None,
-               guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 1)))
+               guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 1)), assigns=taken)
         b.edge(at, nxt, f"{how}: {d} is not registered, nothing to probe", None,
-               guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 0), eq(f"{d}.registered", 0)))
+               guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 0), neg(registered)), assigns=taken)
         blocked = self.c.pm.probe_blocked()
         if blocked is not None:
+            # really_probe returns -EPROBE_DEFER; driver_probe_device parks it (a sysfs bind does not).
+            parked = self._lists(lambda st: lists.add(st, n)) if counted else ()
             b.edge(at, nxt, f"{how}: probing is blocked (defer_all_probes): {n} deferred", None,
-                   guard=conj(free, can, blocked), assigns=((f"{n}.deferred", Const(1)),))
+                   guard=conj(free, can, blocked), assigns=parked + taken)
             can = conj(can, neg(blocked))
         lock, lockdep = self.c.locks.device_acquire(n, b)
+        counts = ((f"{n}.probing", Const(1)),) if counted else ()
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
                guard=conj(eq(f"{n}.locked", 0), can), checks=lockdep, waits=self.device_lock_wait(n),
-               assigns=lock + ((f"{n}.probing", Const(1)), (rc, Const(0)))
-               + (((f"{n}.trigger_seen", Const(0)),) if self.may_defer(inst) else ()))
+               assigns=lock + ((rc, Const(0)),) + counts + taken
+               + (((f"{n}.trigger_seen", Const(0)),) if counted and self.may_defer(inst) else ()))
         post = b.new()
         if decl.probe is not None:
             inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc,
@@ -152,43 +170,61 @@ class DriverCore:
         failed = b.new()
         b.edge(post, nxt, f"{d}.probe({n}) returned 0: bound", None, guard=eq(rc, 0),
                assigns=((f"{n}.bound", Const(1)), (f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)))
-               + self._off_deferred_list(inst) + self.trigger_assigns(exclude=inst))
+               + self.bound_assigns(inst))
         b.edge(post, failed, f"{d}.probe({n}) failed: release devres", None, guard=neg(eq(rc, 0)))
         done = b.new()
         self.release_devres(inst, b, failed, done, frame.loading)
-        b.edge(done, nxt, f"{d}.probe({n}) failed, device unlocked", None,
-               assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)), (rc, Const(0)))
-               + self._park(inst, rc))
+        parked = self._park(inst, rc) if counted else ()
+        b.edge(done, nxt, f"{d}.probe({n}) failed, device unlocked"
+               + ("" if counted else " (-EPROBE_DEFER reaches the caller as -EAGAIN, nothing parked)"), None,
+               assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)), (rc, Const(0))) + parked)
 
-    def _off_deferred_list(self, inst: Instance):
-        return ((f"{inst.name}.deferred", Const(0)),) if self.may_defer(inst) else ()
+    def _devices_on_lists(self) -> list[str]:
+        return [i.name for i in self.deferrable()]
 
-    def _park(self, inst: Instance, rc: str):
-        """-EPROBE_DEFER puts the device on the pending list; if a trigger happened while it
-        probed (deferred_trigger_count changed), driver_probe_device triggers again (§3.2)."""
-        if not self.may_defer(inst):
+    def _lists(self, build) -> tuple:
+        """Assignments for one atomic change of the deferred lists (build: ListState -> ListState)."""
+        names = self._devices_on_lists()
+        if not names:
             return ()
-        var = f"{inst.name}.deferred"
-        again = conj(eq(rc, DEFER), eq(f"{inst.name}.trigger_seen", 1), eq(DEFERRED_PROBE_ENABLE, 1))
-        parked = ((var, Ite(again, Const(2), Ite(eq(rc, DEFER), Const(1), Ref(var)))),)
-        others = tuple((v, Ite(again, e, Ref(v))) for v, e in self.trigger_assigns(exclude=inst))
-        return parked + others
+        return build(lists.ListState.now(names)).assigns(names)
+
+    def bound_assigns(self, inst: Instance) -> tuple:
+        """driver_bound: off the deferred lists (driver_deferred_probe_del), then trigger."""
+        on = eq(DEFERRED_PROBE_ENABLE, 1)
+        mine = self.may_defer(inst)
+        moved = self._lists(lambda s: lists.trigger(lists.delete(s, inst.name) if mine else s, on))
+        return moved + self._trigger_side(on, exclude=inst)
 
     def trigger_assigns(self, exclude: Optional[Instance] = None) -> tuple:
-        """driver_deferred_probe_trigger: pending list -> active list, queue the retry work."""
+        """driver_deferred_probe_trigger as one step: once deferred probing is enabled, the
+        pending list moves to the tail of the active list and the retry work is queued."""
+        on = eq(DEFERRED_PROBE_ENABLE, 1)
+        return self._lists(lambda st: lists.trigger(st, on)) + self._trigger_side(on, exclude)
+
+    def _off_deferred_list(self, inst: Instance) -> tuple:
+        return self._lists(lambda s: lists.delete(s, inst.name)) if self.may_defer(inst) else ()
+
+    def _park(self, inst: Instance, rc: str) -> tuple:
+        """driver_probe_device on -EPROBE_DEFER: driver_deferred_probe_add (pending list tail,
+        unless already on a list); if a trigger happened while it probed (deferred_trigger_count
+        changed), trigger again (drivers/base/dd.c)."""
+        if not self.may_defer(inst):
+            return ()
+        deferred = eq(rc, DEFER)
+        again = conj(deferred, eq(f"{inst.name}.trigger_seen", 1), eq(DEFERRED_PROBE_ENABLE, 1))
+        moved = self._lists(lambda s: lists.trigger(lists.add(s, inst.name, deferred), again))
+        return moved + self._trigger_side(again, exclude=inst)
+
+    def _trigger_side(self, when: Expr, exclude: Optional[Instance] = None) -> tuple:
+        """What a trigger does besides moving the lists: deferred_trigger_count changes (seen by
+        every probe in flight) and the deferred-probe work is queued."""
         if not self.deferrable():
             return ()
-        on = eq(DEFERRED_PROBE_ENABLE, 1)
-        out = []
-        for i in self.deferrable():
-            if i == exclude:
-                continue
-            out.append((f"{i.name}.deferred", Ite(conj(on, eq(f"{i.name}.deferred", 1)), Const(2),
-                                                  Ref(f"{i.name}.deferred"))))
-            out.append((f"{i.name}.trigger_seen", Ite(on, Const(1), Ref(f"{i.name}.trigger_seen"))))
-        out.append((DEFERRED_WORK_PENDING,
-                    Ite(on, Const(1), Ref(DEFERRED_WORK_PENDING))))
-        return tuple(out)
+        out = [(f"{i.name}.trigger_seen", Ite(when, Const(1), Ref(f"{i.name}.trigger_seen")))
+               for i in self.deferrable() if i != exclude]
+        out.append((DEFERRED_WORK_PENDING, Ite(when, Const(1), Ref(DEFERRED_WORK_PENDING))))
+        return tuple((v, self.c.fold(e)) for v, e in out)
 
     def release_devres(self, inst: Instance, b: ThreadBuilder, at: int, nxt: int, loading=()) -> None:
         """devres_release_all: actions run last-registered first (§3.6)."""
@@ -246,20 +282,33 @@ class DriverCore:
         b.edge(released, nxt, f"{n} unbound from {d}", None,
                assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))))
 
-    def attach(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str) -> None:
-        """Probe now, or hand the device to an async probe thread (§3.1)."""
+    def attach(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str, *, by_driver: bool = False) -> None:
+        """Probe now, or hand the device to an async probe thread (§3.1).
+
+        by_driver: __driver_attach (driver registration), which stores the driver in
+        dev->p->async_driver, unless one is stored already, and schedules
+        __driver_attach_async_helper; otherwise __device_attach, which schedules
+        __device_attach_async_helper (it scans the bus's drivers again)."""
         asynchronous = self.async_expr(inst.decl.driver)
         if asynchronous == FALSE:
             self.probe(inst, frame, at, nxt, how)
             return
         sync, n = frame.b.new(), inst.name
-        wanted = conj(eq(f"{n}.bound", 0), eq(f"{n}.added", 1), eq(f"{inst.decl.driver}.registered", 1))
+        free = eq(f"{n}.locked", 0)                        # both paths look under device_lock
+        if by_driver:
+            wanted = conj(eq(f"{n}.bound", 0), eq(f"{n}.added", 1), eq(f"{n}.async_driver", 0))
+            stored = ((f"{n}.async_driver", Const(1)),)
+        else:
+            wanted = conj(eq(f"{n}.bound", 0), eq(f"{n}.added", 1), eq(f"{inst.decl.driver}.registered", 1))
+            stored = ()
         # A request made while an async pass runs is kept (3) and runs after it (§3.1 async_schedule_dev).
         queued = Ite(eq(f"{n}.async", 0), Const(1), Ite(eq(f"{n}.async", 2), Const(3), Ref(f"{n}.async")))
-        frame.b.edge(at, nxt, f"{how}: {n} queued for async probe", None, guard=conj(asynchronous, wanted),
-                     assigns=((f"{n}.async", queued),))
-        frame.b.edge(at, nxt, f"{how}: {n} not added, already bound or no driver: nothing to probe", None,
-                     guard=conj(asynchronous, neg(wanted)))
+        frame.b.edge(at, nxt, f"{how}: {n} queued for async probe", None, guard=conj(asynchronous, free, wanted),
+                     assigns=((f"{n}.async", queued),) + stored)
+        nothing = ("not added, already bound or already queued with its driver" if by_driver
+                   else "not added, already bound or no driver")
+        frame.b.edge(at, nxt, f"{how}: {n} {nothing}: nothing to probe", None,
+                     guard=conj(asynchronous, free, neg(wanted)))
         frame.b.edge(at, sync, f"{how}: {n} probed synchronously", None, guard=neg(asynchronous))
         self.probe(inst, frame, sync, nxt, how)
 
@@ -299,7 +348,8 @@ class DriverCore:
     def register_driver(self, call, frame, at, nxt, target) -> None:
         d = self.driver_arg(call)
         at = frame.b.step(at, f"register_driver({d})", call.span, assigns=((f"{d}.registered", Const(1)),))
-        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.attach(i, frame, a, n, "driver_attach"))
+        self._each(self.of_driver(d), frame, at, nxt,
+                   lambda i, a, n: self.attach(i, frame, a, n, "driver_attach", by_driver=True))
 
     def unregister_driver(self, call, frame, at, nxt, target) -> None:
         """bus_remove_driver: off the bus's driver list first, so nothing new binds to it,
@@ -328,15 +378,21 @@ class DriverCore:
         self.attach(inst, frame, at, nxt, "bus_probe_device")
 
     def device_del(self, call, frame, at, nxt, target) -> None:
+        """drivers/base/core.c device_del: kill_device under the device lock first (a probe
+        that comes later sees dev->p->dead and fails with -ENODEV), then bus_remove_device
+        unbinds the driver, then driver_deferred_probe_del."""
         inst = self.device_arg(call, frame)
-        mid = frame.b.new()
-        self.unbind(inst, frame, at, mid, "device_del")
-        frame.b.edge(mid, nxt, f"device_del({inst.name})", call.span,
-                     assigns=((f"{inst.name}.added", Const(0)),) + self._off_deferred_list(inst)
-                     + self.c.pm.on_device_del(inst))
+        killed, unbound = frame.b.new(), frame.b.new()
+        frame.b.edge(at, killed, f"device_del({inst.name}): kill_device (under the device lock)", call.span,
+                     guard=eq(f"{inst.name}.locked", 0), assigns=((f"{inst.name}.added", Const(0)),))
+        self.unbind(inst, frame, killed, unbound, "device_del")
+        frame.b.edge(unbound, nxt, f"device_del({inst.name}): off the deferred list", call.span,
+                     assigns=self._off_deferred_list(inst) + self.c.pm.on_device_del(inst))
 
     def bind(self, call, frame, at, nxt, target) -> None:
-        self.probe(self.device_arg(call, frame), frame, at, nxt, "bind (sysfs)")
+        """bind_store -> device_driver_attach -> __driver_probe_device: not counted in
+        probe_count, and -EPROBE_DEFER parks nothing (userspace gets -EAGAIN)."""
+        self.probe(self.device_arg(call, frame), frame, at, nxt, "bind (sysfs)", counted=False)
 
     def unbind_stmt(self, call, frame, at, nxt, target) -> None:
         self.unbind(self.device_arg(call, frame), frame, at, nxt, "unbind (sysfs)")
@@ -417,27 +473,27 @@ class DriverCore:
         flag = f"{inst.name}.async"
         b.edge(0, start, f"async probe of {inst.name} starts", None, guard=eq(flag, 1),
                assigns=((flag, Const(2)),))
-        self.probe(inst, Frame(b, "async"), start, done, "async probe")
+        self.probe(inst, Frame(b, "async"), start, done, "async probe", async_driver=True)
         b.edge(done, 0, f"async probe of {inst.name} finished", None,
                assigns=((flag, Ite(eq(flag, 3), Const(1), Const(0))),))
         return b.finish(b.new())
 
     def _deferred_worker(self):
-        """deferred_probe_work_func: retry every device on the active list (§3.2)."""
+        """deferred_probe_work_func: while the active list is not empty, take its first device
+        off it (list_first_entry, list_del_init) and retry it with bus_probe_device."""
         b = self.c.thread("kworker (deferred_probe_work)", "worker")
         b.mark_rest(0)
-        at = b.step(0, "deferred_probe_work starts", None, guard=eq(DEFERRED_WORK_PENDING, 1),
-                    assigns=((DEFERRED_WORK_PENDING, Const(0)), (DEFERRED_WORK_RUNNING, Const(1))))
+        loop = b.step(0, "deferred_probe_work starts", None, guard=eq(DEFERRED_WORK_PENDING, 1),
+                      assigns=((DEFERRED_WORK_PENDING, Const(0)), (DEFERRED_WORK_RUNNING, Const(1))))
         frame = Frame(b, "work")
         for inst in self.deferrable():
-            retry, after = b.new(), b.new()
-            var = f"{inst.name}.deferred"
-            b.edge(at, retry, f"deferred probe: retry {inst.name}", None, guard=eq(var, 2), assigns=((var, Const(0)),))
-            b.edge(at, after, f"deferred probe: {inst.name} is not on the pending list", None,
-                   guard=neg(eq(var, 2)))
-            self.attach(inst, frame, retry, after, "deferred retry")
-            at = after
-        b.edge(at, 0, "deferred_probe_work done", None, assigns=((DEFERRED_WORK_RUNNING, Const(0)),))
+            retry = b.new()
+            b.edge(loop, retry, f"deferred probe: retry {inst.name} (first on the active list)", None,
+                   guard=lists.first_active(inst.name, self._devices_on_lists()), assigns=self._off_deferred_list(inst))
+            self.attach(inst, frame, retry, loop, "deferred retry")
+        b.edge(loop, 0, "deferred_probe_work done: the active list is empty", None,
+               guard=lists.none_active(self._devices_on_lists()),
+               assigns=((DEFERRED_WORK_RUNNING, Const(0)),))
         return b.finish(b.new())
 
     def late_initcall_steps(self, b: ThreadBuilder, at: int) -> int:
@@ -445,15 +501,11 @@ class DriverCore:
         if not self.deferrable():
             return at
         at = b.step(at, "deferred_probe_initcall: enable and trigger deferred probing", None,
-                    assigns=((DEFERRED_PROBE_ENABLE, Const(1)),) + _enabled(self.trigger_assigns()))
+                    assigns=((DEFERRED_PROBE_ENABLE, Const(1)),) + self._lists(lists.trigger)
+                    + self._trigger_side(TRUE))
         return b.step(at, "deferred_probe_initcall: flush_work(deferred_probe_work)", None,
                       guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)),
                       waits=self.deferred_pass_wait())
-
-
-def _enabled(assigns: tuple) -> tuple:
-    """The trigger as it acts in the very step that sets the enable flag."""
-    return tuple((var, simplify(substitute(expr, {DEFERRED_PROBE_ENABLE: 1}))) for var, expr in assigns)
 
 
 def _rc_labels() -> tuple[str, ...]:

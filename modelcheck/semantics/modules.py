@@ -42,7 +42,7 @@ class Modules:
                 target = self.c.sym.require(dep, ("module",), m.span, "a module it imports symbols from")
                 if target.decl.is_object:
                     raise SpecError("E202", m.span, f"{dep} is built-in code, always present; drop `uses {dep}`")
-            for dep in m.softdeps:
+            for dep in m.softdeps + m.post_softdeps:
                 self.c.sym.require(dep, ("module",), m.span, "a module")
             if m.mode == "config":
                 self.c.sym.require(m.config, ("config",), m.span, "a Kconfig option")
@@ -164,17 +164,9 @@ class Modules:
                    None, guard=neg(eq(f"{m.name}.state", COMING)), waits=self.load_wait(m))
             return
         frame = replace(frame, loading=frame.loading + (m.name,))
-        # modprobe loads soft "pre:" dependencies first, then hard ones; the kernel enforces neither
-        # order beyond the symbol wait (§2.1), and a built-in or insmod load skips softdeps.
-        # libkmod drops softdep loops; `uses` loops are rejected as E209.
-        softdeps = [d for d in m.softdeps if d not in frame.loading]
-        for dep, why in [(d, "softdep pre:") for d in softdeps] + [(d, "dependency") for d in m.uses]:
-            after = b.new()
-            self.load(self.by_name[dep], frame, at, after, f"modprobe {m.name}: {why}")
-            at = after
-        # A provider configured out leaves only its IS_ENABLED() stubs: no symbol to wait for.
-        providers = self.c.fold(conj(*(disj(self.absent(self.by_name[d]), self.live(d)) for d in m.uses)))
         state = f"{m.name}.state"
+        # libkmod kmod_module_probe_insert_module: a module that is built in or live
+        # (module_is_inkernel) returns at once, before any softdep is looked at.
         if self.absent(m) != FALSE:
             b.edge(at, nxt, f"{how} {m.name}: not configured (n), -ENOENT", None, guard=self.absent(m))
         if self.builtin(m) != FALSE:
@@ -182,6 +174,30 @@ class Modules:
         loadable = self.loadable(m)
         if loadable == FALSE:
             return
+        b.edge(at, nxt, f"{how} {m.name}: already loaded", None, guard=conj(loadable, eq(state, LIVE)),
+               waits=self.load_wait(m))
+        go = b.new()
+        b.edge(at, go, "", None, guard=conj(loadable, neg(eq(state, LIVE))))
+        at = go
+        # The probe list (__kmod_module_get_probe_list): "pre:" softdeps, hard dependencies, the
+        # module, then "post:" softdeps. The kernel enforces no order beyond the symbol wait
+        # (§2.1); insmod and built-in code skip softdeps. libkmod drops softdep loops; `uses`
+        # loops are rejected as E209.
+        softdeps = [d for d in m.softdeps if d not in frame.loading]
+        for dep, why in [(d, "softdep pre:") for d in softdeps] + [(d, "dependency") for d in m.uses]:
+            after = b.new()
+            self.load(self.by_name[dep], frame, at, after, f"modprobe {m.name}: {why}")
+            at = after
+        post_softdeps = [d for d in m.post_softdeps if d not in frame.loading]
+        if post_softdeps:
+            final, nxt = nxt, b.new()
+            post_at = nxt
+            for k, dep in enumerate(post_softdeps):
+                after = final if k == len(post_softdeps) - 1 else b.new()
+                self.load(self.by_name[dep], frame, post_at, after, f"modprobe {m.name}: softdep post:")
+                post_at = after
+        # A provider configured out leaves only its IS_ENABLED() stubs: no symbol to wait for.
+        providers = self.c.fold(conj(*(disj(self.absent(self.by_name[d]), self.live(d)) for d in m.uses)))
         b.edge(at, nxt, f"{how} {m.name}: already loaded", None, guard=conj(loadable, eq(state, LIVE)),
                waits=self.load_wait(m))
         if providers != TRUE:

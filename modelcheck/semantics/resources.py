@@ -163,7 +163,7 @@ class Resources:
     def publish_window(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
         w = self.c.exprs.extent_arg(call, 0, frame, ("window",))
-        frame.b.edge(at, nxt, f"insert CXL window {w} into iomem", call.span, assigns=((f"{w}.present", Const(1)),))
+        self._insert(call, frame, at, nxt, target, w, f"{w}.present", f"insert CXL window {w} into iomem")
 
     def remove_window(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
@@ -173,7 +173,7 @@ class Resources:
     def commit_region(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
         g = self.c.exprs.extent_arg(call, 0, frame, ("region",))
-        frame.b.edge(at, nxt, f"CXL region {g} committed", call.span, assigns=((f"{g}.committed", Const(1)),))
+        self._insert(call, frame, at, nxt, target, g, f"{g}.committed", f"CXL region {g} committed")
 
     # -- the iomem resource tree (§5.2) --
     def containers(self) -> list[tuple[str, Expr]]:
@@ -189,11 +189,33 @@ class Resources:
                 nodes.append((e.name, eq(f"{e.name}.in_iomem", 1)))
         return nodes
 
+    def insert_fits(self, x: str) -> Expr:
+        """kernel/resource.c __insert_resource: the new node descends into nodes that contain
+        it and adopts nodes it contains, busy or not; a node that overlaps it only in part
+        ("Partial overlap? Bad, and unfixable") makes insert_resource fail with -EBUSY."""
+        from .iomem import tree
+        nodes = list(self.containers())
+        nodes += [(e, eq(self.c.iomem.busy(e, o), 1)) for e, o in self.c.iomem.requests
+                  if tree(self.extents[e].kind) == "iomem"]
+        blockers = [present for name, present in nodes
+                    if name != x and self.overlaps(name, x)
+                    and not self.contains(name, x) and not self.contains(x, name)]
+        return neg(disj(*blockers))
+
+    def _insert(self, call, frame, at, nxt, target, x: str, flag: str, label: str) -> None:
+        """One insert_resource into iomem_resource: the flag is set, or it fails with -EBUSY."""
+        fits = self.insert_fits(x)
+        ok = ((target, Const(1)),) if target else ()
+        fail = ((target, Const(0)),) if target else ()
+        frame.b.edge(at, nxt, label, call.span, guard=fits, assigns=((flag, Const(1)),) + ok)
+        frame.b.edge(at, nxt, f"{label}: fails, a partial overlap in iomem (-EBUSY)", call.span,
+                     guard=neg(fits), assigns=fail)
+
     def iomem_insert(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
         r = self.c.exprs.extent_arg(call, 0, frame, ("soft_reserved",))
-        frame.b.edge(at, nxt, f"insert \"Soft Reserved\" {r} into iomem", call.span,
-                     assigns=((f"{r}.in_iomem", Const(1)),))
+        self._insert(call, frame, at, nxt, target, r, f"{r}.in_iomem",
+                     f"insert \"Soft Reserved\" {r} into iomem")
 
     def iomem_remove(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)

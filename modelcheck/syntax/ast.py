@@ -278,6 +278,7 @@ class ModuleDecl:
     level: Optional[str]
     span: Span
     syncs: tuple[SyncDecl, ...] = ()    # mutexes, rw-semaphores, completions, wait queues
+    post_softdeps: tuple[str, ...] = ()      # MODULE_SOFTDEP("post: ..."): loaded after the module
 
 
 @dataclass(frozen=True)

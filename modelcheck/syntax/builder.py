@@ -127,7 +127,7 @@ class AstBuilder:
             config = str(mode_tree.children[0]) if mode_tree.children else None
             members = c[2:]
         parts: dict[str, list] = {k: [] for k in (
-            "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps", "syncs")}
+            "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps", "syncs", "post_softdeps")}
         init = exit_ = async_probe = level = None
         manual = False
         for m in members:
@@ -153,9 +153,11 @@ class AstBuilder:
                 exit_ = self.block(mc[0])
             elif k == "initcall_block":
                 parts["initcalls"].append(ast.InitcallBlock(str(mc[0]), self.block(mc[1]), self.span(mc[0])))
-            elif k in ("uses", "softdep"):
-                key = "uses" if k == "uses" else "softdeps"
-                parts[key].extend(str(n) for n in mc[0].children)
+            elif k == "uses":
+                parts["uses"].extend(str(n) for n in mc[0].children)
+            elif k == "softdep":
+                key = "post_softdeps" if mc[0] is not None and str(mc[0]) == "post:" else "softdeps"
+                parts[key].extend(str(n) for n in mc[1].children)
             elif k == "async_param":
                 self.once(async_probe, m, f"{name} sets async_probe twice")
                 async_probe = self.expr(mc[0]) if mc[0] is not None else ast.BoolLit(True, self.span(m))
@@ -174,7 +176,7 @@ class AstBuilder:
             tuple(parts["vars"]), tuple(parts["works"]), tuple(parts["wqs"]),
             tuple(parts["drivers"]), tuple(parts["devices"]), init, exit_,
             tuple(parts["initcalls"]), tuple(parts["uses"]), tuple(parts["softdeps"]),
-            async_probe, manual, level, self.span(c[0]), tuple(parts["syncs"]))
+            async_probe, manual, level, self.span(c[0]), tuple(parts["syncs"]), tuple(parts["post_softdeps"]))
 
     def driver(self, m: Tree) -> ast.DriverDecl:
         c = m.children
