@@ -1064,3 +1064,155 @@ def test_rule_insert_resource_refuses_a_partial_overlap():
         builtin cxl { initcall device { commit_region(g0); publish_window(w0); } }
         final window_adopted : present(w0) and committed(g0);
     """), window_adopted=PROVED)
+
+
+# The six specs the conformance review wrote down, each with the kernel's verdict in its expect line.
+KERNEL_VERDICT_SPECS = {
+    "device_del": """
+        builtin plat {
+          driver d { probe { } remove { } }
+          device d0 : d present;
+          initcall device { register_driver(d); }
+        }
+        userspace remover { device_del(d0); }
+        userspace binder  { bind(d0); }
+        final deleted_device_unbound : not bound(d0);
+        expect holds deleted_device_unbound;
+    """,
+    "async probe queued, then unregister_driver": """
+        module m loadable {
+          manual;
+          var probed : bool = false;
+          driver d : prefer_async { probe { probed = true; } remove { } }
+          device d0 : d present;
+          init { register_driver(d); unregister_driver(d); }
+        }
+        userspace loader { modprobe(m); }
+        final probe_always_ran : probed or not loaded(m);
+        expect holds probe_always_ran;
+    """,
+    "sysfs bind": """
+        builtin plat {
+          var ready : bool = true;
+          driver cons_drv { probe { if not ready { return -EPROBE_DEFER; } } remove { } }
+          device c0 : cons_drv present;
+          driver sup_drv { probe { ready = true; } }
+          device s0 : sup_drv;
+          initcall device { register_driver(cons_drv); register_driver(sup_drv); }
+        }
+        userspace admin { unbind(c0); ready = false; bind(c0); device_add(s0); }
+        final c0_stays_unbound : not bound(c0);
+        expect holds c0_stays_unbound;
+    """,
+    "deferred retry order": """
+        builtin plat {
+          var gate : bool = false;
+          var x_retried_before_y : bool = false;
+          driver xd { probe { if not gate { return -EPROBE_DEFER; } if not bound(y0) { x_retried_before_y = true; } } }
+          driver yd { probe { if not gate { return -EPROBE_DEFER; } } }
+          driver td { probe { gate = true; } }
+          device x0 : xd present;
+          device y0 : yd present;
+          device t0 : td;
+          initcall device { register_driver(yd); register_driver(xd); register_driver(td); }
+          initcall late { device_add(t0); }
+        }
+        final y_first : not x_retried_before_y;
+        expect holds y_first;
+    """,
+    "softdeps": """
+        module helper loadable { manual; init { } exit { } }
+        module main_mod builtin { softdep helper; init { } }
+        userspace admin { modprobe(main_mod); }
+        final helper_not_loaded : not loaded(helper);
+        expect holds helper_not_loaded;
+    """,
+    "insert_resource": """
+        window w0 @ 0x1000 .. 0x1fff;
+        region g0 @ 0x1800 .. 0x27ff;
+        builtin cxl { initcall device { publish_window(w0); commit_region(g0); } }
+        final straddler_not_committed : not committed(g0);
+        expect holds straddler_not_committed;
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_VERDICT_SPECS))
+def test_kernel_verdict_specs_give_the_kernels_verdict(name):
+    """Each spec's expect line states what the kernel does (drivers/base/core.c device_del,
+    drivers/base/dd.c __driver_attach / device_driver_attach / deferred_probe_work_func,
+    libkmod kmod_module_probe_insert_module, kernel/resource.c __insert_resource); the
+    explicit engine searches every state and must agree with it."""
+    from modelcheck.frontend import load_text
+    from modelcheck.checker import check_model
+    from rule_helpers import OPTIONS
+    model = load_text(spec(name, KERNEL_VERDICT_SPECS[name]), file="kernel-verdict.probe")
+    wanted = {p.name: p.expect for p in model.properties if p.expect is not None}
+    assert wanted, "every spec here states the kernel's verdict with an expect line"
+    got = {o.result.prop: o.result.verdict for o in check_model(model, "explicit", OPTIONS, only=list(wanted))}
+    kernel = {p: PROVED if e == "holds" else VIOLATED for p, e in wanted.items()}
+    assert got == kernel, f"{{property: verdict}}: got {got}, the kernel gives {kernel}"
+
+
+def test_rule_flush_work_on_an_item_a_dying_workqueue_refused_returns_at_once():
+    """kernel/workqueue.c __queue_work refuses work on a destroying workqueue (WARN, return)
+    after queue_work set PENDING, so the item is on no list; __flush_work -> start_flush_work
+    then finds no pwq and no worker running it ("already_gone") and returns false at once:
+    it does not block, and the item's function has not run."""
+    text = """
+        module m loadable {
+          manual;
+          var ran : bool = false;
+          workqueue q : unordered;
+          work w = wfn;
+          init { alloc_workqueue(q); }
+          exit { destroy_workqueue(q); }
+        }
+        fn wfn { ran = true; }
+        userspace loader { modprobe(m); rmmod(m); }
+        userspace user { queue_work(q, w); flush_work(w); %s }
+    """
+    expect(spec("flush of a refused item", text % ""), deadlock=PROVED)
+    expect(spec("flush of a refused item, relied on", text % "assert ran_after_flush : ran;"),
+           ran_after_flush=VIOLATED)
+
+
+def test_rule_flush_workqueue_while_it_drains_is_no_bug():
+    """kernel/workqueue.c __flush_workqueue checks nothing about __WQ_DRAINING or
+    __WQ_DESTROYING: flushing a workqueue that destroy_workqueue is draining is allowed (it
+    waits like any flush); only a NULL or freed workqueue is a bug. Here the drain cannot
+    finish while the user holds the device lock the queued work needs."""
+    text = """
+        builtin plat { driver pd { } device x0 : pd; }
+        module m loadable {
+          manual;
+          workqueue q : unordered;
+          work w = wfn;
+          init { alloc_workqueue(q); queue_work(q, w); }
+          exit { destroy_workqueue(q); }
+        }
+        fn wfn { device_lock(x0); device_unlock(x0); }
+        userspace user { %s modprobe(m); flush_workqueue(q); }
+        userspace remover { rmmod(m); }
+    """
+    expect(spec("flush while draining", text % "device_lock(x0);"), queue_on_dead_workqueue=PROVED)
+    expect(spec("flush after destroy", text % ""), queue_on_dead_workqueue=VIOLATED)
+
+
+def test_rule_cancel_work_sync_disable_is_a_count():
+    """kernel/workqueue.c cancel_work_sync = __cancel_work(WORK_CANCEL_DISABLE), which adds one
+    to the item's disable count (work_offqd_disable), __flush_work, then enable_work, which
+    takes one off: queue_work is refused while any cancel_work_sync is still in flight, not
+    only until the first one returns. After the only cancel returned, queueing works again."""
+    text = """
+        builtin plat {
+          var ok : bool = false;
+          work w = wfn;
+        }
+        fn wfn { }
+        userspace a { queue_work(system_wq, w); cancel_work_sync(w); ok = queue_work(system_wq, w); assert %s : ok; }
+        %s
+    """
+    expect(spec("one cancel", text % ("queue_after_cancel", "")), queue_after_cancel=PROVED)
+    expect(spec("a second cancel in flight", text % ("queue_after_cancel", "userspace b { cancel_work_sync(w); }")),
+           queue_after_cancel=VIOLATED)

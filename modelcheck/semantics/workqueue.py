@@ -1,6 +1,7 @@
 """Workqueues (kernel-semantics.md §4): work items, queues, workers, flushes and cancels."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
@@ -25,6 +26,7 @@ class Workqueues:
         self.funcs: dict[str, list[str]] = {w: [] for w in self.works}     # possible work functions
         self.targets: dict[str, list[str]] = {w: [] for w in self.works}   # workqueues it may be queued on
         self.cancelled: set[str] = set()                                   # items cancel_work_sync may disable
+        self.cancel_sites: dict[str, int] = {}                             # inlined cancel_work_sync calls per item
         self.waiters: dict[str, list[str]] = {w: [] for w in self.works}   # flush barriers, one per thread
         self._workers: list = []                                           # built, waiting for their start steps
 
@@ -65,7 +67,7 @@ class Workqueues:
             if self._ordered_targets(w):
                 ctx.var(f"{w}.pos", 0, len(self.works), 0)
             if w in self.cancelled:
-                ctx.flag(f"{w}.disabled")
+                ctx.var(f"{w}.disabled", 0, 1, 0)   # a count; its bound is set in finish_workers
 
     def reset_assigns(self, module: str) -> list[tuple[str, Expr]]:
         """A reloaded module's work items and queues come back as their static initializers."""
@@ -140,7 +142,8 @@ class Workqueues:
                             f"queue_work of {w}, whose func is NULL"))
         ret_true = ((target, Const(1)),) if target else ()
         ret_false = ((target, Const(0)),) if target else ()
-        busy = disj(eq(f"{w}.pending", 1), eq(f"{w}.disabled", 1) if w in self.cancelled else FALSE)
+        busy = disj(eq(f"{w}.pending", 1),
+                    Cmp(">", Ref(f"{w}.disabled"), Const(0)) if w in self.cancelled else FALSE)
         frame.b.edge(at, nxt, f"queue_work({q}, {w}): already pending (or disabled), returns false", call.span,
                      guard=busy, assigns=ret_false, checks=checks)
         slot = Const(self.targets[w].index(q))
@@ -186,12 +189,19 @@ class Workqueues:
         live = neg(eq(f"{w}.func", 0))
         b.edge(at, nxt, f"flush_work({w}): idle, returns at once", call.span,
                guard=conj(live, self.idle(w)), checks=(check,), assigns=ret)
+        # An item a dying workqueue refused keeps PENDING but is on no list: start_flush_work
+        # finds no pwq and no worker for it ("already_gone") and flush_work returns at once.
+        refused = eq(f"{w}.wq", len(self.targets[w])) if self.targets[w] else FALSE
         wait = b.new()
         b.edge(at, wait, f"flush_work({w}): waits for the queued instance", call.span,
-               guard=conj(live, eq(f"{w}.pending", 1)), checks=(check,), assigns=((slot, Const(1)),))
+               guard=conj(live, eq(f"{w}.pending", 1), neg(refused)), checks=(check,), assigns=((slot, Const(1)),))
         b.edge(at, wait, f"flush_work({w}): waits for the running instance", call.span,
-               guard=conj(live, eq(f"{w}.pending", 0), eq(f"{w}.running", 1)), checks=(check,),
+               guard=conj(live, disj(eq(f"{w}.pending", 0), refused), eq(f"{w}.running", 1)), checks=(check,),
                assigns=((slot, Const(2)),))
+        if refused != FALSE:
+            b.edge(at, nxt, f"flush_work({w}): refused by its dying workqueue, on no list: returns at once",
+                   call.span, guard=conj(live, eq(f"{w}.pending", 1), refused, eq(f"{w}.running", 0)),
+                   checks=(check,), assigns=ret)
         b.edge(wait, nxt, f"flush_work({w}) returns", call.span, guard=eq(slot, 0),
                assigns=((target, Const(1)),) if target else (),
                waits=Wait(f"work {w}", f"the instance of {w} it waits behind has finished", (slot,)))
@@ -206,14 +216,16 @@ class Workqueues:
         # Flushers behind the stolen instance are released: their barrier still runs.
         released = [(self.waiter(w, t), Ite(eq(self.waiter(w, t), 1), Const(0), Ref(self.waiter(w, t))))
                     for t in list(self.waiters[w])]
-        assigns = [(f"{w}.pending", Const(0)), (f"{w}.disabled", Const(1))] + self._dequeue(w) + released
+        self.cancel_sites[w] = self.cancel_sites.get(w, 0) + 1
+        disable = Arith("+", Ref(f"{w}.disabled"), Const(1))
+        assigns = [(f"{w}.pending", Const(0)), (f"{w}.disabled", disable)] + self._dequeue(w) + released
         if target:
             assigns.append((target, Ref(f"{w}.pending")))
-        frame.b.edge(at, mid, f"cancel_work_sync({w}): disables it and takes it off the queue", call.span,
+        frame.b.edge(at, mid, f"cancel_work_sync({w}): disables it (one more) and takes it off the queue", call.span,
                      assigns=tuple(assigns), checks=(check,))
-        frame.b.edge(mid, nxt, f"cancel_work_sync({w}) returns", call.span,
+        frame.b.edge(mid, nxt, f"cancel_work_sync({w}) returns (enable_work: one disable less)", call.span,
                      guard=disj(eq(f"{w}.func", 0), eq(f"{w}.running", 0)),
-                     assigns=((f"{w}.disabled", Const(0)),),
+                     assigns=((f"{w}.disabled", Arith("-", Ref(f"{w}.disabled"), Const(1))),),
                      waits=Wait(f"work {w}", f"the running instance of {w} has finished", (f"{w}.running",)))
 
     def _dequeue(self, w: str) -> list[tuple[str, Expr]]:
@@ -237,7 +249,11 @@ class Workqueues:
         """Waits for every item queued before the call, not for later ones (§4.4 flush colours)."""
         arity(call, 1)
         q = self.wq(call, 0)
-        check = self.c.ctx.check("queue_on_dead_workqueue", Cmp("==", self.wq_state(q), Const(ALIVE)),
+        # __flush_workqueue has no check of __WQ_DRAINING/__WQ_DESTROYING: flushing a queue that
+        # destroy_workqueue is draining is fine; only a NULL or freed one is a bug.
+        state = self.wq_state(q)
+        check = self.c.ctx.check("queue_on_dead_workqueue",
+                                 disj(Cmp("==", state, Const(ALIVE)), Cmp("==", state, Const(DESTROYING))),
                                  f"flush_workqueue({q}) on a workqueue that is NULL or destroyed")
         thread = frame.b.name
         marks = []
@@ -287,6 +303,11 @@ class Workqueues:
                 self._workers.append((w, self._worker_body(w)))
 
     def finish_workers(self) -> None:
+        # The disable count (kernel/workqueue.c work_offqd_disable) reaches at most one per
+        # cancel_work_sync that can be waiting at once: one per inlined call site.
+        for w, sites in self.cancel_sites.items():
+            var = self.c.ctx.variables[f"{w}.disabled"]
+            self.c.ctx.variables[f"{w}.disabled"] = replace(var, hi=max(1, sites))
         for w, (b, starts, done) in self._workers:
             promote = [(s, Ite(eq(s, 1), Const(2), Ref(s))) for s in self._slots(w)]
             release = [(s, Ite(eq(s, 2), Const(0), Ref(s))) for s in self._slots(w)]
