@@ -178,3 +178,13 @@ def test_relative_path_is_shown_as_given(tmp_path):
     proc = run_cli("check", "--engine", "explicit", "rel.probe", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("rel.probe:3:14: error[E100]")
+
+
+def test_property_that_no_spec_has_exits_2(tmp_path):
+    """Like `trace`, `check --property NAME` with a name no checked spec declares is an error."""
+    spec_file = write(tmp_path / "expected.probe", EXPECTED)
+    proc = run_cli("check", "--property", "nosuch", str(spec_file))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert_clean(proc)
+    assert "'nosuch'" in proc.stderr
+    assert run_cli("check", "--property", "zero", str(spec_file)).returncode == 0

@@ -365,8 +365,20 @@ def test_errors_in_unreached_code_are_reported(body):
     error_of(HEADER + body)
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN GAP: a probe body is compiled only for the devices its "
-                   "driver matches, so errors in the probe of a driver with no device are not reported")
 def test_error_in_probe_of_driver_without_device_is_reported():
     error_of(HEADER + "module m loadable { driver d { probe { return -EWHATEVER; } } "
              "init { register_driver(d); } }")
+
+
+def test_function_with_a_range_parameter_that_nothing_calls_compiles():
+    """The unused function is checked with each range in turn; one of the right kind fits."""
+    load_text(HEADER + """
+        window cfmws0 @ 0x1000 .. 0x1fff;
+        range sr0 : soft_reserved @ 0x3000 .. 0x3fff;
+        module dax_hmem loadable {
+          driver dax_hmem_driver { probe(r) { } }
+          device hmem[r in soft_reserved] : dax_hmem_driver;
+          init { register_driver(dax_hmem_driver); }
+        }
+        fn f(r) { device_add(hmem, r); }
+    """)

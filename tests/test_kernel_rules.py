@@ -1216,3 +1216,43 @@ def test_rule_cancel_work_sync_disable_is_a_count():
     expect(spec("one cancel", text % ("queue_after_cancel", "")), queue_after_cancel=PROVED)
     expect(spec("a second cancel in flight", text % ("queue_after_cancel", "userspace b { cancel_work_sync(w); }")),
            queue_after_cancel=VIOLATED)
+
+
+def test_rule_module_code_runs_only_while_the_module_is_loaded():
+    """kernel/module/main.c: a module's code is in memory only from load_module until
+    free_module, and other code reaches it only through a reference the module's state allows
+    (try_module_get fails once it is GOING). A function that touches a loadable module's
+    objects is that module's code: called from userspace (or other code) while the module is
+    not loaded, the call does nothing, so the module's later load cannot undo an INIT_WORK
+    that never happened."""
+    issue = """
+        module phylib loadable { work state_queue; init { } }
+        fn phy_start_machine { init_work(state_queue, phy_state_machine); queue_work(system_wq, state_queue); }
+        fn phy_state_machine { }
+        userspace resume { phy_start_machine(); }
+    """
+    expect(spec("userspace calls into a module udev loads", issue), queue_uninitialized_work=PROVED)
+    text = """
+        module phylib loadable { manual; var started : bool = false; work state_queue; init { } exit { } }
+        fn phy_start_machine { started = true; init_work(state_queue, phy_state_machine); queue_work(system_wq, state_queue); }
+        fn phy_state_machine { }
+        userspace resume { %s phy_start_machine(); }
+        final nothing_started : not started;
+    """
+    expect(spec("called, the module never loaded", text % ""), nothing_started=PROVED)
+    expect(spec("called after modprobe", text % "modprobe(phylib);"), nothing_started=VIOLATED)
+
+
+def test_rule_device_add_of_an_added_device_is_flagged():
+    """drivers/base/core.c device_add -> kobject_add: adding a device that is already in sysfs
+    fails with -EEXIST (a duplicate-name warning): the built-in check device_added_twice
+    flags it; adding it once, or again after device_del, is fine."""
+    text = """
+        module m loadable {
+          driver d { probe { } remove { } }
+          device d0 : d;
+          init { register_driver(d); device_add(d0); %s device_add(d0); }
+        }
+    """
+    expect(spec("added twice", text % ""), device_added_twice=VIOLATED)
+    expect(spec("deleted, then added again", text % "device_del(d0);"), device_added_twice=PROVED)

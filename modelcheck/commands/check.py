@@ -56,6 +56,11 @@ def run(args) -> int:
                                   jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args))
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = 2 if errors else exit_code(statuses)
+    unknown = _unknown_properties(args.properties, entries)
+    if unknown:
+        print(f"modelcheck: no spec checked has a property named {', '.join(map(repr, unknown))}; "
+              "`modelcheck check SPEC` lists each spec's properties", file=sys.stderr)
+        code = 2
     if args.format != "text" or args.output:
         rendered = FORMATTERS[args.format](entries, errors, code) if args.format != "text" else \
             "\n\n".join(spec_report(m, o, show_traces=not args.no_trace, style=args.trace_format,
@@ -68,3 +73,11 @@ def run(args) -> int:
     print(summary(statuses, len(errors), code, time.monotonic() - started),
           file=sys.stdout if text else sys.stderr)
     return code
+
+
+def _unknown_properties(wanted, entries) -> list[str]:
+    """The --property names that no checked spec declares (like `trace`, that is exit 2)."""
+    if not wanted:
+        return []
+    known = {p.name for _, model, _ in entries if model is not None for p in model.properties}
+    return [name for name in wanted if name not in known]

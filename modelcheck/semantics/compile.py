@@ -24,6 +24,7 @@ BUILTIN_PROPERTIES = {
     "queue_uninitialized_work": "queue_work never queues a work item whose func is NULL (§4.2)",
     "reinit_busy_work": "INIT_WORK never re-initializes a pending or running work item (§4.1)",
     "queue_on_dead_workqueue": "no queue/flush/destroy on a NULL or destroyed workqueue (§4.2, §4.4)",
+    "device_added_twice": "device_add never adds a device that is already added (kobject_add: -EEXIST)",
     "module_unload_leaks": "a module is never freed while its work runs or its driver is registered (§2.2)",
     "value_in_range": "every assignment stays inside the variable's declared range",
     "no_double_claim": "no memory range is held by two dax_regions at once (§6.5)",
@@ -141,19 +142,16 @@ class Compiler:
                 self.ctx.var(v.name, t.lo, t.hi, init, "state", t.labels, v.span)
 
     def lint_unreached_code(self) -> None:
-        """Compile functions and exit blocks once more on a scratch thread, so an error in code
-        that no thread runs is still reported; the scratch thread and its state are dropped."""
+        """Compile functions, exit blocks and the probe/remove bodies of drivers once more on a
+        scratch thread, so an error in code that no thread runs is still reported; the scratch
+        thread and its state are dropped. A body with a range parameter is tried with each
+        range in turn: it is wrong only if no range makes it compile."""
         saved = (dict(self.ctx.variables), set(self.ctx.checked_props), dict(self.ctx.properties))
         ranges = [e.name for e in self.spec.extents]
         for fn in self.spec.fns:
             if fn.param and not ranges:
                 continue
-            b = self.thread("lint", "lint")
-            end = b.new()
-            frame = Frame(b, "fn", ret=end, stack=(fn.name,))
-            if fn.param:
-                frame = frame.bind(fn.param, ("extent", ranges[0]))
-            self.stmts.block(fn.body, frame, 0, end)
+            self._lint_body(fn.body, fn.param, ranges, lambda b, end: Frame(b, "fn", ret=end, stack=(fn.name,)))
         for m in self.spec.modules:
             for d in m.drivers:
                 for which in ("suspend", "resume", "shutdown"):
@@ -165,10 +163,33 @@ class Compiler:
             if m.async_probe is not None:
                 self.exprs.cond(m.async_probe, Frame(None, "module"))
             if m.exit is not None:
-                b = self.thread("lint", "lint")
-                end = b.new()
-                self.stmts.block(m.exit, Frame(b, "exit", module=m.name, ret=end), 0, end)
+                self._lint_body(m.exit, None, ranges, lambda b, end: Frame(b, "exit", module=m.name, ret=end))
+            for d in m.drivers:
+                if self.driver_core.of_driver(d.name):
+                    continue          # compiled already, once per device
+                if d.probe is not None and not (d.probe.param and not ranges):
+                    rc = self.ctx.local("rc:lint", 0, 9)
+                    self._lint_body(d.probe.body, d.probe.param, ranges,
+                                    lambda b, end: Frame(b, "probe", module=m.name, ret=end, rc=rc))
+                if d.remove is not None:
+                    self._lint_body(d.remove, None, ranges, lambda b, end: Frame(b, "remove", module=m.name, ret=end))
         self.ctx.variables, self.ctx.checked_props, self.ctx.properties = saved
+
+    def _lint_body(self, body, param, ranges, make_frame) -> None:
+        """Lower one body on a scratch thread; with a parameter, the first range that compiles wins."""
+        first_error = None
+        for extent in (ranges if param else [None]):
+            b = self.thread("lint", "lint")
+            end = b.new()
+            frame = make_frame(b, end)
+            if param:
+                frame = frame.bind(param, ("extent", extent))
+            try:
+                self.stmts.block(body, frame, 0, end)
+                return
+            except SpecError as e:
+                first_error = first_error or e
+        raise first_error
 
     # -- properties --
     def add_properties(self) -> None:

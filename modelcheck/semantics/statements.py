@@ -1,14 +1,15 @@
 """Statements: each becomes one or more atomic steps of the thread being built."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Cmp, Const, Ite, Ref, conj, is_bool, neg, Property
+from ..ir import FALSE, TRUE, Cmp, Const, Ite, Ref, conj, disj, eq, is_bool, neg, Property
 from ..syntax import ast
 from .context import Frame
 from .iomem import IOMEM_RESULTS
+from .modules import COMING, LIVE
 
 if TYPE_CHECKING:
     from .compile import Compiler
@@ -182,7 +183,68 @@ class Statements:
         inner = replace(frame, stack=frame.stack + (fn.name,), cont=None, rc=None, ret=nxt)
         if fn.param:
             inner = inner.bind(fn.param, ("extent", self.c.exprs.extent_arg(call, 0, frame)))
+        at = self._enter_module_code(fn, call, frame, at, nxt)
         self.block(fn.body, inner, at, nxt)
+
+    def _enter_module_code(self, fn: ast.FnDecl, call: ast.Call, frame: Frame, at: int, nxt: int) -> int:
+        """A function that touches a loadable module's objects is that module's code: it can run
+        only while the module is in memory and not going (try_module_get, kernel/module/main.c),
+        as a symbol reference needs its provider. Called from elsewhere while the module is
+        unloaded or going, the call does nothing. Returns where the body starts."""
+        owners = [m for m in sorted(self.code_owners(fn.name)) if m != frame.module and m not in frame.loading]
+        present = conj(*(self._code_present(m) for m in owners))
+        present = self.c.fold(present)
+        if present == TRUE:
+            return at
+        body = frame.b.new()
+        frame.b.edge(at, body, "", None, guard=present)
+        missing = ", ".join(owners)
+        frame.b.edge(at, nxt, f"{fn.name}(): code of {missing}, which is not loaded: the call does nothing",
+                     call.span, guard=neg(present))
+        return body
+
+    def _code_present(self, module: str):
+        """Built in, or loaded and not going (MODULE_STATE_COMING or LIVE)."""
+        m = self.c.modules.by_name[module]
+        return disj(self.c.modules.builtin(m),
+                    conj(self.c.modules.loadable(m),
+                         disj(eq(f"{module}.state", COMING), eq(f"{module}.state", LIVE))))
+
+    def code_owners(self, fn_name: str, seen: frozenset = frozenset()) -> frozenset:
+        """The loadable modules whose objects fn touches, itself or through the functions it calls."""
+        cache = self.__dict__.setdefault("_owners", {})
+        if fn_name in cache:
+            return cache[fn_name]
+        sym = self.c.sym.get(fn_name)
+        out: set[str] = set()
+        for name in _names_in(sym.decl.body):
+            other = self.c.sym.get(name)
+            if other is None:
+                continue
+            if other.kind == "fn" and name not in seen and name != fn_name:
+                out |= self.code_owners(name, seen | {fn_name})
+            elif other.kind in ("var", "work", "wq", "driver", "device") and other.owner is not None:
+                owner = self.c.modules.by_name[other.owner]
+                if not owner.is_object and self.c.modules.builtin(owner) != TRUE:
+                    out.add(other.owner)
+        result = frozenset(out)
+        if not seen:
+            cache[fn_name] = result
+        return result
+
+
+def _names_in(node):
+    """Every name and called function in an AST subtree."""
+    if isinstance(node, ast.Name):
+        yield node.id
+    elif isinstance(node, ast.Call):
+        yield node.func
+    if is_dataclass(node):
+        for f in fields(node):
+            yield from _names_in(getattr(node, f.name))
+    elif isinstance(node, (tuple, list)):
+        for item in node:
+            yield from _names_in(item)
 
 
 def _always_in_range(expr, lo: int, hi: int) -> bool:
