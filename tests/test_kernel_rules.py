@@ -1256,3 +1256,17 @@ def test_rule_device_add_of_an_added_device_is_flagged():
     """
     expect(spec("added twice", text % ""), device_added_twice=VIOLATED)
     expect(spec("deleted, then added again", text % "device_del(d0);"), device_added_twice=PROVED)
+
+
+def test_every_test_the_conformance_table_names_exists():
+    """docs/semantics.md names, for each rule, the test that holds it: each must be a test."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    table = (root / "docs" / "semantics.md").read_text()
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", table))
+    defined = set()
+    for path in (root / "tests").glob("test_*.py"):
+        defined |= set(re.findall(r"^def (test_[a-z0-9_]+)\(", path.read_text(), re.M))
+    assert named, "the table names no test"
+    assert not sorted(named - defined), f"named in docs/semantics.md but not defined: {sorted(named - defined)}"
