@@ -135,7 +135,7 @@ class DriverCore:
         rc = self.c.ctx.local(f"rc:{n}", 0, len(ERRNO), labels=_rc_labels())
         body = b.new()
         free = eq(f"{n}.locked", 0)
-        b.edge(at, nxt, f"{how}: {n} is not added (or is being deleted), -ENODEV", None,
+        b.edge(at, nxt, f"{how}: {n} is not added, nothing to probe", None,
                guard=conj(free, eq(f"{n}.added", 0)), assigns=taken)
         b.edge(at, nxt, f"{how}: {n} is already bound, -EBUSY", None,
                guard=conj(free, eq(f"{n}.added", 1), eq(f"{n}.bound", 1)), assigns=taken)

@@ -176,9 +176,9 @@ class Modules:
             return
         b.edge(at, nxt, f"{how} {m.name}: already loaded", None, guard=conj(loadable, eq(state, LIVE)),
                waits=self.load_wait(m))
-        go = b.new()
-        b.edge(at, go, "", None, guard=conj(loadable, neg(eq(state, LIVE))))
-        at = go
+        if m.softdeps or m.uses or m.post_softdeps:
+            at = b.step(at, f"{how} {m.name}: not loaded yet, its probe list first", None,
+                        guard=conj(loadable, neg(eq(state, LIVE))))
         # The probe list (__kmod_module_get_probe_list): "pre:" softdeps, hard dependencies, the
         # module, then "post:" softdeps. The kernel enforces no order beyond the symbol wait
         # (§2.1); insmod and built-in code skip softdeps. libkmod drops softdep loops; `uses`
