@@ -1243,21 +1243,6 @@ def test_rule_module_code_runs_only_while_the_module_is_loaded():
     expect(spec("called after modprobe", text % "modprobe(phylib);"), nothing_started=VIOLATED)
 
 
-def test_rule_device_add_of_an_added_device_is_flagged():
-    """drivers/base/core.c device_add -> kobject_add: adding a device that is already in sysfs
-    fails with -EEXIST (a duplicate-name warning): the built-in check device_added_twice
-    flags it; adding it once, or again after device_del, is fine."""
-    text = """
-        module m loadable {
-          driver d { probe { } remove { } }
-          device d0 : d;
-          init { register_driver(d); device_add(d0); %s device_add(d0); }
-        }
-    """
-    expect(spec("added twice", text % ""), device_added_twice=VIOLATED)
-    expect(spec("deleted, then added again", text % "device_del(d0);"), device_added_twice=PROVED)
-
-
 def test_every_test_the_conformance_table_names_exists():
     """docs/semantics.md names, for each rule, the test that holds it: each must be a test."""
     import re

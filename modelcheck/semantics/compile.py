@@ -24,7 +24,6 @@ BUILTIN_PROPERTIES = {
     "queue_uninitialized_work": "queue_work never queues a work item whose func is NULL (§4.2)",
     "reinit_busy_work": "INIT_WORK never re-initializes a pending or running work item (§4.1)",
     "queue_on_dead_workqueue": "no queue/flush/destroy on a NULL or destroyed workqueue (§4.2, §4.4)",
-    "device_added_twice": "device_add never adds a device that is already added (kobject_add: -EEXIST)",
     "module_unload_leaks": "a module is never freed while its work runs or its driver is registered (§2.2)",
     "value_in_range": "every assignment stays inside the variable's declared range",
     "no_double_claim": "no memory range is held by two dax_regions at once (§6.5)",
