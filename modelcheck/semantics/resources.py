@@ -163,7 +163,9 @@ class Resources:
     def publish_window(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
         w = self.c.exprs.extent_arg(call, 0, frame, ("window",))
-        self._insert(call, frame, at, nxt, target, w, f"{w}.present", f"insert CXL window {w} into iomem")
+        # drivers/cxl/acpi.c add_cxl_resources: insert_resource_expand_to_fit never fails (the
+        # window grows over a conflict; the growth is not modelled).
+        frame.b.edge(at, nxt, f"insert CXL window {w} into iomem", call.span, assigns=((f"{w}.present", Const(1)),))
 
     def remove_window(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
@@ -214,8 +216,9 @@ class Resources:
     def iomem_insert(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
         r = self.c.exprs.extent_arg(call, 0, frame, ("soft_reserved",))
-        self._insert(call, frame, at, nxt, target, r, f"{r}.in_iomem",
-                     f"insert \"Soft Reserved\" {r} into iomem")
+        # arch/x86/kernel/e820.c e820__reserve_resources_late: insert_resource_expand_to_fit.
+        frame.b.edge(at, nxt, f"insert \"Soft Reserved\" {r} into iomem", call.span,
+                     assigns=((f"{r}.in_iomem", Const(1)),))
 
     def iomem_remove(self, call, frame, at, nxt, target) -> None:
         arity(call, 1)
