@@ -869,10 +869,12 @@ def test_rule_exclusive_dax_regions_6_5():
 
 def test_rule_region_contains_needs_a_committed_region_covering_the_range_6_4():
     """§6.4 cxl_region_contains_resource(res) is true only when a *committed* CXL region fully
-    contains the range; an uncommitted region, or one covering only part of it, does not."""
+    contains the range; an uncommitted region, or one covering only part of it, does not.
+    (`whole` contains `part`: two regions that overlap only in part cannot both be inserted,
+    kernel/resource.c __insert_resource.)"""
     text = """
         range sr0 : soft_reserved @ 0x1000 .. 0x1fff;
-        region whole @ 0x1000 .. 0x1fff;
+        region whole @ 0x1000 .. 0x27ff;
         region part @ 0x1800 .. 0x27ff;
         builtin cxl {
           initcall device {
