@@ -25,6 +25,7 @@ from ..reduce import fuse
 from ..result import EngineOptions, Verdict
 from ..semantics.compile import compile_spec
 from ..syntax.parser import parse
+from . import bench_seeds
 
 HEADING = "## Open Kconfig options"
 SIZES = (5, 9, 13, 17)
@@ -87,14 +88,7 @@ def render(rows: list[dict], started: str, load: str, timeout: float) -> list[st
 
 def merge_into(existing: str, section: list[str]) -> str:
     """bench.md with this section replaced (or added before the plot), the rest kept."""
-    lines = existing.rstrip("\n").split("\n")
-    if HEADING in lines:
-        start = lines.index(HEADING)
-        end = next((i for i in range(start + 1, len(lines))
-                    if lines[i].startswith("## ") or lines[i].startswith("![")), len(lines))
-        del lines[start:end]
-    at = next((i for i, line in enumerate(lines) if line.startswith("![")), len(lines))
-    return "\n".join(lines[:at] + section + lines[at:]) + "\n"
+    return bench_seeds.merge_into(existing, section, HEADING)
 
 
 def kept_section(path: str) -> list[str]:

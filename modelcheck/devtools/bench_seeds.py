@@ -212,11 +212,12 @@ def _times(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.3g}x" if theirs else "inf"
 
 
-def merge_into(existing: str, section: list[str]) -> str:
-    """bench.md with its seed section replaced (or added before the plot), the rest kept."""
+def merge_into(existing: str, section: list[str], heading: str = HEADING) -> str:
+    """bench.md with the section under `heading` (the seed section by default) replaced, or
+    added before the plot; the rest kept."""
     lines = existing.rstrip("\n").split("\n")
-    if HEADING in lines:
-        start = lines.index(HEADING)
+    if heading in lines:
+        start = lines.index(heading)
         end = next((i for i in range(start + 1, len(lines))
                     if lines[i].startswith("## ") or lines[i].startswith("![")), len(lines))
         del lines[start:end]
