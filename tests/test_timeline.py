@@ -19,7 +19,8 @@ platform: (none)
      init (boot)             modprobe dax_cxl
      |                       |
    1 boot done: userspace starts
-   2                         udev: modprobe dax_cxl
+   2                         udev: modprobe dax_cxl ; modprobe dax_cxl: not loaded yet, its probe
+                             list first
    3                         modprobe dax_cxl: dependency dax_hmem: dax_hmem_init starts [4]
    4                         register_driver(hmem_platform) [8]
    5                         driver_attach: hmem0 is not added, nothing to probe

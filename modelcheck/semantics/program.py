@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..ir import FALSE, TRUE, Edge, Expr, Location, Span, Thread, Wait, simplify, substitute
+from ..ir import FALSE, TRUE, Edge, Expr, Location, Span, Thread, Wait, conj, simplify, substitute
 
 
 @dataclass
@@ -57,6 +57,7 @@ class ThreadBuilder:
     def finish(self, end: int) -> Thread:
         """Seal the thread; `end` is where it stops (a resting location with no edges)."""
         self.rest.add(end)
+        self._fold_silent_guards()
         forward = self._silent_jumps()
         order = self._reachable(forward)
         index = {loc: i for i, loc in enumerate(order)}
@@ -66,6 +67,29 @@ class ThreadBuilder:
                      rest=loc in self.rest)
             for loc in order)
         return Thread(self.name, locations, self.kind, self.fairness)
+
+    def _fold_silent_guards(self) -> None:
+        """An unlabelled guarded jump (a call into module code that runs only while the module is
+        loaded) is no step of its own: its guard joins each first step of the code it leads to."""
+        for src in range(len(self.edges)):
+            for _ in range(len(self.edges)):   # folded edges may lead to another silent guard
+                folded, changed = [], False
+                for e in self.edges[src]:
+                    dst = e.target
+                    if (e.label or e.assigns or e.checks or e.guard == TRUE or dst in self.rest
+                            or dst == src or not self.edges[dst]
+                            or any(d.target == dst for d in self.edges[dst])):
+                        folded.append(e)
+                        continue
+                    changed = True
+                    for d in self.edges[dst]:
+                        guard = self.fold(conj(e.guard, d.guard))
+                        if guard != FALSE:
+                            folded.append(_Edge(guard, d.assigns, d.target, d.label, d.span, d.checks,
+                                                d.waits if guard != TRUE else None))
+                self.edges[src] = folded
+                if not changed:
+                    break
 
     def _silent_jumps(self):
         """Unlabelled unconditional jumps cost a step each; edges skip over them instead."""
