@@ -124,6 +124,9 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E307", "option defined in no Kconfig file",
               'config CXL_PCII : tristate;\nkconfig "Kconfig.names";   # which defines CXL_PCI',
               "fix the name, or mark an option defined outside the files read: `config NAME : tristate external;`"),
+    ErrorKind("E500", "cannot read C file",
+              "modelcheck extract drivers/missing.c",
+              "check the path; `extract` and `drift` read kernel C files given on the command line or by `models`"),
 )}
 
 

@@ -28,6 +28,8 @@ from ..errors import ERRORS, ErrorKind
 
 EXAMPLES = "docs/examples/errors"   # relative to the repository root, as the commands are run
 MISSING = "E300"                    # the one error whose example is a file that does not exist
+# Errors of other subcommands than `check`: the example is the command line itself.
+COMMAND_EXAMPLES = {"E500": ["extract", "drivers/missing.c"]}
 
 # Files an example needs beside it (the ERRORS example names them but cannot carry them).
 AUX_FILES = {
@@ -57,7 +59,7 @@ def example_path(code: str) -> str:
 def example_spec(kind: ErrorKind) -> Optional[str]:
     """The example file for an error: ERRORS' fragment with a title, so that the fragment
     itself is what fails (a file without `spec "..."` stops at E215 first). None for E300."""
-    if kind.code == MISSING:
+    if kind.code == MISSING or kind.code in COMMAND_EXAMPLES:
         return None
     fragment = kind.example.rstrip("\n") + "\n"
     if kind.code == "E215" or fragment.startswith("spec "):
@@ -125,7 +127,7 @@ def error_transcripts() -> dict[str, tuple[str, str, int]]:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 file.write_text(content, encoding="utf-8")
             where = RUN_FROM.get(code)
-            command = ["check", os.path.relpath(path, where) if where else path]
+            command = COMMAND_EXAMPLES.get(code) or ["check", os.path.relpath(path, where) if where else path]
             text, status = run_cli(command, os.path.join(root, where or ""), HIDDEN_PACKAGES.get(code))
             text = RUN_TIME.sub(" in 0.00s (exit", text)   # the generated page does not change with the machine
             for rel in files:   # each example runs alone, as it does from the committed tree
@@ -171,7 +173,9 @@ def errors_markdown() -> str:
         command, output, _ = runs[code]
         lines += ["", f"## {code}: {kind.title}", ""]
         spec = example_spec(kind)
-        if spec is None:
+        if code in COMMAND_EXAMPLES:
+            lines += [f"Example: `{kind.example}`.", ""]
+        elif spec is None:
             lines += [f"Example: {kind.example}, here `{example_path(code)}`.", ""]
         else:
             lines += [f"Example, `{example_path(code)}`:", "", "```text", spec.rstrip("\n"), "```", ""]
