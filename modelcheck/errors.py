@@ -127,6 +127,10 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E500", "cannot read C file",
               "modelcheck extract drivers/missing.c",
               "check the path; `extract` and `drift` read kernel C files given on the command line or by `models`"),
+    ErrorKind("E501", "spec names no C to compare with",
+              'module m loadable { init { } }   # checked with `modelcheck drift SPEC`',
+              'name the C files the spec models: `models "drivers/dax/hmem/hmem.c";` (resolved against '
+              '--tree), or give them after the spec: `modelcheck drift SPEC FILE.c`'),
 )}
 
 

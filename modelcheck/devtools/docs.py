@@ -29,7 +29,8 @@ from ..errors import ERRORS, ErrorKind
 EXAMPLES = "docs/examples/errors"   # relative to the repository root, as the commands are run
 MISSING = "E300"                    # the one error whose example is a file that does not exist
 # Errors of other subcommands than `check`: the example is the command line itself.
-COMMAND_EXAMPLES = {"E500": ["extract", "drivers/missing.c"]}
+# "{path}" stands for the example spec, written as for `check`.
+COMMAND_EXAMPLES = {"E500": ["extract", "drivers/missing.c"], "E501": ["drift", "{path}"]}
 
 # Files an example needs beside it (the ERRORS example names them but cannot carry them).
 AUX_FILES = {
@@ -59,7 +60,7 @@ def example_path(code: str) -> str:
 def example_spec(kind: ErrorKind) -> Optional[str]:
     """The example file for an error: ERRORS' fragment with a title, so that the fragment
     itself is what fails (a file without `spec "..."` stops at E215 first). None for E300."""
-    if kind.code == MISSING or kind.code in COMMAND_EXAMPLES:
+    if kind.code == MISSING or "{path}" not in COMMAND_EXAMPLES.get(kind.code, ["{path}"]):
         return None
     fragment = kind.example.rstrip("\n") + "\n"
     if kind.code == "E215" or fragment.startswith("spec "):
@@ -127,7 +128,8 @@ def error_transcripts() -> dict[str, tuple[str, str, int]]:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 file.write_text(content, encoding="utf-8")
             where = RUN_FROM.get(code)
-            command = COMMAND_EXAMPLES.get(code) or ["check", os.path.relpath(path, where) if where else path]
+            shown_path = os.path.relpath(path, where) if where else path
+            command = [a.replace("{path}", shown_path) for a in COMMAND_EXAMPLES.get(code, ["check", "{path}"])]
             text, status = run_cli(command, os.path.join(root, where or ""), HIDDEN_PACKAGES.get(code))
             text = RUN_TIME.sub(" in 0.00s (exit", text)   # the generated page does not change with the machine
             for rel in files:   # each example runs alone, as it does from the committed tree
@@ -173,7 +175,7 @@ def errors_markdown() -> str:
         command, output, _ = runs[code]
         lines += ["", f"## {code}: {kind.title}", ""]
         spec = example_spec(kind)
-        if code in COMMAND_EXAMPLES:
+        if spec is None and code in COMMAND_EXAMPLES:
             lines += [f"Example: `{kind.example}`.", ""]
         elif spec is None:
             lines += [f"Example: {kind.example}, here `{example_path(code)}`.", ""]

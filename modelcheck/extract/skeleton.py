@@ -357,11 +357,13 @@ class Skeleton:
                 skip_next = body is not None
                 continue
             self._stmt(ctx, node, depth, out)
+            if node.type in ("return_statement", "goto_statement"):
+                break       # what follows is reached only through a label, which its goto inlines
         for _ in range(opened):
             dev = ctx.guards.pop()
             if dev is not None:
-                out.append(Line(depth, f"device_unlock({dev});", _end_loc(ctx.cfile, items[-1]),
-                                "guard(device) released at the end of the scope"))
+                out.append(self._unlock(ctx, dev, depth, items[-1].end_point[0] + 1,
+                                        "guard(device) released at the end of the scope"))
 
     def _guard(self, ctx: Context, call, depth: int, out: list[Line]) -> bool:
         inner = call.child_by_field_name("function")
@@ -387,6 +389,11 @@ class Skeleton:
         ctx.guards.append(None)
         return True
 
+    def _unlock(self, ctx: Context, dev: str, depth: int, line: int, note: str) -> Line:
+        """The device_unlock a guard(device) implies where its scope is left."""
+        self.sites.append(Site("device_unlock", (dev,), ctx.function, ctx.cfile.path, line))
+        return Line(depth, f"device_unlock({dev});", f"{ctx.cfile.path}:{line}", note)
+
     def _scoped_guard(self, ctx: Context, call, body, depth: int, out: list[Line]) -> None:
         args = call_args(call)
         cls = ctx.cfile.text(args[0]) if args else ""
@@ -410,7 +417,7 @@ class Skeleton:
             self._block_items(ctx, named(body), depth + 1, out)
         dev = ctx.guards.pop()
         if dev is not None:
-            out.append(Line(depth + 1, f"device_unlock({dev});", loc))
+            out.append(self._unlock(ctx, dev, depth + 1, ctx.cfile.line(call), "scoped_guard released"))
         out.append(Line(depth, "}", _end_loc(ctx.cfile, body if body is not None else call)))
 
     def _stmt(self, ctx: Context, node, depth: int, out: list[Line]) -> None:
@@ -508,7 +515,7 @@ class Skeleton:
         loc = f.loc(node)
         if value is not None and not _is_errno_or_zero(f, value):
             self._effects(ctx, value, depth, out)
-        unlocks = [Line(depth, f"device_unlock({d});", loc, "guard(device) released on return")
+        unlocks = [self._unlock(ctx, d, depth, f.line(node), "guard(device) released on return")
                    for d in reversed(ctx.guards) if d is not None]
         out += unlocks
         if ctx.kind not in ("probe", "init") or value is None:
@@ -544,7 +551,7 @@ class Skeleton:
         self._block_items(ctx, tail, depth + 1, out)
         if not any(s.type == "return_statement" for s in (tail[-1:] or [])):
             end = _end_loc(f, ctx.body)
-            out += [Line(depth + 1, f"device_unlock({d});", end, "guard(device) released on return")
+            out += [self._unlock(ctx, d, depth + 1, ctx.body.end_point[0] + 1, "guard(device) released on return")
                     for d in reversed(ctx.guards) if d is not None]
             out.append(Line(depth + 1, "return;" if ctx.kind not in ("probe", "init") else "return 0;",
                             end, "the end of the function"))
@@ -648,7 +655,7 @@ class Skeleton:
                 return
             out.append(Line(depth, f"{prim.spec}({', '.join(args)});", loc,
                             "" if name == prim.spec else f"{name}()"))
-            self.site(ctx, node, prim.spec, tuple(a for a in args))
+            self.site(ctx, node, prim.spec, _site_objects(prim, args))
             return
         if name in P.ALLOC_WORKQUEUE:
             out.append(Line(depth, f"# {name}() result not stored in a workqueue variable", loc))
@@ -841,7 +848,7 @@ class Skeleton:
             objs = self._prim_args(ctx, prim, node)
             if objs is None:
                 return None
-            self.site(ctx, node, prim.spec, tuple(objs))
+            self.site(ctx, node, prim.spec, _site_objects(prim, objs))
             return f"{prim.spec}({', '.join(objs)})"
         if prim is not None and prim.result:
             objs = self._prim_args(ctx, prim, node)
@@ -852,7 +859,7 @@ class Skeleton:
                 Line(1, f"var {var} : bool = false;", f.loc(node), f"what {name}() returned"))
             pre.append(Line(depth, f"{var} = {prim.spec}({', '.join(objs)});", f.loc(node),
                             "" if name == prim.spec else f"{name}()"))
-            self.site(ctx, node, prim.spec, tuple(objs))
+            self.site(ctx, node, prim.spec, _site_objects(prim, objs))
             return var
         if prim is not None or (name and self.scan.function(f, name) is not None):
             self._call(ctx, node, depth, pre)     # its effects happen; its result is a choice
@@ -939,6 +946,11 @@ def _statement_call(node):
     if node.type == "expression_statement" and named(node) and named(node)[0].type == "call_expression":
         return named(node)[0]
     return None
+
+
+def _site_objects(prim, args) -> tuple:
+    """The objects a primitive names (a wait_event condition is not one)."""
+    return tuple(a for a, (role, _) in zip(args, prim.args) if role != "cond")
 
 
 def _paren(expr: str) -> str:

@@ -90,14 +90,25 @@ def to_sarif(entries: list[Entry], errors: list[str], code: int) -> str:
             if o.replay is not None:
                 result["codeFlows"] = [_code_flow(path, o)]
             results.append(result)
+    return sarif_document(list(rules.values()), results, errors, code)
+
+
+def sarif_document(rules: list[dict], results: list[dict], errors: list[str], code: int) -> str:
+    """One SARIF 2.1.0 run of modelcheck: `rules` ({id, shortDescription}), `results` (ruleId,
+    level, message, locations as `sarif_location` makes them), the errors and the exit code."""
     run = {"tool": {"driver": {"name": "modelcheck", "version": __version__,
-                               "rules": sorted(rules.values(), key=lambda r: r["id"])}},
+                               "rules": sorted(rules, key=lambda r: r["id"])}},
            "results": results,
            "invocations": [{"executionSuccessful": not errors, "exitCode": code,
                             "toolExecutionNotifications": [{"level": "error", "message": {"text": e}}
                                                            for e in errors]}]}
     return json.dumps({"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
                        "runs": [run]}, indent=2)
+
+
+def sarif_location(file: str, line: int, col: int = 1, message: str = "") -> dict:
+    """A SARIF physical location (file, 1-based line and column)."""
+    return _location(file, line, col, message)
 
 
 # --- JUnit XML ---

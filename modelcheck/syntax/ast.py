@@ -279,6 +279,7 @@ class ModuleDecl:
     span: Span
     syncs: tuple[SyncDecl, ...] = ()    # mutexes, rw-semaphores, completions, wait queues
     post_softdeps: tuple[str, ...] = ()      # MODULE_SOFTDEP("post: ..."): loaded after the module
+    models: tuple[str, ...] = ()             # the C files this module models (`modelcheck drift`)
 
 
 @dataclass(frozen=True)
@@ -336,3 +337,4 @@ class Spec:
     properties: tuple[PropertyDecl, ...] = ()
     expects: tuple[Expect, ...] = ()
     disables: tuple[Disable, ...] = ()
+    models: tuple[str, ...] = ()          # the C files the whole spec models (`modelcheck drift`)

@@ -37,6 +37,7 @@ class AstBuilder:
         title = source = ""
         exclusive = False
         cases: list[str] = []
+        models: list[str] = []
         for item in tree.children:
             kind = item.data
             if kind == "title":
@@ -45,12 +46,15 @@ class AstBuilder:
                 source = _string(item.children[0])
             elif kind == "case":
                 cases.append(_string(item.children[0]))
+            elif kind == "models":
+                models.append(_string(item.children[0]))
             elif kind == "dax_regions":
                 exclusive = str(item.children[0]) == "exclusive"
             else:
                 bucket, node = self.item(item)
                 fields[bucket].append(node)
         return ast.Spec(self.file, title, source, exclusive_dax_regions=exclusive, cases=tuple(cases),
+                        models=tuple(models),
                         **{k: tuple(v) for k, v in fields.items()})
 
     def item(self, item: Tree):
@@ -127,7 +131,8 @@ class AstBuilder:
             config = str(mode_tree.children[0]) if mode_tree.children else None
             members = c[2:]
         parts: dict[str, list] = {k: [] for k in (
-            "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps", "syncs", "post_softdeps")}
+            "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps", "syncs", "post_softdeps",
+            "models")}
         init = exit_ = async_probe = level = None
         manual = False
         for m in members:
@@ -163,6 +168,8 @@ class AstBuilder:
                 async_probe = self.expr(mc[0]) if mc[0] is not None else ast.BoolLit(True, self.span(m))
             elif k == "manual":
                 manual = True
+            elif k == "models":
+                parts["models"].append(_string(mc[0]))
             elif k == "initcall_level":
                 self.once(level, m, f"{name} gives its initcall level twice")
                 level = str(mc[0])
@@ -176,7 +183,8 @@ class AstBuilder:
             tuple(parts["vars"]), tuple(parts["works"]), tuple(parts["wqs"]),
             tuple(parts["drivers"]), tuple(parts["devices"]), init, exit_,
             tuple(parts["initcalls"]), tuple(parts["uses"]), tuple(parts["softdeps"]),
-            async_probe, manual, level, self.span(c[0]), tuple(parts["syncs"]), tuple(parts["post_softdeps"]))
+            async_probe, manual, level, self.span(c[0]), tuple(parts["syncs"]), tuple(parts["post_softdeps"]),
+            tuple(parts["models"]))
 
     def driver(self, m: Tree) -> ast.DriverDecl:
         c = m.children
