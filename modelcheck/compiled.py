@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from .interp import Interpreter, State
-from .ir import Arith, BoolConst, BoolOp, Cmp, Const, Edge, Expr, Ite, Model, Not, Ref
+from .ir import TRUE, Arith, BoolConst, BoolOp, Cmp, Const, Edge, Expr, Ite, Model, Not, Ref
 
 
 class CompiledInterpreter(Interpreter):
@@ -22,6 +22,22 @@ class CompiledInterpreter(Interpreter):
                        for th in model.threads]
         self._steppers = {id(edge): stepper for th in self._table for loc in th
                           for _, edge, _, stepper in loc}
+        self._enabled_at = [[self._enabler(t, loc) for loc in th.locations]
+                            for t, th in enumerate(model.threads)]
+
+    def _enabler(self, thread: int, loc) -> object:
+        """values -> the steps (thread, edge index, edge) enabled at one location, as one
+        generated function: every guard of the location inline, no call per edge."""
+        steps = [(thread, e, edge) for e, edge in enumerate(loc.edges)]
+        if all(edge.guard == TRUE for edge in loc.edges):
+            return lambda v, steps=tuple(steps): steps
+        lines = ["def enabled_here(v):", "    out = []"]
+        for e, edge in enumerate(loc.edges):
+            lines += [f"    if {self.source(edge.guard)}:", f"        out.append(steps[{e}])"]
+        lines.append("    return out")
+        scope = {"steps": steps}
+        exec("\n".join(lines), scope)      # generated from the IR only
+        return scope["enabled_here"]
 
     def source(self, expr: Expr) -> str:
         kind = type(expr)
@@ -53,24 +69,26 @@ class CompiledInterpreter(Interpreter):
     def _stepper(self, edge: Edge):
         if not edge.assigns:
             return None
-        # Only the assigned slots are generated, so compiling costs nothing per variable;
-        # every right-hand side reads the pre-state before any slot is written.
-        slots = ", ".join(str(self.index[var]) for var, _ in edge.assigns)
-        values = ", ".join(self.source(expr) for _, expr in edge.assigns)
-        return eval(f"lambda v: _assign(v, ({slots},), ({values},))", {"_assign": _assign})
+        # The new tuple is the old one's slices around the assigned slots, so a step costs a
+        # few C-level copies; every right-hand side reads the pre-state (`v`).
+        new = {self.index[var]: self.source(expr) for var, expr in edge.assigns}
+        parts, start = [], 0
+        for slot in sorted(new):
+            if slot > start:
+                parts.append(f"v[{start}:{slot}]")
+            parts.append(f"({new[slot]},)")
+            start = slot + 1
+        parts.append(f"v[{start}:]")
+        return eval(f"lambda v: {' + '.join(parts)}")   # generated from the IR only
 
     def eval(self, expr: Expr, values):
         return self._compile(expr)(values)
 
     def enabled(self, state: State) -> Iterator[tuple[int, int, Edge]]:
         values = state.values
-        for t, pc in enumerate(state.pcs):
-            table = self._table[t]
-            if pc >= len(table):
-                continue
-            for e, edge, guard, _ in table[pc]:
-                if guard(values):
-                    yield t, e, edge
+        for at, pc in zip(self._enabled_at, state.pcs):
+            if pc < len(at):
+                yield from at[pc](values)
 
     def step(self, state: State, thread: int, edge: Edge) -> State:
         stepper = self._steppers[id(edge)]
@@ -78,9 +96,3 @@ class CompiledInterpreter(Interpreter):
         pcs = state.pcs[:thread] + (edge.target,) + state.pcs[thread + 1:]
         return State(values, pcs)
 
-
-def _assign(values: tuple, slots: tuple, new: tuple) -> tuple:
-    out = list(values)
-    for slot, value in zip(slots, new):
-        out[slot] = value
-    return tuple(out)

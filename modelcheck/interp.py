@@ -5,8 +5,8 @@ state space with it and every trace is replayed through it before it is shown.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Optional
+
+from typing import Iterator, NamedTuple, Optional
 
 from .reduce import variables_of
 from .ir import (Arith, BoolConst, BoolOp, Cmp, Const, Edge, Expr, Ite, Model,
@@ -15,8 +15,9 @@ from .ir import (Arith, BoolConst, BoolOp, Cmp, Const, Edge, Expr, Ite, Model,
 Values = tuple[int, ...]   # variable values in Model.variables order
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
+    """A global state; a named tuple so that hashing and comparing it, the search's inner
+    loop, run in C."""
     values: Values
     pcs: tuple[int, ...]   # one per thread, in Model.threads order
 

@@ -311,10 +311,12 @@ class Model:
         return cache
 
     def property(self, name: str) -> Property:
-        for prop in self.properties:
-            if prop.name == name:
-                return prop
-        raise KeyError(name)
+        """The property called `name`; raises KeyError if the model has none."""
+        cache = self.__dict__.get("_props_by_name")
+        if cache is None:
+            cache = {p.name: p for p in self.properties}
+            object.__setattr__(self, "_props_by_name", cache)
+        return cache[name]
 
 
 def simplify(expr: Expr) -> Expr:

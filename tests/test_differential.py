@@ -2,7 +2,7 @@
 verdict, every VIOLATED trace replays, and the terminal states found by the explicit search
 (explicit.outcomes) are exactly those the Z3 enumeration (engines/enumerate.py) finds.
 
-CI runs DIFFERENTIAL_SPECS random specs (300: about a second each, so a few minutes);
+CI runs DIFFERENTIAL_SPECS random specs (100: about a second each);
 MODELCHECK_DIFF_SPECS overrides the count. `python -m modelcheck.devtools.soak` runs thousands.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from modelcheck.devtools.soak import OPTIONS, compare_spec
 from spec_strategy import specs
 
-DIFFERENTIAL_SPECS = int(os.environ.get("MODELCHECK_DIFF_SPECS", "300"))
+DIFFERENTIAL_SPECS = int(os.environ.get("MODELCHECK_DIFF_SPECS", "100"))
 SEEN = {"specs": 0, "inconclusive": 0}
 
 

@@ -386,7 +386,7 @@ class _CheckTracker(_Tracker):
 
     def visit(self, interp, state, node, moves) -> None:
         for thread, edge_index, edge, _ in moves:
-            if not any(c.prop == self.prop.name for c in edge.checks):
+            if not edge.checks or not any(c.prop == self.prop.name for c in edge.checks):
                 continue
             self.reached = True
             if self.prop.name in interp.failed_checks(state, edge):
@@ -403,6 +403,8 @@ class _StateTracker(_Tracker):
 
     def visit(self, interp, state, node, moves) -> None:
         terminal = not moves
+        if not terminal and self.prop.kind != "invariant":
+            return     # deadlock and final properties look at terminal states only
         if terminal and not self.settled_terminal and not interp.stuck_threads(state):
             self.settled_terminal = True
         if state_violates(interp, self.prop.name, state, terminal):
