@@ -84,6 +84,29 @@ def test_rule_guard_mutex_released_when_the_scope_is_left():
     expect(spec("a plain mutex_lock is not released by return", held), deadlock=VIOLATED)
 
 
+def test_rule_guard_device_released_when_the_scope_is_left():
+    """include/linux/device.h DEFINE_GUARD(device, struct device *, device_lock(_T),
+    device_unlock(_T)): guard(device)(dev) holds the device lock to the end of the block,
+    so a probe of that device waits for it; `return` releases it."""
+    text = """
+        builtin core {
+          var inside : bool = false;
+          device dev0 : d present;
+        }
+        module m loadable {
+          driver d { probe { assert probe_not_inside_guard: not inside; return 0; } }
+          init { register_driver(d); }
+        }
+        fn scan { guard(device)(dev0); inside = true; if bound(dev0) { inside = false; return; } inside = false; }
+        userspace load { modprobe(m); }
+        userspace other { scan(); device_lock(dev0); device_unlock(dev0); }
+    """
+    expect(spec("guard(device) excludes the probe", text), probe_not_inside_guard=PROVED,
+           deadlock=PROVED)
+    unguarded = text.replace("guard(device)(dev0); ", "")
+    expect(spec("no guard: the probe may run inside", unguarded), probe_not_inside_guard=VIOLATED)
+
+
 def test_rule_unlock_not_owner():
     """kernel/locking/mutex.c __mutex_unlock_slowpath: MUTEX_WARN_ON(__owner_task(owner) !=
     current); lockdep (kernel/locking/lockdep.c print_unlock_imbalance_bug) reports it too."""

@@ -436,14 +436,22 @@ class DriverCore:
 
     def device_lock(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
-        lock, lockdep = self.c.locks.device_acquire(inst.name, frame.b)
-        frame.b.edge(at, nxt, f"device_lock({inst.name})", call.span, guard=eq(f"{inst.name}.locked", 0),
-                     assigns=lock, checks=lockdep, waits=self.device_lock_wait(inst.name))
+        self.lock_device(inst.name, frame, at, nxt, f"device_lock({inst.name})", call.span)
 
     def device_unlock(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
-        frame.b.edge(at, nxt, f"device_unlock({inst.name})", call.span, assigns=((f"{inst.name}.locked", Const(0)),),
-                     checks=self.c.locks.device_release_checks(inst.name, frame.b))
+        self.unlock_device(inst.name, frame, at, nxt, f"device_unlock({inst.name})", call.span)
+
+    def lock_device(self, name: str, frame, at: int, nxt: int, label: str, span) -> None:
+        """include/linux/device.h device_lock: mutex_lock(&dev->mutex); waits while it is held."""
+        lock, lockdep = self.c.locks.device_acquire(name, frame.b)
+        frame.b.edge(at, nxt, label, span, guard=eq(f"{name}.locked", 0),
+                     assigns=lock, checks=lockdep, waits=self.device_lock_wait(name))
+
+    def unlock_device(self, name: str, frame, at: int, nxt: int, label: str, span) -> None:
+        """include/linux/device.h device_unlock: mutex_unlock(&dev->mutex)."""
+        frame.b.edge(at, nxt, label, span, assigns=((f"{name}.locked", Const(0)),),
+                     checks=self.c.locks.device_release_checks(name, frame.b))
 
     def devm_add_action(self, call, frame, at, nxt, target) -> None:
         if frame.context == "probe" and frame.device is None and frame.b.kind == "lint":

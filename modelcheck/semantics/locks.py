@@ -201,26 +201,35 @@ class Locks:
         frame.b.edge(at, nxt, f"mutex_trylock({m}) = 0: held", call.span, guard=neg(free), assigns=no)
 
     def guard(self, node: ast.Guard, rest: ast.Block, frame: Frame, at: int, nxt: int) -> None:
-        """guard(mutex)(m) (include/linux/cleanup.h, DEFINE_GUARD(mutex, ...) in
-        include/linux/mutex.h): mutex_lock now, mutex_unlock whenever the enclosing block is
-        left: at its end, by `return`, or by `continue`."""
-        if node.lock_class != "mutex":
+        """guard(mutex)(m) and guard(device)(dev) (include/linux/cleanup.h; DEFINE_GUARD(mutex,
+        ...) in include/linux/mutex.h, DEFINE_GUARD(device, ...) in include/linux/device.h):
+        the lock now, its unlock whenever the enclosing block is left: at its end, by `return`,
+        or by `continue`."""
+        if node.lock_class == "mutex":
+            name = self.c.sym.require(node.lock, ("mutex",), node.span, "a mutex (mutex NAME;)").name
+            take, drop = self.lock_mutex, self.unlock_mutex
+        elif node.lock_class == "device":
+            call = ast.Call("device_lock", (ast.Name(node.lock, node.span),), node.span)
+            name = self.c.driver_core.device_arg(call, frame).name
+            take, drop = self.c.driver_core.lock_device, self.c.driver_core.unlock_device
+        else:
             raise SpecError("E245", node.span, f"guard({node.lock_class}) is not modelled",
-                            f"write guard(mutex)({node.lock}) for a mutex, or lock and unlock by hand")
-        m = self.c.sym.require(node.lock, ("mutex",), node.span, "a mutex (mutex NAME;)").name
+                            f"write guard(mutex)(NAME) for a mutex or guard(device)(NAME) for a "
+                            f"device, or lock and unlock {node.lock} by hand")
+        kind = node.lock_class
         b = frame.b
         body = b.new()
-        self.lock_mutex(m, frame, at, body, f"guard(mutex)({m})", node.span)
-        label = f"guard(mutex)({m}) released: end of scope"
+        take(name, frame, at, body, f"guard({kind})({name})", node.span)
+        label = f"guard({kind})({name}) released: end of scope"
         exits = {}
         for key in ("ret", "cont"):
             target = getattr(frame, key)
             if target is not None:
                 exits[key] = b.new()
-                self.unlock_mutex(m, frame, exits[key], target, label, node.span)
+                drop(name, frame, exits[key], target, label, node.span)
         end = b.new()
         self.c.stmts.block(rest, replace(frame, **exits), body, end)
-        self.unlock_mutex(m, frame, end, nxt, label, node.span)
+        drop(name, frame, end, nxt, label, node.span)
 
     # -- rw-semaphores --
     def _reader_in(self, s: str) -> Expr:
