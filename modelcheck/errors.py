@@ -85,6 +85,10 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'config DEV_DAX_CXL : tristate;\nkconfig "Kconfig";   # where DEV_DAX_CXL depends on CXL_BUS',
               "declare every symbol the message lists, with the type it gives: `config NAME : tristate;` "
               "(`external` for one no file read defines)"),
+    ErrorKind("E217", "built-in code uses a loadable module",
+              'module provider loadable { }\nmodule importer builtin { uses provider; }',
+              "make the provider builtin, or the importer loadable (vmlinux cannot call a module's "
+              "exports); with Kconfig, the importer `depends on` the provider"),
     ErrorKind("E245", "a guard class that is not modelled",
               'builtin b { mutex lk; }\nfn f { guard(spinlock)(lk); }',
               "write guard(mutex)(NAME) for a mutex declared with `mutex NAME;`, or lock and unlock by hand"),

@@ -41,6 +41,7 @@ EXAMPLE_AT = {
     "E214": (2, 9, "no_such_check"),
     "E215": (1, 1, "module"),                 # not wrapped: the missing header is the error
     "E216": (3, 1, 'kconfig "Kconfig"'),
+    "E217": (3, 8, "importer"),
     "E245": (3, 8, "guard(spinlock)"),
     "E260": (2, 28, "suspend()"),
     "E280": (3, 21, "up -> up"),

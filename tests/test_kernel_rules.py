@@ -1259,3 +1259,19 @@ def test_every_test_the_conformance_table_names_exists():
         defined |= set(re.findall(r"^def (test_[a-z0-9_]+)\(", path.read_text(), re.M))
     assert named, "the table names no test"
     assert not sorted(named - defined), f"named in docs/semantics.md but not defined: {sorted(named - defined)}"
+
+
+def test_rule_builtin_code_cannot_use_module_exports():
+    """The vmlinux link (scripts/Makefile.vmlinux_o, scripts/mod/modpost.c): built-in code that
+    calls an EXPORT_SYMBOL of code built as a module has an undefined reference, so no kernel
+    is built that way; Kconfig's `depends on PROVIDER` keeps the importer at most the provider.
+    Only the configurations that link are explored."""
+    text = """
+        config A : tristate;
+        config B : tristate;
+        module b if B { init { } }
+        module a if A { uses b; init { } }
+        final importer_not_above_provider : not (IS_BUILTIN(A) and IS_MODULE(B));
+    """
+    expect(spec("uses: importer at most provider", text), importer_not_above_provider=PROVED)
+    expect(spec("no uses: any pair", text.replace(" uses b;", "")), importer_not_above_provider=VIOLATED)

@@ -42,6 +42,7 @@ class Modules:
                 target = self.c.sym.require(dep, ("module",), m.span, "a module it imports symbols from")
                 if target.decl.is_object:
                     raise SpecError("E202", m.span, f"{dep} is built-in code, always present; drop `uses {dep}`")
+                self._require_linkable(m, target.decl)
             for dep in m.softdeps + m.post_softdeps:
                 self.c.sym.require(dep, ("module",), m.span, "a module")
             if m.mode == "config":
@@ -56,6 +57,20 @@ class Modules:
         if self.c.uses_request_module:
             self.c.ctx.flag(USERMODEHELPERS_ENABLED)
         self.c.ctx.flag(BOOT_DONE)
+
+    def _require_linkable(self, importer: ast.ModuleDecl, provider: ast.ModuleDecl) -> None:
+        """Built-in code cannot call a module's exports: vmlinux is linked without the module,
+        so the symbol is undefined (modpost/ld fail the build). A fixed pair is an error; with
+        Kconfig, the configurations that build it in and the provider as a module are not
+        buildable, so they are left out (as `depends on PROVIDER` leaves them out in Kconfig)."""
+        both = self.c.fold(conj(self.builtin(importer), self.loadable(provider)))
+        if both == TRUE:
+            raise SpecError("E217", importer.span,
+                            f"built-in {importer.name} uses loadable {provider.name}: vmlinux would not "
+                            f"link ({provider.name}'s symbols are undefined in it)",
+                            f"make {provider.name} builtin, or {importer.name} loadable")
+        if both != FALSE:
+            self.c.ctx.constraints.append(neg(both))
 
     def _level(self, name: str, span) -> str:
         if name not in level_order():
