@@ -53,7 +53,8 @@ def run(args) -> int:
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout,
                             reduction=not args.no_reduction)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show,
-                                  jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args))
+                                  jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args),
+                                  scheduler=args.scheduler)
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
     code = 2 if errors else exit_code(statuses)
     unknown = _unknown_properties(args.properties, entries)

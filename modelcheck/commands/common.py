@@ -1,16 +1,18 @@
-"""What every subcommand shares: finding spec files, checking them (in this process or in
-workers), reading a spec's source for error messages, the summary line."""
+"""What every subcommand shares: finding spec files, checking them (in this process or on
+Dask workers), reading a spec's source for error messages, the summary line."""
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
 from ..cache import DEFAULT_DIR as DEFAULT_CACHE
 from ..checker import EXIT_CODES, CheckerError, check_model
 from ..errors import SpecError
-from ..frontend import load_file
+from ..frontend import load_file, load_text
 from ..result import EngineOptions
+from .. import parallel
 
 
 def spec_paths(args: list[str]) -> list[str]:
@@ -28,7 +30,7 @@ def spec_paths(args: list[str]) -> list[str]:
 def add_run_options(parser) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help=f"check again even if {DEFAULT_CACHE}/ holds a verdict for the same model")
-    parser.add_argument("--jobs", type=int, default=1, help="check this many specs in parallel")
+    parallel.add_options(parser)
 
 
 ENGINE_HELP = ("explicit: breadth-first state enumeration (default); foata: Z3, bounded model checking "
@@ -46,11 +48,13 @@ def exit_codes_epilog(codes: dict) -> str:
 FULL_TRACE_HELP = "print every step; by default runs of steps that do not affect the violation are folded"
 
 
-def check_one(path: str, engine: str, options: EngineOptions, only, cache_dir, progress=None):
+def check_one(path: str, engine: str, options: EngineOptions, only, cache_dir, progress=None,
+              text: Optional[str] = None):
     """(entry, None) or (None, error message): one spec, in this process or a worker.
+    `text` is the spec's source when the caller read it (a worker need not see the file);
     `progress` (a commands.progress.ProgressLine, this process only) shows the search."""
     try:
-        model, _ = load_file(path)
+        model = load_text(text, path) if text is not None else load_file(path)[0]
         if progress is not None:
             progress.start(path)
         try:
@@ -61,31 +65,53 @@ def check_one(path: str, engine: str, options: EngineOptions, only, cache_dir, p
                 progress.close()
         return (path, model, outcomes), None
     except SpecError as exc:
-        return None, exc.render(read_source(path))
+        return None, exc.render(text if text is not None else read_source(path))
     except CheckerError as exc:
         return None, f"modelcheck: checker error: {exc}"
 
 
+def check_task(job: tuple, engine: str, options: EngineOptions, only, cache_dir):
+    """check_one on (path, source text or None): the picklable task of a parallel run."""
+    path, text = job
+    return check_one(path, engine, options, only, cache_dir, text=text)
+
+
 def check_paths(paths: list[str], engine: str, options: EngineOptions, only=None, on_done=None,
-                jobs: int = 1, cache_dir=None, progress=None):
+                jobs: int = 1, cache_dir=None, progress=None, scheduler: Optional[str] = None):
     """(entries, errors): each spec's model and outcomes, and the rendered error messages, in
-    the order of `paths` whatever the number of jobs. `progress` is used with one job only."""
-    if jobs > 1 and len(paths) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            done = list(pool.map(check_one, paths, *([x] * len(paths) for x in (engine, options, only, cache_dir))))
+    the order of `paths` wherever they ran (modelcheck.parallel: in this process, on `jobs`
+    local worker processes, or on the Dask scheduler at `scheduler`). `progress` is a
+    ProgressLine for a run in this process, a commands.progress.SpecCount for a parallel one."""
+    if scheduler or (jobs > 1 and len(paths) > 1):   # one spec is not worth starting a cluster
+        task = partial(check_task, engine=engine, options=options, only=only, cache_dir=cache_dir)
+        jobs_of = [(path, read_source(path)) for path in paths]
+        done = parallel.run_tasks(task, jobs_of, jobs, scheduler,
+                                  on_finished=progress.update if progress is not None else None)
     else:
+        progress = None if parallel.is_parallel(jobs, scheduler) else progress
         done = (check_one(p, engine, options, only, cache_dir, progress) for p in paths)
     entries, errors = [], []
-    for entry, error in done:
-        if error is not None:
-            errors.append(error)
-            print(error, file=sys.stderr)
-            continue
-        entries.append(entry)
-        if on_done:
-            on_done(*entry)
+    try:
+        for path, answer in zip(paths, done):
+            entry, error = _entry_or_error(path, answer)
+            if error is not None:
+                errors.append(error)
+                print(error, file=sys.stderr)
+                continue
+            entries.append(entry)
+            if on_done:
+                on_done(*entry)
+    finally:
+        if progress is not None:
+            progress.close()
     return entries, errors
+
+
+def _entry_or_error(path: str, answer):
+    """check_one's (entry, error), or a checker error naming the spec whose task failed."""
+    if isinstance(answer, parallel.Failed):
+        return None, f"modelcheck: checker error: {path}: not checked: {answer.reason}"
+    return answer
 
 
 def cache_dir_of(args):
@@ -113,7 +139,7 @@ def read_source(path: str):
 def load_or_report(path: str):
     """The compiled model of `path`, or None after printing the spec error (file:line:col)."""
     from ..errors import SpecError
-    from ..frontend import load_file
+    from ..frontend import load_file, load_text
     try:
         return load_file(path)[0]
     except SpecError as exc:

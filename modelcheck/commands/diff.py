@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from .. import parallel
 from ..checker import ENGINE_NAMES, Outcome
 from ..ir import Model
 from ..result import EngineOptions, Verdict
@@ -110,11 +111,13 @@ def add_parser(sub) -> None:
     diff.add_argument("new", help="the later spec")
     diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
     diff.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
+    parallel.add_options(diff)
 
 
 def run(args) -> int:
     """Exit 0 when nothing regressed, 1 when a property became violated or vacuous, 2 on errors."""
-    entries, errors = check_paths([args.old, args.new], args.engine, EngineOptions(timeout=args.timeout))
+    entries, errors = check_paths([args.old, args.new], args.engine, EngineOptions(timeout=args.timeout),
+                                  jobs=args.jobs, scheduler=args.scheduler)
     if errors:
         return 2
     (_, old_model, old), (_, new_model, new) = entries

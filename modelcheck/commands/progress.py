@@ -1,5 +1,6 @@
 """The progress line a terminal shows while a spec is checked: states stored, states per
-second, search depth and time, drawn by tqdm on stderr. Engines report Progress through a
+second, search depth and time, drawn by tqdm on stderr; for a run on Dask workers, specs
+done out of the total instead. Engines report Progress through a
 callback; this module alone draws it, and only when both stdout and stderr are terminals and
 the output is text (a machine format, a file or a pipe gets nothing)."""
 from __future__ import annotations
@@ -17,8 +18,6 @@ def wanted(args) -> bool:
     """Whether a progress line belongs on this run's terminal."""
     if getattr(args, "format", "text") not in ("text", "timeline") or getattr(args, "output", None):
         return False
-    if getattr(args, "jobs", 1) > 1:
-        return False   # worker processes cannot report back while they search
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
@@ -52,6 +51,33 @@ class ProgressLine:
             self._bar = None
 
 
-def progress_line(args) -> Optional[ProgressLine]:
-    """A ProgressLine for this run, or None when it should stay silent."""
-    return ProgressLine() if wanted(args) else None
+class SpecCount:
+    """Specs done out of the total, for a run whose searches happen on Dask workers (they
+    cannot report their states back while they search); removed when the run ends."""
+
+    def __init__(self):
+        from tqdm import tqdm   # only a terminal needs it
+        self._tqdm = tqdm
+        self._bar = None
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = self._tqdm(total=total, desc="specs checked", unit="spec", leave=False,
+                                   file=sys.stderr, dynamic_ncols=True)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def progress_line(args):
+    """A ProgressLine for a run in this process, a SpecCount for one on Dask workers, or None
+    when the run should stay silent."""
+    if not wanted(args):
+        return None
+    from ..parallel import is_parallel
+    if is_parallel(getattr(args, "jobs", 1), getattr(args, "scheduler", None)):
+        return SpecCount()
+    return ProgressLine()

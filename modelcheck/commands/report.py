@@ -25,7 +25,8 @@ def run(args) -> int:
     started = time.monotonic()
     paths = spec_paths(args.paths)
     entries, errors = check_paths(paths, args.engine, EngineOptions(timeout=args.timeout),
-                                  jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args))
+                                  jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args),
+                                  scheduler=args.scheduler)
     if errors or not paths:
         print("modelcheck: results not written: fix the errors above first", file=sys.stderr)
         return 2
