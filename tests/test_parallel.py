@@ -130,3 +130,22 @@ def test_failed_spec_is_a_checker_error_exit_2(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert f"modelcheck: checker error: {SPECS[1]}: not checked: the worker running it died" in err
+
+
+def test_a_parallel_run_on_a_terminal_counts_specs_done(monkeypatch, capsys):
+    from modelcheck.commands import progress
+
+    class Args:
+        format, output, jobs, scheduler = "text", None, 2, None
+    monkeypatch.setattr(progress.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(progress.sys.stderr, "isatty", lambda: True, raising=False)
+    count = progress.progress_line(Args)
+    assert isinstance(count, progress.SpecCount)
+    count.update(1, 3)
+    count.update(3, 3)
+    count.close()
+    assert "3/3" in capsys.readouterr().err
+    Args.jobs, Args.scheduler = 1, "tcp://127.0.0.1:8786"
+    assert isinstance(progress.progress_line(Args), progress.SpecCount)
+    Args.scheduler = None
+    assert isinstance(progress.progress_line(Args), progress.ProgressLine)

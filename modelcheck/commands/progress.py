@@ -62,8 +62,9 @@ class SpecCount:
 
     def update(self, done: int, total: int) -> None:
         if self._bar is None:
+            # one redraw per spec finished: few enough to draw each
             self._bar = self._tqdm(total=total, desc="specs checked", unit="spec", leave=False,
-                                   file=sys.stderr, dynamic_ncols=True)
+                                   mininterval=0, file=sys.stderr, dynamic_ncols=True)
         self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
