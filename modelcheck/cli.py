@@ -7,6 +7,7 @@ import sys
 
 from . import __version__
 from .commands import COMMANDS
+from .parallel import SchedulerError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
+    except SchedulerError as exc:
+        print(f"modelcheck: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("modelcheck: interrupted", file=sys.stderr)
         return 130

@@ -18,6 +18,10 @@ RETRIES = 1             # a task that raised is run once more before it counts a
 ALLOWED_FAILURES = 2    # workers a task may take down with it before the scheduler gives up on it
 
 
+class SchedulerError(Exception):
+    """The scheduler at the address given cannot be reached, or the address is not one."""
+
+
 @dataclass(frozen=True)
 class Failed:
     """A task that could not finish: its workers died, or it raised on every try."""
@@ -55,35 +59,48 @@ def run_tasks(task: Callable[[Any], Any], items: Iterable[Any], jobs: int = 1,
     from distributed import Client, as_completed
     items = list(items)
     if scheduler:
-        client, cluster = Client(scheduler), None
+        client, cluster = connect(scheduler), None
     else:
         cluster = _local_cluster(jobs)
         client = Client(cluster)
-    futures = []
+    pending = {}
     try:
         # pure=False: equal items are still separate tasks (a rerun must run again)
         futures = client.map(task, items, pure=False, retries=RETRIES)
+        pending = {f.key: f for f in futures}
         index = {f.key: i for i, f in enumerate(futures)}
         ready: dict[int, Any] = {}
         following = 0
         for done, future in enumerate(as_completed(futures), start=1):
             ready[index[future.key]] = _answer(future)
+            del pending[future.key]
+            future.release()    # the answer is here: the cluster may forget it
             if on_finished is not None:
                 on_finished(done, len(futures))
             while following in ready:
                 yield ready.pop(following)
                 following += 1
     finally:
-        client.cancel([f for f in futures if not f.done()])
+        client.cancel(list(pending.values()))
         client.close()
         if cluster is not None:
             cluster.close()
 
 
+def connect(scheduler: str, timeout: str = "30s"):
+    """A distributed.Client of the scheduler at address `scheduler`; SchedulerError when it
+    cannot be reached within `timeout`, or the address is malformed."""
+    from distributed import Client
+    try:
+        return Client(scheduler, timeout=timeout)
+    except (OSError, ValueError) as exc:
+        raise SchedulerError(f"cannot use the Dask scheduler at {scheduler}: {exc}; start one with "
+                             "`dask scheduler` and workers with `dask worker ADDRESS`") from None
+
+
 def worker_count(scheduler: str) -> int:
     """How many worker processes the scheduler at `scheduler` has now."""
-    from distributed import Client
-    with Client(scheduler) as client:
+    with connect(scheduler) as client:
         return len(client.scheduler_info()["workers"])
 
 
@@ -96,8 +113,8 @@ def _answer(future) -> Any:
     except Exception as exc:          # cancelled, or the scheduler went away
         error = exc
     if type(error).__name__ == "KilledWorker":
-        return Failed(f"the worker running it died {ALLOWED_FAILURES + 1} times "
-                      "(out of memory, or killed)")
+        # how many tries the scheduler allows is its own setting (allowed-failures)
+        return Failed("its worker died on every try the scheduler allowed (out of memory, or killed)")
     return Failed(f"{type(error).__name__}: {error}" + (f" (tried {RETRIES + 1} times)"
                                                          if future.status == "error" else ""))
 

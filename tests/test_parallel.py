@@ -122,14 +122,14 @@ def test_failed_spec_is_a_checker_error_exit_2(monkeypatch, capsys):
     def workers_died(task, items, jobs, scheduler, on_finished=None):
         items = list(items)
         yield task(items[0])
-        yield parallel.Failed("the worker running it died 3 times (out of memory, or killed)")
+        yield parallel.Failed("its worker died on every try the scheduler allowed")
 
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(parallel, "run_tasks", workers_died)
     code = cli.main(["check", "--no-cache", "--jobs", "2", SPECS[0], SPECS[1]])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"modelcheck: checker error: {SPECS[1]}: not checked: the worker running it died" in err
+    assert f"modelcheck: checker error: {SPECS[1]}: not checked: its worker died" in err
 
 
 def test_a_parallel_run_on_a_terminal_counts_specs_done(monkeypatch, capsys):
@@ -149,3 +149,11 @@ def test_a_parallel_run_on_a_terminal_counts_specs_done(monkeypatch, capsys):
     assert isinstance(progress.progress_line(Args), progress.SpecCount)
     Args.scheduler = None
     assert isinstance(progress.progress_line(Args), progress.ProgressLine)
+
+
+def test_a_bad_scheduler_address_is_exit_2_with_a_message(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    assert cli.main(["check", SPECS[0], "--scheduler", "nonsense:::"]) == 2
+    err = capsys.readouterr().err
+    assert "modelcheck: cannot use the Dask scheduler at nonsense:::" in err
+    assert "Traceback" not in err

@@ -298,8 +298,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--liveness", action="store_true",
                     help="specs with liveness properties; their verdicts are compared with SPIN's")
     args = ap.parse_args(argv)
-    summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr, jobs=args.jobs,
-                   liveness=args.liveness, scheduler=args.scheduler)
+    try:
+        summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr, jobs=args.jobs,
+                       liveness=args.liveness, scheduler=args.scheduler)
+    except parallel.SchedulerError as exc:
+        print(f"soak: {exc}", file=sys.stderr)
+        return 2
     text = render(summary)
     if args.output:
         write_section(args.output, args.section, text)
