@@ -157,3 +157,16 @@ def test_a_bad_scheduler_address_is_exit_2_with_a_message(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "modelcheck: cannot use the Dask scheduler at nonsense:::" in err
     assert "Traceback" not in err
+
+
+def test_bench_jobs_section_reads_its_own_numbers():
+    from modelcheck.devtools import bench_jobs
+
+    def rows(two_seconds, cores):
+        return [dict(round=1, jobs=1, seconds=100.0, cores=cores, load=1.0),
+                dict(round=1, jobs=2, seconds=two_seconds, cores=cores, load=1.0)]
+    faster = bench_jobs.render_section(["specs/"], rows(60.0, 1.9), 22, "now")
+    assert "| 1 | 2 | 60.0 s | 1.67x | 1.9 | 1.0 |" in faster
+    assert "took 60% of the time of --jobs 1, with 1.9 free cores" in faster[-2]
+    slower = bench_jobs.render_section(["specs/"], rows(130.0, 1.0), 22, "now")
+    assert "No parallel run beat --jobs 1 (best: 0.77x)" in slower[-2]
