@@ -145,11 +145,15 @@ class _Gen:
             lines += self.sync.declarations()
         # the config's module is the last one, so `uses` (towards lower numbers) stays acyclic
         config_module = modules[-1] if self.config else None
+        modes = {mod: f"if {self.config}" if mod == config_module else r.choice(["loadable", "loadable", "builtin"])
+                 for mod in modules}
         for i, mod in enumerate(modules):
-            mode = f"if {self.config}" if mod == config_module else r.choice(["loadable", "loadable", "builtin"])
+            mode = modes[mod]
             members = []
-            if i > 0 and self.chance(0.4):
-                members.append(f"uses {r.choice(modules[:i])};")
+            # built-in code links only against built-in providers (E217 otherwise)
+            providers = [p for p in modules[:i] if mode != "builtin" or modes[p] == "builtin"]
+            if providers and self.chance(0.4):
+                members.append(f"uses {r.choice(providers)};")
             members += [f"var {f} : bool = false;" for f in self.flags if flag_home[f] == mod]
             for w, static in self.works:
                 if work_home[w] == mod:
