@@ -110,27 +110,47 @@ def check_model(model: Model, engine: str = "explicit", options: EngineOptions =
         # search for cycles leaves them out rather than call every spec inconclusive.
         props = [p for p in props if not (p.builtin and is_liveness(p))]
     names = [p.name for p in props]
-    results = None
     if cache_dir:
         from . import cache
         digest = cache.key(model, engine, options, names)
         results = cache.load(cache_dir, digest)
-    if results is None:
-        results = _run_for_configurations(engine, model, names, options, progress)
-        # Limits met on this run would not be met the same way on the next: never cache them.
-        if cache_dir and all(r.verdict not in (Verdict.TIMEOUT, Verdict.BOUNDED) for r in results.values()):
-            cache.store(cache_dir, digest, results)
+        if results is not None and set(results) == set(names):
+            try:
+                return _judge(model, engine, props, results)
+            except CheckerError:
+                pass   # a stored trace that does not replay: the entry is worthless, search again
+    results = _run_for_configurations(engine, model, names, options, progress)
+    # Limits met on this run would not be met the same way on the next: never cache them.
+    if cache_dir and all(r.verdict not in (Verdict.TIMEOUT, Verdict.BOUNDED) for r in results.values()):
+        problem = cache.store(cache_dir, digest, results)
+        if problem:
+            _warn_once(f"modelcheck: verdicts not cached: {problem}")
+    return _judge(model, engine, props, results)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    import sys
+    if message not in _warned:
+        _warned.add(message)
+        print(message, file=sys.stderr)
+
+
+def _judge(model: Model, engine: str, props: list[Property], results: dict) -> list[Outcome]:
+    """Each property's outcome; every violation's trace is replayed (CheckerError if it fails)."""
     outcomes = []
     for prop in props:
         result = results[prop.name]
         replayed = None
         if result.verdict is Verdict.VIOLATED:
-            if result.engine not in SHORTEST_TRACES:
-                from .minimize import drop_steps
-                result = replace(result, trace=drop_steps(model, result.trace, prop.name))
             try:
+                if result.engine.removeprefix("cache:") not in SHORTEST_TRACES:
+                    from .minimize import drop_steps
+                    result = replace(result, trace=drop_steps(model, result.trace, prop.name))
                 replayed = confirm_violation(model, result.trace, prop.name)
-            except ReplayError as exc:
+            except (ReplayError, IndexError, ValueError, TypeError) as exc:
                 raise CheckerError(f"{model.file}: the {engine} engine's trace for {prop.name} "
                                    f"does not replay: {exc}") from None
         outcomes.append(Outcome(prop, result, replayed))

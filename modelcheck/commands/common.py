@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Optional
 
-from ..cache import DEFAULT_DIR as DEFAULT_CACHE
+from .. import cache
 from ..checker import EXIT_CODES, CheckerError, check_model
 from ..errors import SpecError
 from ..frontend import load_file, load_text
@@ -29,7 +29,10 @@ def spec_paths(args: list[str]) -> list[str]:
 
 def add_run_options(parser) -> None:
     parser.add_argument("--no-cache", action="store_true",
-                        help=f"check again even if {DEFAULT_CACHE}/ holds a verdict for the same model")
+                        help="check again even if the cache holds a verdict for the same model")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help=f"where verdicts are cached (default: ${cache.ENV_DIR}, else "
+                        "$XDG_CACHE_HOME/modelcheck, else ~/.cache/modelcheck)")
     parallel.add_options(parser)
 
 
@@ -115,7 +118,8 @@ def _entry_or_error(path: str, answer):
 
 
 def cache_dir_of(args):
-    return None if args.no_cache else DEFAULT_CACHE
+    """The cache directory to use, or None with --no-cache."""
+    return None if args.no_cache else (args.cache_dir or cache.default_dir())
 
 
 def summary(statuses: list[str], errors: int, code: int, seconds: Optional[float] = None) -> str:

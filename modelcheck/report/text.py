@@ -21,7 +21,8 @@ def verdict_line(outcome: Outcome, width: int = 28) -> str:
     mark = {"ok": "", "unexpected": "  << UNEXPECTED", "inconclusive": "  << INCONCLUSIVE",
             "vacuous": "  << VACUOUS"}[outcome.status]
     note = f"  [{expect}]" if expect else ""
-    return f"  {r.prop:<{width}} {r.label:<13} {r.seconds:6.2f}s{note}{mark}"
+    cached = " (cached)" if r.engine.startswith("cache:") else ""
+    return f"  {r.prop:<{width}} {r.label:<13} {r.seconds:6.2f}s{cached}{note}{mark}"
 
 
 def argument_line(outcome: Outcome) -> str:
