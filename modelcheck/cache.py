@@ -46,7 +46,7 @@ def key_path() -> Path:
 
 def key(model: Model, engine: str, options: EngineOptions, props: list[str]) -> str:
     """The entry name: sha256 over the checker's code, engine, verdict-relevant options, model."""
-    relevant = replace(options, timeout=0.0)
+    relevant = replace(options, timeout=0.0, deadline=None)
     text = "\n".join([_code_digest(), engine, repr(relevant), ",".join(props), repr(model)])
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -8,6 +8,8 @@ import sys
 from . import __version__
 from .commands import COMMANDS
 from .parallel import SchedulerError
+from .limits import Terminated
+from .report.output import OutputError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run one subcommand; returns its exit code (0-4, 130 on Ctrl-C)."""
+    """Run one subcommand; returns its exit code (0-4; 130 on Ctrl-C, 143 on SIGTERM)."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
@@ -30,6 +32,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("modelcheck: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("modelcheck: terminated", file=sys.stderr)
+        return 143
+    except OutputError as exc:
+        print(f"modelcheck: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

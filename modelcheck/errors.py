@@ -18,6 +18,18 @@ class ErrorKind:
     fix: str          # what to write instead
 
 
+def _lines(items: list[str], per_line: int) -> str:
+    return "\n".join(" ".join(items[i:i + per_line]) for i in range(0, len(items), per_line))
+
+
+# f0 -> f1 -> ... -> f65: one call deeper than the 64 allowed
+_CHAIN_EXAMPLE = _lines([f"fn f{i} {{ f{i + 1}(); }}" for i in range(65)] + ["fn f65 { }"], 5) + \
+    "\nmodule m loadable { init { f0(); } }"
+# g15 calls g14 twice, ... : 2**15 inlined copies of g0
+_DOUBLING_EXAMPLE = "fn g0 { }\n" + _lines([f"fn g{i} {{ g{i - 1}(); g{i - 1}(); }}" for i in range(1, 16)], 3) + \
+    "\nmodule m loadable { init { g15(); } }"
+
+
 ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E100", "syntax error",
               'module m loadable { init { x = ; } }',
@@ -31,6 +43,22 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E103", "nesting too deep",
               "invariant i :\n  " + "not " * 100 + "true;",   # two lines: one caret, not 400
               "split the expression or block into named fns, properties or variables"),
+    ErrorKind("E104", "spec is not a regular file",
+              "(a FIFO, a device such as /dev/zero, or a socket given as a spec)",
+              "give the path of a .probe file; a spec is read only from a regular file"),
+    ErrorKind("E105", "spec file too large",
+              "(a .probe file over 1 MiB)",
+              "split the design into several specs; a spec describes a few modules, not a tree"),
+    ErrorKind("E106", "integer literal too large",
+              "platform p : int 0..99999999999999999999999;",
+              "literals are at most 2**64 - 1 (0xffffffffffffffff); use a smaller range"),
+    ErrorKind("E107", "function calls nested too deeply",
+              _CHAIN_EXAMPLE,
+              "functions are inlined; call at most 64 deep, or flatten the chain into fewer functions"),
+    ErrorKind("E108", "spec too large once its functions are inlined",
+              _DOUBLING_EXAMPLE,
+              "functions are inlined at every call: share work through a work item or a loop "
+              "instead of calling a function from many places at many levels"),
     ErrorKind("E200", "unknown name",
               'module m loadable { init { flag = true; } }',
               "declare the name first (var, work, workqueue, config, platform, range, ...) or fix its spelling"),

@@ -92,19 +92,53 @@ def _fuse_thread(thread: Thread, t: int, readers, writers, watched) -> Thread:
                if m != 0 and not rest[m] and out and _cannot_block(tuple(out))
                and all(_invisible(e, t, readers, writers, watched) for e in out)
                and all(e.target != m for e in out)}
-    changed = True
-    while changed:
-        changed = False
-        for src in range(len(locs)):
-            new_edges = []
-            for e in locs[src]:
-                if e.target in fusable and e.target != src:
-                    new_edges.extend(_compose(e, f) for f in locs[e.target])
-                    changed = True
-                else:
-                    new_edges.append(e)
-            locs[src] = [e for e in new_edges if e.guard != FALSE_]
-    return _compact(thread, locs, rest)
+    fusable = _acyclic(fusable, locs)
+    fused: list[list[Edge]] = [[] for _ in locs]
+    seen, todo = {0}, [0]
+    while todo:                      # only locations still reachable after fusion are expanded
+        src = todo.pop()
+        fused[src] = _through(locs[src], fusable, locs)
+        for e in fused[src]:
+            if e.target not in seen:
+                seen.add(e.target)
+                todo.append(e.target)
+    return _compact(thread, fused, rest)
+
+
+def _acyclic(fusable: set[int], locs: list[list[Edge]]) -> set[int]:
+    """The fusable locations outside any cycle of fusable locations (Kahn's algorithm): fusing
+    around such a cycle would never end, so its locations (and those after it) are kept."""
+    succ = {m: {e.target for e in locs[m] if e.target in fusable} for m in fusable}
+    preds = {m: 0 for m in fusable}
+    for m in fusable:
+        for n in succ[m]:
+            preds[n] += 1
+    ready = [m for m in fusable if preds[m] == 0]
+    kept = set()
+    while ready:
+        m = ready.pop()
+        kept.add(m)
+        for n in succ[m]:
+            preds[n] -= 1
+            if preds[n] == 0:
+                ready.append(n)
+    return kept
+
+
+def _through(edges: list[Edge], fusable: set[int], locs: list[list[Edge]]) -> list[Edge]:
+    """Each edge composed forward through fusable locations until it reaches a kept one, in
+    order; edges whose composed guard is false are dropped. Iterative: chains may be long."""
+    out = []
+    todo = list(reversed(edges))
+    while todo:
+        e = todo.pop()
+        if e.guard == FALSE_:
+            continue
+        if e.target in fusable:
+            todo.extend(reversed([_compose(e, f) for f in locs[e.target]]))
+        else:
+            out.append(e)
+    return out
 
 
 FALSE_ = simplify(Not(TRUE))

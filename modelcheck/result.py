@@ -60,6 +60,12 @@ class EngineOptions:
     timeout: float = 300.0            # seconds per search of all properties (bmc: per property)
     max_states: int = 2_000_000       # explicit engine: give up beyond this many states
     reduction: bool = True            # explicit engine: decide on a partial-order-reduced search
+    deadline: Optional[float] = None  # time.monotonic() by which to stop (the time limit started
+    #                                   before compilation); None: `timeout` from the search's start
+
+    def deadline_from(self, started: float) -> float:
+        """When a search started at `started` (monotonic seconds) must stop."""
+        return self.deadline if self.deadline is not None else started + self.timeout
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ EXAMPLE_AT = {
     "E206": (2, 21, "var n"),
     "E207": (2, 18, "no_such_property"),
     "E208": (2, 8, "a()"),
+    "E106": (2, 21, "99999999999999999999999"),
+    "E107": (14, 64, "f64()"),
+    "E108": (3, 31, "g1()"),
     "E209": (2, 8, "a"),
     "E210": (2, 22, "early_boot"),
     "E211": (2, 1, "config C"),
@@ -55,8 +58,9 @@ EXAMPLE_AT = {
     "E307": (2, 1, 'config CXL_PCII'),
 }
 NOT_WRAPPED = {"E215"}
-# about files, not text: E300 is tested with load_file, the extract/drift errors in test_extract/test_drift
-NOT_TEXT = {"E300"} | set(COMMAND_EXAMPLES)
+# about files, not text: E300, E104, E105 are tested with load_file (E104, E105 in tests/test_limits.py),
+# the extract/drift errors in test_extract/test_drift
+NOT_TEXT = {"E300", "E104", "E105"} | set(COMMAND_EXAMPLES)
 # Files an example needs beside the spec (the table's fragment names them but cannot carry them).
 AUX_FILES = {
     "E216": {"Kconfig": 'config DEV_DAX_CXL\n\ttristate "CXL DAX"\n\tdepends on CXL_BUS\n'},

@@ -4,14 +4,16 @@ from __future__ import annotations
 import sys
 import time
 
-from ..checker import ENGINE_NAMES, EXIT_CODES, exit_code
+from ..checker import ENGINE_NAMES, EXIT_CODES
 from ..report.formats import FORMATTERS
 from ..report.results import write_file_atomically
 from ..report.summary import spec_report
 from ..report.traceformats import TRACE_RENDERERS
 from ..result import EngineOptions
 from .progress import progress_line
-from .common import ENGINE_HELP, FULL_TRACE_HELP, MAX_DEPTH_HELP, add_run_options, cache_dir_of, check_paths, spec_paths, summary
+from .common import (ENGINE_HELP, FULL_TRACE_HELP, MAX_DEPTH_HELP, add_run_options, apply_run_limits, cache_dir_of,
+                     check_paths, failures_code, spec_paths, summary, tally)
+from .options import at_least, seconds
 
 
 def add_parser(sub) -> None:
@@ -20,8 +22,8 @@ def add_parser(sub) -> None:
     check.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
     check.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
     check.add_argument("--property", action="append", dest="properties", help="check only this property")
-    check.add_argument("--max-depth", type=int, default=EngineOptions.max_depth, help=MAX_DEPTH_HELP)
-    check.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
+    check.add_argument("--max-depth", type=at_least(1), default=EngineOptions.max_depth, help=MAX_DEPTH_HELP)
+    check.add_argument("--timeout", type=seconds, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
     check.add_argument("--no-reduction", action="store_true",
                        help="explicit: search every interleaving, without partial-order reduction")
@@ -39,6 +41,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     started = time.monotonic()
+    apply_run_limits(args)
     paths = spec_paths(args.paths)
     if not paths:
         print("modelcheck: no .probe files found", file=sys.stderr)
@@ -56,7 +59,7 @@ def run(args) -> int:
                                   jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args),
                                   scheduler=args.scheduler)
     statuses = [o.status for _, _, outcomes in entries for o in outcomes]
-    code = 2 if errors else exit_code(statuses)
+    code = failures_code(errors, statuses)
     unknown = _unknown_properties(args.properties, entries)
     if unknown:
         print(f"modelcheck: no spec checked has a property named {', '.join(map(repr, unknown))}; "
@@ -71,7 +74,7 @@ def run(args) -> int:
             write_file_atomically(args.output, rendered)
         else:
             sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
-    print(summary(statuses, len(errors), code, time.monotonic() - started),
+    print(summary(*tally(errors, statuses), code, time.monotonic() - started),
           file=sys.stdout if text else sys.stderr)
     return code
 

@@ -2,17 +2,22 @@
 Dask workers), reading a spec's source for error messages, the summary line."""
 from __future__ import annotations
 
+import os
 import sys
 from functools import partial
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 from .. import cache
-from ..checker import EXIT_CODES, CheckerError, check_model
+from ..checker import EXIT_CODES, CheckerError, check_model, exit_code
 from ..errors import SpecError
 from ..frontend import load_file, load_text
+from ..limits import LimitReached, default_memory, raise_on_sigterm, set_memory_limit, show_bytes, time_limit
 from ..result import EngineOptions
 from .. import parallel
+from .options import memory_size
 
 
 def spec_paths(args: list[str]) -> list[str]:
@@ -34,6 +39,22 @@ def add_run_options(parser) -> None:
                         help=f"where verdicts are cached (default: ${cache.ENV_DIR}, else "
                         "$XDG_CACHE_HOME/modelcheck, else ~/.cache/modelcheck)")
     parallel.add_options(parser)
+    parser.add_argument("--memory", type=memory_size, default=None, metavar="SIZE",
+                        help="memory limit per process, e.g. 4G or 512M (default: 3/4 of physical "
+                        "memory); a spec that reaches it is inconclusive (exit 3)")
+
+
+def apply_run_limits(args) -> None:
+    """Install the memory limit and the SIGTERM handler for a checking command."""
+    set_memory_limit(args.memory or default_memory())
+    raise_on_sigterm()
+
+
+def tally(errors: list[str], statuses: list[str]) -> tuple[list[str], int]:
+    """(statuses, number of errors) for the summary line: a spec the limits stopped counts as
+    inconclusive, not as an error."""
+    limited = sum(1 for e in errors if getattr(e, "code", 2) == 3)
+    return statuses + ["inconclusive"] * limited, len(errors) - limited
 
 
 ENGINE_HELP = ("explicit: breadth-first state enumeration (default); foata: Z3, bounded model checking "
@@ -51,13 +72,37 @@ def exit_codes_epilog(codes: dict) -> str:
 FULL_TRACE_HELP = "print every step; by default runs of steps that do not affect the violation are folded"
 
 
+class Failure(str):
+    """A rendered message for a spec that got no verdicts; `code` is its exit code (2: error,
+    3: the time or memory limit stopped it)."""
+    code = 2
+
+
+def _limit_failure(message: str) -> Failure:
+    failure = Failure(message)
+    failure.code = 3
+    return failure
+
+
+def failures_code(errors: list[str], statuses: list[str]) -> int:
+    """The exit code of a run: 2 for any error, else 1/3/4 from the statuses, where a spec the
+    limits stopped counts as inconclusive."""
+    if any(getattr(e, "code", 2) == 2 for e in errors):
+        return 2
+    return exit_code(statuses + ["inconclusive"] * len(errors))
+
+
 def check_one(path: str, engine: str, options: EngineOptions, only, cache_dir, progress=None,
               text: Optional[str] = None):
-    """(entry, None) or (None, error message): one spec, in this process or a worker.
+    """(entry, None) or (None, Failure): one spec, in this process or a worker. The time limit
+    starts before compilation; hitting it or the memory limit is a Failure with code 3.
     `text` is the spec's source when the caller read it (a worker need not see the file);
     `progress` (a commands.progress.ProgressLine, this process only) shows the search."""
+    deadline = options.deadline_from(time.monotonic())
+    options = replace(options, deadline=deadline)
     try:
-        model = load_text(text, path) if text is not None else load_file(path)[0]
+        with time_limit(deadline, "compiling the spec", options.timeout):
+            model = load_text(text, path) if text is not None else load_file(path)[0]
         if progress is not None:
             progress.start(path)
         try:
@@ -68,9 +113,22 @@ def check_one(path: str, engine: str, options: EngineOptions, only, cache_dir, p
                 progress.close()
         return (path, model, outcomes), None
     except SpecError as exc:
-        return None, exc.render(text if text is not None else read_source(path))
+        return None, Failure(exc.render(text if text is not None else read_source(path)))
     except CheckerError as exc:
-        return None, f"modelcheck: checker error: {exc}"
+        return None, Failure(f"modelcheck: checker error: {exc}")
+    except LimitReached as exc:
+        return None, _limit_failure(f"{path}: inconclusive: {exc}")
+    except MemoryError:
+        return None, _limit_failure(f"{path}: inconclusive: the memory limit (--memory "
+                                    f"{memory_limit()}) was reached")
+    except RecursionError:
+        return None, Failure(f"{path}: checker error: the spec nests too deeply for the checker")
+
+
+def memory_limit() -> str:
+    import resource
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return "unlimited" if soft == resource.RLIM_INFINITY else show_bytes(soft)
 
 
 def check_task(job: tuple, engine: str, options: EngineOptions, only, cache_dir):
@@ -113,7 +171,7 @@ def check_paths(paths: list[str], engine: str, options: EngineOptions, only=None
 def _entry_or_error(path: str, answer):
     """check_one's (entry, error), or a checker error naming the spec whose task failed."""
     if isinstance(answer, parallel.Failed):
-        return None, f"modelcheck: checker error: {path}: not checked: {answer.reason}"
+        return None, Failure(f"modelcheck: checker error: {path}: not checked: {answer.reason}")
     return answer
 
 
@@ -134,9 +192,10 @@ def summary(statuses: list[str], errors: int, code: int, seconds: Optional[float
 
 def read_source(path: str):
     """The text of a spec file, or None when it cannot be read (errors then show no source line)."""
+    from ..frontend import read_spec
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_spec(path)
+    except SpecError:
         return None
 
 

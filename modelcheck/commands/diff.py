@@ -9,6 +9,7 @@ from ..checker import ENGINE_NAMES, Outcome
 from ..ir import Model
 from ..result import EngineOptions, Verdict
 from .common import ENGINE_HELP, check_paths, exit_codes_epilog
+from .options import seconds
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def add_parser(sub) -> None:
     diff.add_argument("old", help="the earlier spec")
     diff.add_argument("new", help="the later spec")
     diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
-    diff.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
+    diff.add_argument("--timeout", type=seconds, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
     parallel.add_options(diff)
 
 

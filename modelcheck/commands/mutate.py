@@ -23,6 +23,7 @@ from ..frontend import load_text
 from ..report.results import write_section
 from ..result import EngineOptions
 from .common import spec_paths
+from .options import seconds
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("mutate", help="mutate specs that check clean and report which mutants survive")
     p.add_argument("paths", nargs="+", help="spec files or directories of *.probe files")
     p.add_argument("--engine", default="explicit", choices=("explicit", "foata", "bmc"))
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per check")
+    p.add_argument("--timeout", type=seconds, default=60.0, help="seconds per check")
     p.add_argument("--max-mutants", type=int, default=40, help="at most this many mutants per spec")
     p.add_argument("-o", "--output",
                    help="also write the score as the `mutate` section of this markdown file "

@@ -17,6 +17,7 @@ from ..errors import SpecError
 from ..frontend import load_file
 from ..result import EngineOptions
 from .common import MAX_DEPTH_HELP, read_source
+from .options import at_least, seconds
 
 EXIT = {0: "the final states are listed (with --cross-check: both enumerations found the same)",
         2: "a spec error, or with --cross-check the two enumerations disagree (a checker bug)",
@@ -30,11 +31,11 @@ def add_parser(sub) -> None:
     p.add_argument("spec", help="the spec file")
     p.add_argument("--observe", nargs="+", action="extend", metavar="VAR",
                    help="project on these variables (default: the spec's own vars)")
-    p.add_argument("--max-depth", type=int, default=EngineOptions.max_depth, help=MAX_DEPTH_HELP)
+    p.add_argument("--max-depth", type=at_least(1), default=EngineOptions.max_depth, help=MAX_DEPTH_HELP)
     p.add_argument("--cross-check", action="store_true",
                    help="also enumerate the final states with Z3 and require the same set (slow: "
                    "seconds to minutes where the search takes milliseconds)")
-    p.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds per enumeration")
+    p.add_argument("--timeout", type=seconds, default=EngineOptions.timeout, help="seconds per enumeration")
 
 
 def user_variables(model) -> list[str]:

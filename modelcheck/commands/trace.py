@@ -11,6 +11,7 @@ from ..report.timeline import timeline
 from ..report.traceformats import TRACE_RENDERERS
 from ..result import EngineOptions
 from .common import ENGINE_HELP, FULL_TRACE_HELP, check_paths, exit_codes_epilog
+from .options import seconds
 
 TRACE_FORMATS = ("timeline", "text", "json") + tuple(TRACE_RENDERERS)   # itf mermaid html markdown
 EXIT = {0: "the counterexample is printed",
@@ -30,7 +31,7 @@ def add_parser(sub) -> None:
                        "state changes; json: every step, marked relevant or not; itf: the Informal "
                        "Trace Format of Apalache; mermaid, html, markdown: for pages and reviews")
     trace.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
-    trace.add_argument("--timeout", type=float, default=EngineOptions.timeout, help="seconds")
+    trace.add_argument("--timeout", type=seconds, default=EngineOptions.timeout, help="seconds")
     trace.add_argument("--width", type=int, default=100, help="columns of the timeline")
     trace.add_argument("-o", "--output", help="write the trace to this file (atomically)")
     trace.add_argument("--full-trace", action="store_true", help=FULL_TRACE_HELP)

@@ -47,6 +47,11 @@ HIDDEN_PACKAGES = {"E301": "kconfiglib"}
 # repository root does not find FILE today (the directory is applied twice), so E216 would
 # show as E300. Drop the entry when that is fixed.
 RUN_FROM = {"E216": EXAMPLES}
+# Errors about what a spec path names rather than its text: the example is a path outside the
+# examples directory, or a file too large to commit (written to the scratch copy only, so its
+# output is shown without a command to rerun).
+PATH_EXAMPLES = {"E104": "/dev/null"}
+SCRATCH_EXAMPLES = {"E105": lambda: 'spec "padded"\n' + "# a comment line of padding\n" * 40_000}
 
 
 # --- the error examples ------------------------------------------------------------------
@@ -60,7 +65,8 @@ def example_path(code: str) -> str:
 def example_spec(kind: ErrorKind) -> Optional[str]:
     """The example file for an error: ERRORS' fragment with a title, so that the fragment
     itself is what fails (a file without `spec "..."` stops at E215 first). None for E300."""
-    if kind.code == MISSING or "{path}" not in COMMAND_EXAMPLES.get(kind.code, ["{path}"]):
+    if (kind.code == MISSING or kind.code in PATH_EXAMPLES or kind.code in SCRATCH_EXAMPLES
+            or "{path}" not in COMMAND_EXAMPLES.get(kind.code, ["{path}"])):
         return None
     fragment = kind.example.rstrip("\n") + "\n"
     if kind.code == "E215" or fragment.startswith("spec "):
@@ -118,8 +124,8 @@ def error_transcripts() -> dict[str, tuple[str, str, int]]:
     out = {}
     with tempfile.TemporaryDirectory(prefix="modelcheck-docs-") as root:
         for code, kind in ERRORS.items():
-            path = example_path(code)
-            spec = example_spec(kind)
+            path = PATH_EXAMPLES.get(code, example_path(code))
+            spec = SCRATCH_EXAMPLES[code]() if code in SCRATCH_EXAMPLES else example_spec(kind)
             files = dict(aux_files(code))
             if spec is not None:
                 files[path] = spec
@@ -178,13 +184,18 @@ def errors_markdown() -> str:
         if spec is None and code in COMMAND_EXAMPLES:
             lines += [f"Example: `{kind.example}`.", ""]
         elif spec is None:
-            lines += [f"Example: {kind.example}, here `{example_path(code)}`.", ""]
+            where = PATH_EXAMPLES.get(code, example_path(code))
+            lines += [f"Example: {kind.example}, here `{where}`.", ""]
         else:
             lines += [f"Example, `{example_path(code)}`:", "", "```text", spec.rstrip("\n"), "```", ""]
         for rel, content in aux_files(code).items():
             lines += [f"with `{rel}`:", "", "```text", content.rstrip("\n"), "```", ""]
         hidden = HIDDEN_PACKAGES.get(code)
-        if hidden:
+        if code in SCRATCH_EXAMPLES:
+            lines += [f"What `{command}` prints for such a file (the docs tool writes it to a",
+                      "scratch directory, it is not committed, so there is no command to rerun here):",
+                      "", "```", output, "```", ""]
+        elif hidden:
             lines += [f"What `{command}` prints when the `{hidden}` package is not",
                       "installed (it is a dependency of modelcheck, so the generator runs the",
                       "checker with the package hidden, and there is no command to rerun here):",

@@ -45,7 +45,7 @@ class _Enumeration:
         bounded = self.frames.bounds is not None
         self.solver = make_solver(bounded)
         self.loop_solver = make_solver(bounded)
-        self.deadline = time.monotonic() + options.timeout
+        self.deadline = options.deadline_from(time.monotonic())
         self.found: set[tuple[int, ...]] = set()
 
     def ask(self, solver, *extra):

@@ -76,8 +76,9 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
         results, explorer = _search(model, names, options, reduce=True, progress=progress)
     except ReductionNotPaying:
         spent = time.monotonic() - started
+        # the same deadline, so the limit reported is the one the user gave
         plain = _search(model, names, replace(options, reduction=False,
-                                              timeout=max(options.timeout - spent, 0.0)), reduce=False,
+                                              deadline=options.deadline_from(started)), reduce=False,
                         progress=progress)[0]
         return {name: replace(r, seconds=(r.seconds or 0.0) + spent) for name, r in plain.items()}
     if explorer.reduced_expansions == 0:
@@ -89,7 +90,7 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
     if not again:
         return results
     spent = explorer.elapsed()
-    unreduced = replace(options, reduction=False, timeout=max(options.timeout - spent, 0.0))
+    unreduced = replace(options, reduction=False, deadline=options.deadline_from(explorer.start))
     for name, full in _search(model, again, unreduced, reduce=False, progress=progress)[0].items():
         found = results[name]
         if found.verdict is Verdict.VIOLATED and full.verdict is not Verdict.VIOLATED:
@@ -154,7 +155,12 @@ def final_states(model: Model, observe: list[str], options: EngineOptions) -> se
     explorer = _Explorer(model, options, observer)
     if options.reduction:
         explorer.stubborn = StubbornSets(model, [], explorer.interp._compile)
-    _require_exhaustive(explorer.run(), options)
+    try:
+        exploration = explorer.run()
+    except ReductionNotPaying:   # the reduction gave itself up: search everything, same deadline
+        plain = replace(options, reduction=False, deadline=options.deadline_from(explorer.start))
+        return final_states(model, observe, plain)
+    _require_exhaustive(exploration, options)
     return set(observer.witness)
 
 
@@ -214,7 +220,7 @@ class _Explorer:
         self.interp = CompiledInterpreter(model)
         self.nodes: dict[State, _Node] = {}
         self.start = time.monotonic()
-        self.deadline = self.start + options.timeout
+        self.deadline = options.deadline_from(self.start)
         self.refused = False          # a new state was not stored because of a limit
 
     def run(self) -> Exploration:
@@ -229,7 +235,9 @@ class _Explorer:
             if self.progress is not None:
                 self.progress(Progress(len(self.nodes), depth, self.elapsed()))
             if next_layer is None:
-                return self._stopped("time", depth - 1, depth)
+                # the state cap, when reached first, is what stopped the search: name it
+                capped = self.refused and len(self.nodes) >= self.options.max_states
+                return self._stopped("states" if capped else "time", depth - 1, depth)
             if self.observer.decided():
                 return self._stopped("decided", depth, depth)
             if self.refused:

@@ -294,7 +294,7 @@ class _Search:
         # Executions whose frame boundaries are pairwise distinct: the loop-free ones.
         self.loop_solver = make_solver(self.frames.bounds is not None)
         self.started = time.monotonic()
-        self.deadline = self.started + options.timeout
+        self.deadline = options.deadline_from(self.started)
         self.open = list(props)
         self.untriggered = {p.name for p in props if p.kind in ("check", "final")}
         self.results: dict[str, PropertyResult] = {}

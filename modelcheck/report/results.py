@@ -12,6 +12,7 @@ from ..checker import Outcome
 from ..ir import Model
 from ..race import claims_json, races_of
 from .blocking import deadlock_picture, ending_lines, waits_for_json
+from .output import OutputError, write_output
 from .text import choices, step_changes, trace_text
 
 Entry = tuple[str, Model, list[Outcome]]     # (spec path as given, model, outcomes)
@@ -113,35 +114,44 @@ def _readme(rows: list[str], cases: list[str], engine: str) -> str:
 
 
 def write_file_atomically(path: str, content: str) -> None:
-    """Write to a temporary file beside the target, then rename: never a half-written file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write one output file (see report.output.write_output: atomic for regular files, written
+    through for devices and FIFOs, symlinks followed). Raises OutputError."""
+    write_output(path, content)
+
+
+STAGING = ".staging-"
 
 
 def write_atomically(files: dict[str, str], out_dir: str) -> None:
-    """Stage every file first; only then move them into place, so a failure leaves the old results."""
+    """Stage every file first, then commit with three renames: the old traces/ out of the way, the
+    new traces/ in, README.md over the old one. A run killed before the commit leaves the old
+    results whole; a run killed inside it leaves a `.staging-*` directory that the next run
+    removes before writing everything again. Raises OutputError."""
+    import shutil
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".staging-") as staging:
-        for rel, content in files.items():
-            target = Path(staging) / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8")
-        stale = [p for p in (out / "traces").glob("*") if f"traces/{p.name}" not in files] \
-            if (out / "traces").exists() else []
-        for rel in files:
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(Path(staging) / rel, out / rel)
-        for p in stale:
-            p.unlink()
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"cannot write {out_dir}: it is not a directory")
+        out.mkdir(parents=True, exist_ok=True)
+        for leftover in out.glob(f"{STAGING}*"):
+            shutil.rmtree(leftover, ignore_errors=True)   # from a run killed while committing
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=STAGING))
+        try:
+            (staging / "traces").mkdir()
+            for rel, content in files.items():
+                target = staging / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8")
+            if (out / "traces").is_dir():
+                os.rename(out / "traces", staging / "old-traces")
+            os.rename(staging / "traces", out / "traces")
+            for rel in files:
+                if "/" not in rel:
+                    os.replace(staging / rel, out / rel)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
 
 
 def write_section(path: str, name: str, text: str) -> None:

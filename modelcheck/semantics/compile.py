@@ -15,7 +15,7 @@ from .iomem import IoMem
 from .modules import Modules
 from .pm import PowerManagement
 from .resources import Resources
-from .statements import Statements, show
+from .statements import Statements, reject_recursion, show
 from .symbols import TRISTATE_LITERALS, Symbols
 from .workqueue import Workqueues
 
@@ -82,6 +82,7 @@ class Compiler:
     def compile(self) -> Model:
         if not self.spec.title:
             raise SpecError("E215", None, "the spec has no title")
+        reject_recursion(self.spec.fns)
         self.declare_configs()
         self.declare_state()
         self.resources.declare()

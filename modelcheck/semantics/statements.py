@@ -29,6 +29,7 @@ class Statements:
 
     def __init__(self, compiler: "Compiler"):
         self.c = compiler
+        self.inlined = 0          # function calls inlined so far (bounded by MAX_INLINED_CALLS)
 
     def block(self, block: ast.Block, frame: Frame, at: int, nxt: int) -> None:
         stmts = block.stmts
@@ -177,6 +178,13 @@ class Statements:
         """Function bodies are inlined: `return` inside them continues after the call."""
         if fn.name in frame.stack:
             raise SpecError("E208", call.span, f"{fn.name}() calls itself through {' -> '.join(frame.stack)}")
+        if len(frame.stack) >= MAX_CALL_DEPTH:
+            raise SpecError("E107", call.span, f"{fn.name}() would be call number {len(frame.stack) + 1} "
+                            f"in a chain ({_chain(frame.stack)}); at most {MAX_CALL_DEPTH} may nest")
+        self.inlined += 1
+        if self.inlined > MAX_INLINED_CALLS:
+            raise SpecError("E108", call.span, f"more than {MAX_INLINED_CALLS:,} function calls to inline "
+                            f"(this one: {fn.name}() in {_chain(frame.stack) or 'a thread'})")
         expected = 1 if fn.param else 0
         if len(call.args) != expected:
             raise SpecError("E204", call.span, f"{fn.name}() takes {expected} argument(s), not {len(call.args)}")
@@ -245,6 +253,55 @@ def _names_in(node):
     elif isinstance(node, (tuple, list)):
         for item in node:
             yield from _names_in(item)
+
+
+MAX_CALL_DEPTH = 64            # nested inlined calls; deeper chains are generated, not written
+MAX_INLINED_CALLS = 20_000     # inlined call sites over the whole spec
+
+
+def _chain(stack: tuple[str, ...], parens: bool = True) -> str:
+    names = list(stack) if len(stack) <= 6 else list(stack[:3]) + ["..."] + list(stack[-2:])
+    return " -> ".join(f"{n}()" if parens and n != "..." else n for n in names)
+
+
+def reject_recursion(fns) -> None:
+    """E208 for any cycle of calls among `fns` (ast.FnDecl), found without Python recursion, so
+    a cycle through thousands of functions is an error message, not a RecursionError."""
+    declared = {f.name: f for f in fns}
+    calls = {f.name: [c for c in _calls_in(f.body) if c.func in declared] for f in fns}
+    state: dict[str, int] = {}        # 1: on the current path, 2: finished
+    for root in declared:
+        if root in state:
+            continue
+        path, stack = [root], [iter(calls[root])]
+        state[root] = 1
+        while stack:
+            call = next(stack[-1], None)
+            if call is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(call.func) == 1:
+                cycle = path[path.index(call.func):]
+                raise SpecError("E208", call.span, f"{call.func}() calls itself through "
+                                f"{_chain(tuple(cycle), parens=False)}")
+            elif call.func not in state:
+                state[call.func] = 1
+                path.append(call.func)
+                stack.append(iter(calls[call.func]))
+
+
+def _calls_in(node) -> list[ast.Call]:
+    """Every ast.Call under `node`, by an explicit-stack walk over the dataclass fields."""
+    found, todo = [], [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, ast.Call):
+            found.append(item)
+        if isinstance(item, (tuple, list)):
+            todo.extend(reversed(item))
+        elif hasattr(item, "__dataclass_fields__"):
+            todo.extend(getattr(item, name) for name in reversed(item.__dataclass_fields__))
+    return found
 
 
 def _always_in_range(expr, lo: int, hi: int) -> bool:

@@ -101,7 +101,7 @@ class AstBuilder:
             name, ext_kind, addr = str(c[0]), str(c[1]), c[2]
         else:
             name, ext_kind, addr = str(c[0]), kind[:-len("_decl")], c[1]
-        start, end = (int(str(t), 0) for t in addr.children)
+        start, end = (literal(t, self.span(t)) for t in addr.children)
         if end < start:
             raise SpecError("E206", sp, f"{name}: the end address is below the start",
                             "write the lower address first: @ START .. END")
@@ -111,7 +111,7 @@ class AstBuilder:
         if t.data == "type_bool":
             return ast.TypeSpec("bool", 0, 1, ("false", "true"))
         if t.data == "type_int":
-            lo, hi = int(t.children[0]), int(t.children[1])
+            lo, hi = (literal(c, self.span(c)) for c in t.children[:2])
             if hi < lo:
                 raise SpecError("E206", self.span(t), f"empty range {lo}..{hi}",
                                 "write the lower bound first: int LO..HI")
@@ -243,9 +243,9 @@ class AstBuilder:
             raise AssertionError(f"bare token {t!r} in expression position")
         k, c, sp = t.data, t.children, self.span(t)
         if k == "number":
-            return ast.Num(int(str(c[0]), 0), sp)
+            return ast.Num(literal(c[0], sp), sp)
         if k == "negative":
-            return ast.Num(-int(str(c[0]), 0), sp)
+            return ast.Num(-literal(c[0], sp), sp)
         if k == "errno":
             return ast.Errno(str(c[0]), sp)
         if k in ("true", "false"):
@@ -280,3 +280,23 @@ def _string(token: Token) -> str:
 
 def _opt(token) -> Optional[str]:
     return None if token is None else str(token)
+
+
+MAX_LITERAL = 2 ** 64 - 1    # addresses and counts fit in 64 bits; larger literals are typos
+
+
+def literal(token, span: Span) -> int:
+    """The value of a NUMBER or SIGNED_NUMBER token: decimal or 0x hex, at most 2**64 - 1 in
+    magnitude. Raises SpecError E106 (never Python's digit-conversion ValueError)."""
+    text = str(token)
+    digits = text.lstrip("-")
+    hexadecimal = digits[:2].lower() == "0x"
+    if len(digits) > 20:      # more digits than 2**64 has in decimal or hex: refuse before converting
+        value = None
+    else:
+        value = int(digits[2:], 16) if hexadecimal else int(digits, 10)
+    if value is None or value > MAX_LITERAL:
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]} ({len(digits)} digits)"
+        raise SpecError("E106", span, f"integer literal {shown} is too large: literals are at most "
+                        f"2**64 - 1 ({hex(MAX_LITERAL)})")
+    return -value if text.startswith("-") else value
