@@ -8,7 +8,7 @@ import sys
 from . import __version__
 from .commands import COMMANDS
 from .parallel import SchedulerError
-from .limits import Terminated
+from .limits import Terminated, memory_text, release_reserve
 from .report.output import OutputError
 
 
@@ -38,6 +38,10 @@ def main(argv=None) -> int:
     except OutputError as exc:
         print(f"modelcheck: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        release_reserve()
+        print(f"modelcheck: inconclusive: the memory limit ({memory_text()}) was reached", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from typing import Optional
 
 
 class LimitReached(Exception):
@@ -40,14 +41,55 @@ def show_bytes(n: int) -> str:
     return f"{n}B"
 
 
+_memory_limit: Optional[int] = None      # bytes of resident memory this process may use
+_reserve: Optional[bytearray] = None     # freed on MemoryError, so the error can be reported
+
+
 def set_memory_limit(limit: int) -> None:
-    """Cap this process's address space (inherited by worker processes): an allocation beyond
-    it raises MemoryError instead of the kernel's OOM killer ending the run silently."""
+    """Limit this process (and the worker processes it starts) to `limit` bytes of resident
+    memory: searches poll memory_exceeded() and stop, naming the limit. As a backstop the
+    address space is capped at twice the limit plus 1 GiB, so an allocation far beyond it
+    raises MemoryError instead of waking the kernel's OOM killer."""
+    global _memory_limit, _reserve
     import resource
+    _memory_limit = limit
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = 2 * limit + (1 << 30)
     if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    _reserve = bytearray(32 << 20)
+
+
+def memory_limit() -> Optional[int]:
+    """The limit set by set_memory_limit, in bytes (None: none set)."""
+    return _memory_limit
+
+
+def release_reserve() -> None:
+    """Free the reserve: called first thing when a MemoryError is caught."""
+    global _reserve
+    _reserve = None
+
+
+def memory_exceeded() -> bool:
+    """True when this process's resident memory is above the limit (cheap: one /proc read)."""
+    if _memory_limit is None:
+        return False
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            resident = int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return False
+    return resident > _memory_limit
+
+
+def memory_text() -> str:
+    """How the limit reads in messages: '--memory 4G'."""
+    return f"--memory {show_bytes(_memory_limit)}" if _memory_limit else "the address-space limit"
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @contextlib.contextmanager

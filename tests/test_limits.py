@@ -129,11 +129,26 @@ def test_the_memory_limit_is_inconclusive_and_named(monkeypatch, capsys):
 
 
 def test_memory_limit_makes_allocation_fail_not_the_oom_killer():
+    """The address-space backstop (twice the limit plus 1 GiB): a huge allocation fails."""
     code = ("from modelcheck import limits\n"
-            "limits.set_memory_limit(1 << 30)\n"
-            "try:\n    b = bytearray(2 << 30)\nexcept MemoryError:\n    print('refused')\n")
+            "limits.set_memory_limit(256 << 20)\n"
+            "try:\n    b = bytearray(4 << 30)\nexcept MemoryError:\n    print('refused')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "refused"
+
+
+def test_a_search_stopped_by_the_memory_limit_says_so(tmp_path):
+    """Six threads racing on one variable, searched without reduction, outgrow 100M: the
+    search stops with the limit named, exit 3 (it was killed by the kernel, or printed
+    MemoryError tracebacks, before)."""
+    spec = tmp_path / "hog.probe"
+    spec.write_text('spec "memory hog"\nbuiltin core { var x : int 0..2 = 0; }\n' + "".join(
+        f"userspace u{u} {{ {' '.join(f'x = {i % 3};' for i in range(8))} }}\n" for u in range(6)))
+    proc = subprocess.run([sys.executable, "-m", "modelcheck.cli", "check", str(spec), "--no-cache",
+                           "--no-reduction", "--memory", "100M"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "the memory limit (--memory 100M) was reached" in proc.stdout
+    assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("option", ["--timeout nan", "--timeout inf", "--timeout -5", "--timeout 0",

@@ -14,7 +14,8 @@ from .. import cache
 from ..checker import EXIT_CODES, CheckerError, check_model, exit_code
 from ..errors import SpecError
 from ..frontend import load_file, load_text
-from ..limits import LimitReached, default_memory, raise_on_sigterm, set_memory_limit, show_bytes, time_limit
+from ..limits import (LimitReached, default_memory, memory_text, raise_on_sigterm, release_reserve,
+                      set_memory_limit, time_limit)
 from ..result import EngineOptions
 from .. import parallel
 from .options import memory_size
@@ -119,16 +120,11 @@ def check_one(path: str, engine: str, options: EngineOptions, only, cache_dir, p
     except LimitReached as exc:
         return None, _limit_failure(f"{path}: inconclusive: {exc}")
     except MemoryError:
-        return None, _limit_failure(f"{path}: inconclusive: the memory limit (--memory "
-                                    f"{memory_limit()}) was reached")
+        release_reserve()
+        return None, _limit_failure(f"{path}: inconclusive: the memory limit ({memory_text()}) "
+                                    "was reached")
     except RecursionError:
         return None, Failure(f"{path}: checker error: the spec nests too deeply for the checker")
-
-
-def memory_limit() -> str:
-    import resource
-    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    return "unlimited" if soft == resource.RLIM_INFINITY else show_bytes(soft)
 
 
 def check_task(job: tuple, engine: str, options: EngineOptions, only, cache_dir):

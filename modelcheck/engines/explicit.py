@@ -24,6 +24,7 @@ from typing import Optional
 from ..compiled import CompiledInterpreter
 from ..interp import Interpreter, State, state_violates
 from ..ir import Edge, Model, Property
+from ..limits import memory_exceeded, memory_text
 from ..result import EngineOptions, Progress, ProgressCallback, PropertyResult, Trace, TraceStep, Verdict
 from ..wording import count
 from . import liveness
@@ -192,7 +193,7 @@ class _Node:
 @dataclass(frozen=True)
 class Exploration:
     """How a search ended."""
-    stop: str             # exhausted | decided | states | depth | time
+    stop: str             # exhausted | decided | states | depth | time | memory
     completed: int        # every execution of at most this many steps was examined; -1: none
     deepest: int          # deepest layer reached (the longest shortest path if exhausted)
     states: int
@@ -222,6 +223,8 @@ class _Explorer:
         self.start = time.monotonic()
         self.deadline = options.deadline_from(self.start)
         self.refused = False          # a new state was not stored because of a limit
+        self.polls = 0
+        self.out_of_memory = False    # the memory limit (limits.memory_exceeded) stopped the search
 
     def run(self) -> Exploration:
         layer = self._initial_layer()
@@ -257,7 +260,11 @@ class _Explorer:
         return Trace(initial=state.values, steps=tuple(reversed(steps)))
 
     def timed_out(self) -> bool:
-        return time.monotonic() >= self.deadline
+        """The time limit ran out, or (polled every 1024 calls) the memory limit was reached."""
+        self.polls += 1
+        if self.polls % 1024 == 0 and memory_exceeded():
+            self.out_of_memory = True
+        return self.out_of_memory or time.monotonic() >= self.deadline
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
@@ -341,6 +348,8 @@ class _Explorer:
         return depth <= self.options.max_depth and len(self.nodes) < self.options.max_states
 
     def _stopped(self, stop: str, completed: int, layer: int) -> Exploration:
+        if stop == "time" and self.out_of_memory:
+            stop = "memory"
         deepest = max((n.depth for n in self.nodes.values()), default=-1)
         return Exploration(stop, completed, deepest, len(self.nodes), layer)
 
@@ -570,6 +579,9 @@ def _checked_anywhere(model: Model, name: str) -> bool:
 def _limit_text(exploration: Exploration, options: EngineOptions) -> str:
     if exploration.stop == "time":
         return (f"the time limit ({options.timeout:g} s) ran out while exploring depth "
+                f"{exploration.layer}")
+    if exploration.stop == "memory":
+        return (f"the memory limit ({memory_text()}) was reached while exploring depth "
                 f"{exploration.layer}")
     if exploration.stop == "states":
         return (f"the state limit (max_states={options.max_states}) was reached while "
