@@ -115,7 +115,8 @@ def load(cache_dir: str, digest: str) -> Optional[dict[str, PropertyResult]]:
         if not hmac.compare_digest(str(entry["mac"]), _mac(signing_key, digest.encode() + body)):
             return None
         return {r["prop"]: _result(r) for r in entry["records"]}
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError, UnicodeDecodeError, RecursionError):
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, UnicodeDecodeError, RecursionError,
+            OverflowError):
         return None
 
 
