@@ -12,9 +12,12 @@ from .semantics.compile import compile_spec
 from .syntax.parser import parse
 
 
-def load_text(text: str, file: str = "<spec>") -> Model:
+def load_text(text: str, file: str = "<spec>", fuse_steps: bool = True) -> Model:
+    """The compiled model of a spec text; `fuse_steps=False` skips step fusion (reduce.fuse),
+    so a search of the unfused model can check what fusion kept. Raises SpecError."""
     try:
-        return drop_unread_configs(fuse(compile_spec(parse(text, file))))
+        model = compile_spec(parse(text, file))
+        return drop_unread_configs(fuse(model) if fuse_steps else model)
     except SpecError as exc:
         if exc.span is None:   # every error must print file:line:col; the file's start is the fallback
             exc.span = Span(file, 1, 1)

@@ -11,7 +11,7 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 
-from modelcheck.devtools.soak import OPTIONS, compare_spec
+from modelcheck.devtools.soak import OPTIONS, compare_spec, reduction_disagreements
 from spec_strategy import specs
 
 DIFFERENTIAL_SPECS = int(os.environ.get("MODELCHECK_DIFF_SPECS", "100"))
@@ -27,6 +27,17 @@ def test_engines_agree_on_random_specs(generated):
     if result.inconclusive:
         SEEN["inconclusive"] += 1
     assert result.ok, "\n".join(result.disagreements) + "\n\n" + generated.text
+
+
+@settings(max_examples=int(os.environ.get("MODELCHECK_REDUCTION_SPECS", "40")), derandomize=True,
+          database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(specs(size=1))
+def test_reduction_and_fusion_hold_on_widened_specs(generated):
+    """Specs with exits, userspace threads (reloads), asserts and cycles (a work item that
+    re-queues itself): the partial-order-reduced search of the fused model decides every
+    property as a search of every interleaving of the unfused model does."""
+    problems = reduction_disagreements(generated.text)
+    assert not problems, "\n".join(problems) + "\n\n" + generated.text
 
 
 def test_few_random_specs_were_inconclusive():

@@ -10,9 +10,14 @@ init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe ret
 -EPROBE_DEFER and its device, claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, a platform bool
-fact, `uses` lines (acyclic), invariants and finals over the flags, and (`_SyncGen`) mutexes,
-rw-semaphores, completions and wait queues of a built-in object. Sizes are kept small
-so that the Z3 engines decide most specs within a few seconds.
+fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
+`rmmod(m); modprobe(m);`), asserts, cycles in the state graph (a work function that re-queues
+its own work item, always or while a flag holds), invariants and finals over the flags, and
+(`_SyncGen`) mutexes, rw-semaphores, completions and wait queues of a built-in object.
+Size 0 (CI's differential test against Z3) leaves out exits, userspace threads of its own,
+asserts and cycles, which make the Z3 engines slow or inconclusive; sizes 1 and 2 (the soak,
+and CI's comparison of reduced with unreduced search) hold them all. Sizes are kept small so
+that the Z3 engines decide most specs within a few seconds.
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ class _Gen:
         self.device = None
         self.device_present = True
         self.sync: "_SyncGen | None" = None
+        self.asserts = 0
 
     def chance(self, p: float) -> bool:
         return self.r.random() < p
@@ -53,12 +59,12 @@ class _Gen:
         return f"not {atom}" if self.chance(0.3) else atom
 
     def stmt(self, owner: str, depth: int = 0) -> str:
-        kinds = ["assign", "assign"]
+        kinds = ["assign", "assign"] + (["assert"] if self.size >= 1 else [])
         if self.works:
             kinds += ["queue", "flush", "cancel", "init_work"]
-        if self.ranges:
+        if self.ranges and owner.startswith("m"):
             kinds.append("claim")
-        if self.registers:
+        if self.registers and owner.startswith("m"):
             kinds.append("register")
         if depth == 0 and self.size >= 1:
             kinds.append("if")
@@ -67,6 +73,9 @@ class _Gen:
         kind = self.r.choice(kinds)
         if kind == "sync":
             return self.sync.stmt(lambda: self.stmt(owner, depth + 1))
+        if kind == "assert":
+            self.asserts += 1
+            return f"assert a{self.asserts} : {self.prop_expr()};"
         if kind == "assign":
             value = self.r.choice(["true", "false", self.cond()])
             return f"{self.r.choice(self.flags)} = {value};"
@@ -175,23 +184,42 @@ class _Gen:
                 if not self.device_present:
                     init.insert(r.randint(0, len(init)), f"device_add({self.device});")
             members.append("init { " + " ".join(init) + " }")
+            if self.size >= 1 and mode != "builtin" and self.chance(0.4):
+                members.append("exit { " + " ".join(self.body(mod, 0, 1)) + " }")
             lines.append(f"module {mod} {mode} {{")
             lines += ["  " + m for m in members]
             lines.append("}")
         for w, _ in self.works:
             lines.append(f"fn fn_{w} {{ {' '.join(self.work_body(w))} }}")
         lines += pm_request(self)
+        self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
+                         if " loadable " in line]
         lines += self.extra_items(modules)
         lines += self.properties()
         return GeneratedSpec("\n".join(lines) + "\n", list(self.flags))
 
-    def work_body(self, work: str) -> list[str]:
-        # work functions touch flags only: a work item that re-queues itself would loop
+    def flag_writes(self) -> list[str]:
         return [f"{self.r.choice(self.flags)} = {self.r.choice(['true', 'false', self.cond()])};"
                 for _ in range(self.r.randint(0, 1))]
 
+    def work_body(self, work: str) -> list[str]:
+        body = self.flag_writes()
+        if self.size >= 1 and self.chance(0.25):   # a cycle: the work re-queues itself
+            again = f"queue_work(system_wq, {work});"
+            body.append(again if self.chance(0.4) else f"if {self.cond()} {{ {again} }}")
+        return body
+
     def extra_items(self, modules: list[str]) -> list[str]:
-        return []
+        """Userspace threads (sizes 1-2), some reloading a loadable module or racing udev's load."""
+        r, lines = self.r, []
+        for u in range(0 if self.size == 0 else r.choice([0, 1, 1, 2])):
+            body = self.body(f"u{u}", 1, 1 + self.size)
+            if self.loadable and self.chance(0.5):
+                m = r.choice(self.loadable)
+                body.insert(r.randint(0, len(body)), f"rmmod({m}); modprobe({m});"
+                            if self.chance(0.6) else f"modprobe({m});")
+            lines.append(f"userspace u{u} {{ {' '.join(body)} }}")
+        return lines
 
     def properties(self) -> list[str]:
         out = []
@@ -319,7 +347,7 @@ class _LivenessGen(_Gen):
     sets flags or queues work, and eventually / always_eventually / leads_to properties."""
 
     def work_body(self, work: str) -> list[str]:
-        body = super().work_body(work)
+        body = self.flag_writes()
         pick = self.r.random()
         if pick < 0.3:
             body.append(f"queue_work(system_wq, {work});")                       # re-queues forever
