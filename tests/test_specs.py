@@ -44,8 +44,8 @@ def _mask_times(text: str) -> str:
     return re.sub(r"\d+\.\d+s", "<time>", text)
 
 
-# written by other tools, not by `modelcheck report`: python -m modelcheck.devtools.soak / modelcheck.bench
-HAND_WRITTEN = {Path("soundness.md"), Path("bench.md"), Path("bench.png")}
+# written by other tools, not by `modelcheck report`: python -m modelcheck.devtools.soak / .bench / .robustness
+HAND_WRITTEN = {Path("soundness.md"), Path("bench.md"), Path("bench.png"), Path("robustness.md")}
 
 
 def test_results_directory_is_up_to_date():
