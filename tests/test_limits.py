@@ -235,3 +235,13 @@ def test_final_states_survive_the_reduction_giving_up(monkeypatch):
     monkeypatch.setattr(explicit, "REVIEW_AFTER_STEPS", 5)
     monkeypatch.setattr(explicit, "KEPT_SHARE_TO_GIVE_UP", 0.0)
     assert explicit.final_states(model, ["x"], EngineOptions(reduction=True)) == plain
+
+
+@pytest.mark.parametrize("call", ["iounmap(io0, m0);", "release_mem_region(io0, m0);"])
+def test_undoing_what_was_never_done_checks_without_a_traceback(call):
+    """Found by the widened random specs: an iounmap (release) with no ioremap (request) of
+    that range by that owner anywhere used to assign an undeclared variable (KeyError)."""
+    model = load_text('spec "undo"\nrange io0 : mmio @ 0xfe000000 .. 0xfe000fff;\n'
+                      f'module m0 builtin {{ init {{ {call} }} }}\n')
+    result = explicit.check_all(model, ["deadlock"], EngineOptions())["deadlock"]
+    assert result.verdict is Verdict.PROVED
