@@ -13,8 +13,10 @@ import time
 from typing import Optional
 
 
-class LimitReached(Exception):
-    """The time or memory limit stopped a spec before any verdict; `kind` is 'time' or 'memory'."""
+class LimitReached(BaseException):
+    """The time or memory limit stopped a spec before any verdict; `kind` is 'time' or 'memory'.
+    A BaseException: raised from a signal handler anywhere in compilation, it must not be
+    caught and wrapped by library code's `except Exception` (lark's VisitError did)."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)

@@ -245,3 +245,16 @@ def test_undoing_what_was_never_done_checks_without_a_traceback(call):
                       f'module m0 builtin {{ init {{ {call} }} }}\n')
     result = explicit.check_all(model, ["deadlock"], EngineOptions())["deadlock"]
     assert result.verdict is Verdict.PROVED
+
+
+def test_the_time_limit_is_not_swallowed_by_library_code(monkeypatch, capsys):
+    """lark wraps every Exception raised inside a transformer in VisitError: the limit, raised
+    from a signal handler wherever compilation is, must pass through such handlers."""
+    def wrapping_load(path):
+        try:
+            time.sleep(30)
+        except Exception as exc:
+            raise RuntimeError("wrapped by a library") from exc
+    monkeypatch.setattr(common, "load_file", wrapping_load)
+    assert main(["check", TOUR, "--no-cache", "--timeout", "0.5"]) == 3
+    assert "ran out while compiling the spec" in capsys.readouterr().err
