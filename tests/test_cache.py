@@ -126,11 +126,40 @@ def test_unusable_cache_dir_never_fails_a_run(tmp_path, cache_dir, kind, capsys)
         assert "verdicts not cached" in err
 
 
+def searches_of_the_tour(monkeypatch) -> list[str]:
+    """The engines run_engine is asked to run on the tour's own model from now on (report's
+    race explanation re-checks patched copies of it, which are other models)."""
+    from modelcheck.frontend import load_file
+    tour, _ = load_file(TOUR)
+    searched = []
+    real = checker.run_engine
+
+    def recording(engine, model, *args, **kwargs):
+        if model == tour:
+            searched.append(engine)
+        return real(engine, model, *args, **kwargs)
+    monkeypatch.setattr(checker, "run_engine", recording)
+    return searched
+
+
 def test_report_reuses_what_check_cached(cache_dir, tmp_path, monkeypatch, capsys):
     assert run("--cache-dir", str(cache_dir)) == 1
-
-    def no_search(*args, **kwargs):
-        raise AssertionError("report searched again although check had cached the verdicts")
-    monkeypatch.setattr(checker, "run_engine", no_search)
+    searched = searches_of_the_tour(monkeypatch)
     assert main(["report", TOUR, "-o", str(tmp_path / "results"), "--cache-dir", str(cache_dir)]) == 1
+    assert searched == [], "report searched again although check had cached the verdicts"
     assert (tmp_path / "results" / "README.md").is_file()
+
+
+@pytest.mark.parametrize("options", [["--no-reduction"], ["--max-depth", "150"]])
+def test_report_after_check_with_other_options_searches_again(cache_dir, tmp_path, monkeypatch, capsys, options):
+    """report checks with the default options; a verdict check cached under other options is
+    another entry, never reused by report."""
+    assert run("--cache-dir", str(cache_dir), *options) == 1
+    assert len(entries(cache_dir)) == 1
+    searched = searches_of_the_tour(monkeypatch)
+    assert main(["report", TOUR, "-o", str(tmp_path / "results"), "--cache-dir", str(cache_dir)]) == 1
+    assert searched == ["explicit"]
+    assert len(entries(cache_dir)) == 2
+    searched.clear()
+    assert run("--cache-dir", str(cache_dir)) == 1    # check with the defaults reads report's entry
+    assert searched == []
