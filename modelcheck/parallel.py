@@ -30,7 +30,8 @@ class Failed:
 
 def add_options(parser) -> None:
     """--jobs and --scheduler, shared by every command that runs many independent tasks."""
-    parser.add_argument("--jobs", type=int, default=1,
+    from .commands.options import at_least     # --jobs 0 or -1 is a usage error, not one process
+    parser.add_argument("--jobs", type=at_least(1), default=1,
                         help="run on a local Dask cluster of this many worker processes (default 1: "
                         "in this process)")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get(SCHEDULER_ENV) or None,
