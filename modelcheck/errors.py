@@ -117,6 +117,30 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'module provider loadable { }\nmodule importer builtin { uses provider; }',
               "make the provider builtin, or the importer loadable (vmlinux cannot call a module's "
               "exports); with Kconfig, the importer `depends on` the provider"),
+    ErrorKind("E230", "per-device data named where no device is served",
+              'module m loadable {\n  driver d { work w; probe { return 0; } }\n  device dev : d present;\n'
+              '  init { register_driver(d); queue_work(system_wq, w); }\n}',
+              "name a driver's per-device data only in its probe, its remove, the functions they call and "
+              "the work functions of its own items; declare it at module level if the module shares it"),
+    ErrorKind("E231", "per-device data of a driver that has no device",
+              'module m loadable { driver d { var ready : bool; probe { return 0; } } }\n'
+              'fn poke { ready = true; }',
+              "declare a device of the driver (`device dev : d;`), or move the item to module level"),
+    ErrorKind("E232", "function value used wrongly",
+              'fn setup { }\nmodule m loadable { var err : int 0..9 = 0; init { err = setup(); } }',
+              "declare the function's result (`fn setup -> int { ... return 0; }`), assign it to a variable "
+              "of the same kind, and test the variable: `err = setup(); if err != 0 { ... }`"),
+    ErrorKind("E233", "return without a value in a function that returns one",
+              'fn setup -> int { return; }\nmodule m loadable { var err : int 0..9 = 0; init { err = setup(); } }',
+              "write `return VALUE;`: `return 0;` on success, `return -ENOMEM;` (or another code) on failure"),
+    ErrorKind("E234", "delayed work on a module's own workqueue",
+              'module m loadable {\n  workqueue q : unordered;\n  delayed_work d = f;\n'
+              '  init { alloc_workqueue(q); queue_delayed_work(q, d); }\n}\nfn f { }',
+              "queue delayed work on a system workqueue (schedule_delayed_work, or "
+              "queue_delayed_work(system_wq, ...)); on a module's workqueue the expiry's own queueing is not modelled"),
+    ErrorKind("E235", "kthread_should_stop() outside a kernel thread",
+              'module m loadable { var x : bool = false; init { if kthread_should_stop() { x = true; } } }',
+              "ask kthread_should_stop() in the function a `kthread NAME = FN;` runs, or in a function it calls"),
     ErrorKind("E245", "a guard class that is not modelled",
               'builtin b { mutex lk; }\nfn f { guard(spinlock)(lk); }',
               "write guard(mutex)(NAME) for a mutex declared with `mutex NAME;`, or lock and unlock by hand"),

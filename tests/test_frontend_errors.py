@@ -45,6 +45,12 @@ EXAMPLE_AT = {
     "E215": (1, 1, "module"),                 # not wrapped: the missing header is the error
     "E216": (3, 1, 'kconfig "Kconfig"'),
     "E217": (3, 8, "importer"),
+    "E230": (5, 52, "w"),
+    "E231": (3, 11, "ready"),
+    "E232": (3, 58, "setup()"),
+    "E233": (2, 19, "return;"),
+    "E234": (5, 30, "queue_delayed_work(q, d)"),
+    "E235": (2, 53, "kthread_should_stop()"),
     "E245": (3, 8, "guard(spinlock)"),
     "E260": (2, 28, "suspend()"),
     "E280": (3, 21, "up -> up"),

@@ -7,7 +7,8 @@ tests/spec_strategy.py and the soak run in `modelcheck.devtools.soak`.
 What a spec may hold: one to three modules with `init` bodies (loadable, built in, or `if`
 an open tristate config), bool flags, work items with or without a static initializer,
 init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe returns 0 or
--EPROBE_DEFER and its device, claims on one or two soft_reserved ranges, requests and
+-EPROBE_DEFER and its device (with per-device data: a flag and a work item, delayed work,
+timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
@@ -137,6 +138,7 @@ class _Gen:
         sync_chance = 0.4 if self.size > 0 else (0.15 if self.driver else 0.35)
         if self.chance(sync_chance):
             self.sync = _SyncGen(self)
+        extra_fns: list[str] = []
         lines = ['spec "random differential spec"']
         if self.platform:
             lines.append(f"platform {self.platform} : bool;")
@@ -176,8 +178,13 @@ class _Gen:
                     probe.insert(0, devm_register_stmt(self))
                 if self.chance(0.5):
                     probe.append(f"if {self.cond()} {{ return -EPROBE_DEFER; }}")
+                data, data_probe, remove, data_fns = self.device_data()
+                probe += data_probe
                 probe.append("return 0;")
-                members.append(f"driver {self.driver} {{ probe {{ {' '.join(probe)} }}{pm_callbacks(self)} }}")
+                remove_block = f" remove {{ {' '.join(remove)} }}" if remove is not None else ""
+                members.append(f"driver {self.driver} {{ {' '.join(data)} probe {{ {' '.join(probe)} }}{remove_block}"
+                               f"{pm_callbacks(self)} }}")
+                extra_fns += data_fns
                 present = " present" if self.device_present else ""
                 members.append(f"device {self.device} : {self.driver}{present};")
                 init.insert(r.randint(0, len(init)), f"register_driver({self.driver});")
@@ -194,6 +201,7 @@ class _Gen:
         lines += pm_request(self)
         self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
                          if " loadable " in line]
+        lines += extra_fns
         lines += self.extra_items(modules)
         lines += self.properties()
         return GeneratedSpec("\n".join(lines) + "\n", list(self.flags))
@@ -227,6 +235,42 @@ class _Gen:
             kind = self.r.choice(["invariant", "final"])
             out.append(f"{kind} {kind[:3]}{i} : {self.prop_expr()};")
         return out
+
+    def device_data(self) -> tuple[list[str], list[str], list[str] | None, list[str]]:
+        """Per-device data for the driver, half the time: a flag and a work item, delayed work,
+        timer or kthread in the driver block, a probe that queues or arms it (and may wait for it, or fail),
+        a remove that may cancel, flush or delete it, and a userspace unbind so remove runs. Returns (members, probe statements,
+        remove body or None, extra top-level lines)."""
+        if not self.chance(0.5):
+            return [], [], None, []
+        r = self.r
+        kind = r.choice(["work", "delayed_work", "timer", "kthread"])
+        members = ["var dv0 : bool = false;", f"{kind} dw0 = fn_dw0;"]
+        arm, waits, stop = self.async_item_calls(kind)
+        probe = [arm]
+        if self.chance(0.4):
+            probe.append(r.choice(waits))
+        if self.chance(0.4):
+            probe.append(f"if {self.cond()} {{ return -ENODEV; }}")
+        remove = [r.choice(waits + stop + ["dv0 = false;"])] if self.chance(0.7) else []
+        sleeps = "msleep(1); " if self.chance(0.3) else ""      # a sleeping timer callback: sleep_in_atomic
+        fns = [f"fn fn_dw0 {{ {sleeps}dv0 = true; {r.choice(self.flags)} = dv0; }}"]
+        if self.chance(0.6):
+            fns.append(f"userspace unbinder {{ unbind({self.device}); }}")
+        return members, probe, remove, fns
+
+    def async_item_calls(self, kind: str) -> tuple[str, list[str], list[str]]:
+        """For a work item, delayed work, timer or kthread named dw0: (the call that queues, arms or runs it,
+        calls that wait for it, calls that stop it without waiting)."""
+        if kind == "work":
+            return "queue_work(system_wq, dw0);", ["cancel_work_sync(dw0);", "flush_work(dw0);"], []
+        if kind == "delayed_work":
+            arm = self.r.choice(["schedule_delayed_work(dw0);", "queue_delayed_work(system_wq, dw0);",
+                                 "mod_delayed_work(system_wq, dw0);"])
+            return arm, ["cancel_delayed_work_sync(dw0);", "flush_delayed_work(dw0);"], ["cancel_delayed_work(dw0);"]
+        if kind == "kthread":
+            return "kthread_run(dw0);", ["kthread_stop(dw0);"], []
+        return ("mod_timer(dw0);", ["timer_delete_sync(dw0);", "timer_shutdown_sync(dw0);"], ["timer_delete(dw0);"])
 
     def prop_expr(self) -> str:
         a, b = self.r.choice(self.flags), self.cond()

@@ -6,17 +6,25 @@ from ..ir import BoolConst, Const, Model, Property, eq, neg, simplify, substitut
 from .program import ThreadBuilder
 from ..syntax import ast
 from .context import Context, Frame
+from .atomic import may_sleep, msleep
+from .completions import SLEEPS as COMPLETION_SLEEPS
+from .locks import SLEEPS as LOCK_SLEEPS
+from .delayedwork import DelayedWork
+from .devdata import DeviceData
 from .driver_core import DriverCore
 from .kconfig_spec import kconfig_constraints
 from .locks import Locks
 from .completions import Completions
 from .exprs import Expressions
+from .fnresult import FunctionResults
 from .iomem import IoMem
 from .modules import Modules
 from .pm import PowerManagement
 from .resources import Resources
 from .statements import Statements, reject_recursion, show
 from .symbols import TRISTATE_LITERALS, Symbols
+from .kthreads import Kthreads
+from .timers import Timers
 from .workqueue import Workqueues
 
 BUILTIN_PROPERTIES = {
@@ -25,6 +33,9 @@ BUILTIN_PROPERTIES = {
     "reinit_busy_work": "INIT_WORK never re-initializes a pending or running work item (§4.1)",
     "queue_on_dead_workqueue": "no queue/flush/destroy on a NULL or destroyed workqueue (§4.2, §4.4)",
     "module_unload_leaks": "a module is never freed while its work runs or its driver is registered (§2.2)",
+    "work_outlives_owner": "nothing asynchronous held by device data or a module is pending or running when it is freed",
+    "kthread_misuse": "kthread_run never replaces a thread that was not stopped, kthread_stop never stops no thread",
+    "sleep_in_atomic": "no primitive that may sleep is called in atomic context (a timer callback)",
     "value_in_range": "every assignment stays inside the variable's declared range",
     "no_double_claim": "no memory range is held by two dax_regions at once (§6.5)",
     "no_shared_registers": "no register range (mmio or ioport) is requested or mapped by two owners at once",
@@ -48,9 +59,14 @@ class Compiler:
         self.ctx = Context(spec.file)
         self.exprs = Expressions(self)
         self.stmts = Statements(self)
+        self.results = FunctionResults(self)
         self.resources = Resources(self)
         self.iomem = IoMem(self)
+        self.devdata = DeviceData(self)
         self.workqueues = Workqueues(self)
+        self.delayed = DelayedWork(self)
+        self.timers = Timers(self)
+        self.kthreads = Kthreads(self)
         self.driver_core = DriverCore(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
@@ -60,14 +76,18 @@ class Compiler:
         self.called = {c.func for c in calls}
         self.uses_request_module = "request_module" in self.called
         self.statements = {}
-        for area in (self.workqueues, self.driver_core, self.modules, self.resources, self.iomem,
-                     self.locks, self.completions, self.pm):
+        may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
+        self.statements["msleep"] = msleep
+        for area in (self.workqueues, self.delayed, self.timers, self.kthreads, self.driver_core, self.modules,
+                     self.resources, self.iomem, self.locks, self.completions, self.pm):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
         self.resources.prescan(calls)
         self.iomem.prescan(calls, _probe_calls(spec))
         self.workqueues.prescan(calls)
+        self.delayed.prescan(calls)
+        self.timers.prescan(calls)
 
     def uses(self, primitive: str) -> bool:
         return primitive in self.called
@@ -85,9 +105,12 @@ class Compiler:
         reject_recursion(self.spec.fns)
         self.declare_configs()
         self.declare_state()
+        self.devdata.declare()
         self.resources.declare()
         self.iomem.declare()
         self.workqueues.declare()
+        self.timers.declare()
+        self.kthreads.declare()
         self.driver_core.declare()
         self.completions.declare()
         self.pm.declare()
@@ -95,6 +118,8 @@ class Compiler:
         self.modules.build_boot()
         self.modules.build_userspace()
         self.workqueues.build_workers()
+        self.timers.build_threads()
+        self.kthreads.build_threads()
         self.driver_core.build_threads()
         self.workqueues.finish_workers()
         self.locks.finish()
@@ -151,7 +176,9 @@ class Compiler:
         for fn in self.spec.fns:
             if fn.param and not ranges:
                 continue
-            self._lint_body(fn.body, fn.param, ranges, lambda b, end: Frame(b, "fn", ret=end, stack=(fn.name,)))
+            self._lint_body(fn.body, fn.param, ranges,
+                            lambda b, end: Frame(b, "fn", ret=end, stack=(fn.name,),
+                                                 result="" if fn.result else None))
         for m in self.spec.modules:
             for d in m.drivers:
                 for which in ("suspend", "resume", "shutdown"):

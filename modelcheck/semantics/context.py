@@ -36,6 +36,8 @@ class Frame:
     stack: tuple[str, ...] = ()            # functions being inlined, for recursion errors
     work: Optional[str] = None             # the work item whose function this is (for chained queueing)
     loading: tuple[str, ...] = ()          # modules this thread is loading right now (modprobe chain)
+    result: Optional[str] = None           # `fn f -> int` inlined: variable a `return VALUE` assigns ("" drops it)
+    atomic: bool = False                   # softirq (a timer callback): sleeping is sleep_in_atomic
 
     def bind(self, name: str, value) -> "Frame":
         return replace(self, bindings=((name, value),) + self.bindings)

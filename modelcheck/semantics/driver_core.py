@@ -153,7 +153,8 @@ class DriverCore:
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
                guard=conj(eq(f"{n}.locked", 0), can), checks=lockdep, waits=self.device_lock_wait(n),
                assigns=lock + ((rc, Const(0)),) + counts + taken
-               + (((f"{n}.trigger_seen", Const(0)),) if counted and self.may_defer(inst) else ()))
+               + (((f"{n}.trigger_seen", Const(0)),) if counted and self.may_defer(inst) else ())
+               + self.c.devdata.allocate(n))
         post = b.new()
         if decl.probe is not None:
             inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc,
@@ -177,7 +178,8 @@ class DriverCore:
         parked = self._park(inst, rc) if counted else ()
         b.edge(done, nxt, f"{d}.probe({n}) failed, device unlocked"
                + ("" if counted else " (-EPROBE_DEFER reaches the caller as -EAGAIN, nothing parked)"), None,
-               assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)), (rc, Const(0))) + parked)
+               assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)), (rc, Const(0))) + parked,
+               checks=self.c.devdata.freed_check(f"probe of {n} failed and its driver data is freed", device=n))
 
     def _devices_on_lists(self) -> list[str]:
         return [i.name for i in self.deferrable()]
@@ -280,7 +282,8 @@ class DriverCore:
         else:
             self.release_devres(inst, b, start, released, frame.loading)
         b.edge(released, nxt, f"{n} unbound from {d}", None,
-               assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))))
+               assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))),
+               checks=self.c.devdata.freed_check(f"{d}.remove({n}) returned and its driver data is freed", device=n))
 
     def attach(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str, *, by_driver: bool = False) -> None:
         """Probe now, or hand the device to an async probe thread (§3.1).

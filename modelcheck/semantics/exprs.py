@@ -79,7 +79,7 @@ class Expressions:
             return Ref(node.id)
         if sym.kind in ("platform", "var"):
             type_ = sym.decl.type
-            ref = Ref(node.id)
+            ref = Ref(self.c.devdata.key(sym, frame, node.span))
             return truth(ref) if type_.kind == "bool" else ref
         if sym.kind == "enum_label":
             return Const(sym.decl)
@@ -90,6 +90,10 @@ class Expressions:
         handler = self.queries.get(node.func)
         if handler is not None:
             return handler(node, frame)
+        fn = self.c.sym.get(node.func)
+        if fn is not None and fn.kind == "fn" and node.func not in self.c.statements:
+            raise SpecError("E232", node.span, f"{node.func}() is a function; its value can only be assigned",
+                            f"write `x = {node.func}(...);` and use x")
         if node.func in self.c.statements:
             raise SpecError("E212", node.span,
                             f"{node.func}() changes state, so it cannot appear inside an expression",

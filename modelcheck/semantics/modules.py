@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import SpecError
 from ..ir import FALSE, TRUE, Const, Expr, Wait, conj, disj, eq, neg
 from ..syntax import ast
+from .devdata import may_fail
 from .context import ERRNO, ERRNO_NAMES, Frame, internal
 from .exprs import arity
 from .program import ThreadBuilder
@@ -119,6 +120,8 @@ class Modules:
         out = [(name, Const(value)) for name, value in out]
         out += self.c.workqueues.reset_assigns(m.name)
         out += self.c.locks.reset_assigns(m.name) + self.c.completions.reset_assigns(m.name)
+        out += self.c.timers.reset_assigns(m.name)
+        out += self.c.kthreads.reset_assigns(m.name)
         return tuple(out)
 
     # -- boot (§1.1) --
@@ -230,7 +233,9 @@ class Modules:
         else:
             b.edge(start, post, "", None)
         b.edge(post, nxt, f"{m.name}_init failed: module freed", None, guard=neg(eq(rc, 0)),
-               assigns=((state, Const(UNLOADED)), (rc, Const(0))))   # rc is dead from here on
+               assigns=((state, Const(UNLOADED)), (rc, Const(0))),   # rc is dead from here on
+               checks=self.c.devdata.freed_check(f"{m.name}_init failed and the module is freed", module=m.name)
+               if may_fail(m.init) else ())
         live = b.new()
         b.edge(post, live, f"{m.name}_init returned 0: {m.name} is live", None, guard=eq(rc, 0),
                assigns=((state, Const(LIVE)),))
@@ -275,7 +280,9 @@ class Modules:
             b.edge(start, post, "", None)
         leak = self.c.ctx.check("module_unload_leaks", self._nothing_left(m),
                                 f"{m.name} is freed while its work is queued or running, or its driver is registered")
-        b.edge(post, nxt, f"{m.name} unloaded", None, assigns=((state, Const(UNLOADED)),), checks=(leak,))
+        outlives = self.c.devdata.freed_check(f"{m.name}_exit returned and the module is freed", module=m.name)
+        b.edge(post, nxt, f"{m.name} unloaded", None, assigns=((state, Const(UNLOADED)),),
+               checks=(leak,) + outlives)
 
     def _refusals(self, m: ast.ModuleDecl, users: list[str], b: ThreadBuilder, at: int, nxt: int,
                   can: Expr) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from ..errors import SpecError
 from ..ir import FALSE, TRUE, Cmp, Const, Ite, Ref, conj, disj, eq, is_bool, neg, Property
 from ..syntax import ast
+from .atomic import might_sleep
 from .context import Frame
 from .iomem import IOMEM_RESULTS
 from .modules import COMING, LIVE
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
 
 # Primitives whose true/false result can be assigned: `ok = claim(r, o);`
 RESULT_PRIMITIVES = ({"queue_work", "claim", "flush_work", "cancel_work_sync", "mutex_trylock",
-                      "down_read_trylock", "wait_for_completion_timeout", "wait_event_timeout"}
+                      "down_read_trylock", "wait_for_completion_timeout", "wait_event_timeout",
+                      "queue_delayed_work", "schedule_delayed_work", "mod_delayed_work", "cancel_delayed_work",
+                      "cancel_delayed_work_sync", "flush_delayed_work", "mod_timer", "timer_delete", "del_timer",
+                      "timer_delete_sync", "del_timer_sync", "timer_shutdown_sync"}
                      | IOMEM_RESULTS)
 
 # handler(call, frame, at, nxt, target_var): emits steps from `at` ending in `nxt`
@@ -69,6 +73,10 @@ class Statements:
 
     def assign(self, node: ast.Assign, frame: Frame, at: int, nxt: int) -> None:
         sym = self.c.sym.require(node.target, ("var",), node.span, "a variable declared with `var`")
+        fn = self.c.sym.get(node.value.func) if isinstance(node.value, ast.Call) else None
+        if fn is not None and fn.kind == "fn" and node.value.func not in self.c.statements:
+            self.c.results.call_into(node, sym, fn.decl, frame, at, nxt)
+            return
         if isinstance(node.value, ast.Call) and node.value.func in self.c.statements:
             if node.value.func not in RESULT_PRIMITIVES:
                 raise SpecError("E205", node.value.span, f"{node.value.func}() gives no result to assign",
@@ -76,9 +84,10 @@ class Statements:
             if sym.decl.type.kind != "bool":
                 raise SpecError("E205", node.span, f"{node.value.func}() gives true or false; "
                                 f"{node.target!r} is not a bool")
-            self.call(node.value, frame, at, nxt, node.target)
+            self.call(node.value, frame, at, nxt, self.c.devdata.key(sym, frame, node.span))
             return
-        var = self.c.ctx.variables[node.target]
+        target = self.c.devdata.key(sym, frame, node.span)
+        var = self.c.ctx.variables[target]
         expr = self.c.exprs.lower(node.value, frame)
         if sym.decl.type.kind == "bool":
             if not is_bool(expr):
@@ -92,10 +101,10 @@ class Statements:
         if not _always_in_range(expr, var.lo, var.hi) and sym.decl.type.kind != "bool":
             in_range = conj(Cmp(">=", expr, Const(var.lo)), Cmp("<=", expr, Const(var.hi)))
             checks = (self.c.ctx.check("value_in_range", in_range,
-                                       f"{node.target} leaves its range {var.lo}..{var.hi}"),)
-            expr = Ite(in_range, expr, Ref(node.target))   # keep the state inside the domain
-        frame.b.edge(at, nxt, f"{node.target} = {_show(node.value)}", node.span,
-                     assigns=((node.target, expr),), checks=checks)
+                                       f"{target} leaves its range {var.lo}..{var.hi}"),)
+            expr = Ite(in_range, expr, Ref(target))   # keep the state inside the domain
+        frame.b.edge(at, nxt, f"{target} = {_show(node.value)}", node.span,
+                     assigns=((target, expr),), checks=checks)
 
     def if_(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
         cond = self.c.fold(self.c.exprs.cond(node.cond, frame))
@@ -141,6 +150,9 @@ class Statements:
             raise SpecError("E212", node.span, "`return` is not allowed here")
         assigns = ()
         label = "return"
+        if frame.result is not None:
+            self.c.results.return_value(node, frame, at)
+            return
         if node.value is not None:
             if frame.rc is None:
                 raise SpecError("E212", node.span, "this code returns no value",
@@ -159,6 +171,7 @@ class Statements:
         frame.b.edge(at, nxt, f"assert {node.name}: {_show(node.cond)}", node.span, checks=(check,))
 
     def call(self, node: ast.Call, frame: Frame, at: int, nxt: int, target: Optional[str]) -> None:
+        at = might_sleep(self.c, node, frame, at)
         handler = self.c.statements.get(node.func)
         if handler is not None:
             handler(node, frame, at, nxt, target)
@@ -166,16 +179,19 @@ class Statements:
         fn = self.c.sym.get(node.func)
         if fn is not None and fn.kind == "fn":
             if target is not None:
-                raise SpecError("E205", node.span, "functions return no value")
-            self.inline_fn(fn.decl, node, frame, at, nxt)
+                raise SpecError("E232", node.span, f"{node.func}() returns no value",
+                                f"declare what it returns: `fn {node.func}(...) -> int`")
+            self.inline_fn(fn.decl, node, frame, at, nxt, result="" if fn.decl.result else None)
             return
         if node.func in self.c.exprs.queries:
             raise SpecError("E212", node.span, f"{node.func}() only asks a question; use it in a condition",
                             f"e.g. `if {node.func}(...) {{ ... }}`")
         raise SpecError("E203", node.span, f"unknown primitive or function {node.func!r}")
 
-    def inline_fn(self, fn: ast.FnDecl, call: ast.Call, frame: Frame, at: int, nxt: int) -> None:
-        """Function bodies are inlined: `return` inside them continues after the call."""
+    def inline_fn(self, fn: ast.FnDecl, call: ast.Call, frame: Frame, at: int, nxt: int,
+                  result: Optional[str] = None) -> None:
+        """Function bodies are inlined: `return` inside them continues after the call; with
+        `result`, a `return VALUE` assigns that variable first ("" drops the value)."""
         if fn.name in frame.stack:
             raise SpecError("E208", call.span, f"{fn.name}() calls itself through {' -> '.join(frame.stack)}")
         if len(frame.stack) >= MAX_CALL_DEPTH:
@@ -188,7 +204,7 @@ class Statements:
         expected = 1 if fn.param else 0
         if len(call.args) != expected:
             raise SpecError("E204", call.span, f"{fn.name}() takes {expected} argument(s), not {len(call.args)}")
-        inner = replace(frame, stack=frame.stack + (fn.name,), cont=None, rc=None, ret=nxt)
+        inner = replace(frame, stack=frame.stack + (fn.name,), cont=None, rc=None, ret=nxt, result=result)
         if fn.param:
             inner = inner.bind(fn.param, ("extent", self.c.exprs.extent_arg(call, 0, frame)))
         at = self._enter_module_code(fn, call, frame, at, nxt)

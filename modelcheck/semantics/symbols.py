@@ -21,6 +21,7 @@ class Symbol:
     decl: Any          # the AST node (or None for predefined names)
     owner: Optional[str] = None   # module or built-in object that declares it
     span: Optional[Span] = None
+    driver: Optional[str] = None  # per-device data: the driver whose devices each hold a copy
 
 
 class Symbols:
@@ -44,10 +45,27 @@ class Symbols:
                 self._add(w.name, "work", w, m.name, w.span)
             for s in m.syncs:
                 self._add(s.name, s.kind, s, m.name, s.span)
+            for w in m.delayed_works:
+                self._add(w.name, "delayed_work", w, m.name, w.span)
+            for t in m.timers:
+                self._add(t.name, "timer", t, m.name, t.span)
+            for k in m.kthreads:
+                self._add(k.name, "kthread", k, m.name, k.span)
             for q in m.wqs:
                 self._add(q.name, "wq", q, m.name, q.span)
             for d in m.drivers:
                 self._add(d.name, "driver", d, m.name, d.span)
+                for v in d.vars:
+                    self._add(v.name, "var", v, m.name, v.span, d.name)
+                    self._add_labels(v.type, v.span)
+                for w in d.works:
+                    self._add(w.name, "work", w, m.name, w.span, d.name)
+                for w in d.delayed_works:
+                    self._add(w.name, "delayed_work", w, m.name, w.span, d.name)
+                for t in d.timers:
+                    self._add(t.name, "timer", t, m.name, t.span, d.name)
+                for k in d.kthreads:
+                    self._add(k.name, "kthread", k, m.name, k.span, d.name)
             for d in m.devices:
                 self._add(d.name, "device", d, m.name, d.span)
         for f in spec.fns:
@@ -55,12 +73,12 @@ class Symbols:
         for u in spec.userspaces:
             self._add(u.name, "userspace", u, None, u.span)
 
-    def _add(self, name: str, kind: str, decl, owner, span) -> None:
+    def _add(self, name: str, kind: str, decl, owner, span, driver=None) -> None:
         if name in self.table:
             prev = self.table[name]
             where = f" (first declared at {prev.span})" if prev.span else " (a predefined name)"
             raise SpecError("E201", span, f"{name!r} is already declared{where}")
-        self.table[name] = Symbol(name, kind, decl, owner, span)
+        self.table[name] = Symbol(name, kind, decl, owner, span, driver)
 
     def _add_labels(self, type_: ast.TypeSpec, span) -> None:
         if type_.kind != "enum":

@@ -15,13 +15,18 @@ if TYPE_CHECKING:
     from .compile import Compiler
 
 WQ_STATES = ("NULL", "alive", "destroying", "destroyed")
+# Calls on a delayed_work that reuse the work item's lowering (delayedwork.py adds the rest).
+DELAYED_CALLS = {"INIT_DELAYED_WORK", "delayed_work_pending", "queue_delayed_work", "mod_delayed_work", "cancel_delayed_work",
+                 "cancel_delayed_work_sync", "flush_delayed_work"}
+_INIT_NAME = {"init_work": "INIT_WORK"}
 NULL, ALIVE, DESTROYING, DESTROYED = range(4)
 
 
 class Workqueues:
     def __init__(self, compiler: "Compiler"):
         self.c = compiler
-        self.works = {s.name: s for s in compiler.sym.of_kind("work")}
+        self.works = {**compiler.devdata.expand("work"),                   # per-device items: one copy each
+                      **compiler.devdata.expand("delayed_work")}
         self.wqs = {s.name: s for s in compiler.sym.of_kind("wq")}
         self.funcs: dict[str, list[str]] = {w: [] for w in self.works}     # possible work functions
         self.targets: dict[str, list[str]] = {w: [] for w in self.works}   # workqueues it may be queued on
@@ -40,15 +45,24 @@ class Workqueues:
         for call in calls:
             if call.func == "init_work" and len(call.args) == 2:
                 w, fn = (a.id if isinstance(a, ast.Name) else None for a in call.args)
-                if w in self.funcs and fn and fn not in self.funcs[w]:
-                    self.c.sym.require(fn, ("fn",), call.args[1].span, "a function (fn NAME)")
-                    self.funcs[w].append(fn)
+                for key in self._copies(w):
+                    if key in self.funcs and fn and fn not in self.funcs[key]:
+                        self.c.sym.require(fn, ("fn",), call.args[1].span, "a function (fn NAME)")
+                        self.funcs[key].append(fn)
             if call.func == "cancel_work_sync" and call.args and isinstance(call.args[0], ast.Name):
-                self.cancelled.add(call.args[0].id)
+                self.cancelled.update(self._copies(call.args[0].id))
             if call.func == "queue_work" and len(call.args) == 2:
                 q, w = (a.id if isinstance(a, ast.Name) else None for a in call.args)
-                if w in self.targets and q in self.wqs and q not in self.targets[w]:
-                    self.targets[w].append(q)
+                for key in self._copies(w):
+                    if key in self.targets and q in self.wqs and q not in self.targets[key]:
+                        self.targets[key].append(q)
+
+    def _copies(self, name) -> list[str]:
+        """The work items a name in a call may mean: all copies of a per-device item."""
+        sym = self.c.sym.get(name) if name else None
+        if sym is None or sym.kind not in ("work", "delayed_work"):
+            return [name] if name else []
+        return self.c.devdata.copies(sym)
 
     def declare(self) -> None:
         ctx = self.c.ctx
@@ -112,28 +126,32 @@ class Workqueues:
     def queries(self) -> dict:
         return {"work_pending": self.work_pending}
 
-    def work(self, call: ast.Call, i: int) -> str:
-        return self.c.exprs.symbol_arg(call, i, ("work",), "a work item").name
+    def work(self, call: ast.Call, i: int, frame: Frame) -> str:
+        if call.func in DELAYED_CALLS:
+            sym = self.c.exprs.symbol_arg(call, i, ("delayed_work",), "a delayed work item (delayed_work NAME)")
+        else:
+            sym = self.c.exprs.symbol_arg(call, i, ("work",), "a work item")
+        return self.c.devdata.key(sym, frame, call.args[i].span)
 
     def wq(self, call: ast.Call, i: int) -> str:
         return self.c.exprs.symbol_arg(call, i, ("wq",), "a workqueue").name
 
     def work_pending(self, call: ast.Call, frame: Frame) -> Expr:
         arity(call, 1)
-        return eq(f"{self.work(call, 0)}.pending", 1)
+        return eq(f"{self.work(call, 0, frame)}.pending", 1)
 
     def init_work(self, call, frame, at, nxt, target) -> None:
         arity(call, 2)
-        w = self.work(call, 0)
+        w = self.work(call, 0, frame)
         fn = self.c.exprs.symbol_arg(call, 1, ("fn",), "a function").name
         busy = self.c.ctx.check("reinit_busy_work", self.idle(w),
                                 f"INIT_WORK on {w} while it is pending or running corrupts the queue")
-        frame.b.edge(at, nxt, f"INIT_WORK({w}, {fn})", call.span,
+        frame.b.edge(at, nxt, f"{_INIT_NAME.get(call.func, call.func)}({w}, {fn})", call.span,
                      assigns=((f"{w}.func", Const(self.funcs[w].index(fn) + 1)),), checks=(busy,))
 
     def queue_work(self, call, frame, at, nxt, target) -> None:
         arity(call, 2)
-        q, w = self.wq(call, 0), self.work(call, 1)
+        q, w = self.wq(call, 0), self.work(call, 1, frame)
         ctx = self.c.ctx
         accepts = self._accepts(q, frame)
         checks = (ctx.check("queue_on_dead_workqueue", accepts,
@@ -144,7 +162,7 @@ class Workqueues:
         ret_false = ((target, Const(0)),) if target else ()
         busy = disj(eq(f"{w}.pending", 1),
                     Cmp(">", Ref(f"{w}.disabled"), Const(0)) if w in self.cancelled else FALSE)
-        frame.b.edge(at, nxt, f"queue_work({q}, {w}): already pending (or disabled), returns false", call.span,
+        frame.b.edge(at, nxt, f"{call.func}({q}, {w}): already pending (or disabled), returns false", call.span,
                      guard=busy, assigns=ret_false, checks=checks)
         slot = Const(self.targets[w].index(q))
         dropped = Const(len(self.targets[w]))
@@ -156,7 +174,7 @@ class Workqueues:
                     ahead = Arith("+", ahead, Ite(conj(eq(f"{v}.pending", 1), self.on_queue(v, q)),
                                                   Const(1), Const(0)))
             assigns.append((f"{w}.pos", ahead))
-        frame.b.edge(at, nxt, f"queue_work({q}, {w})", call.span, guard=neg(busy),
+        frame.b.edge(at, nxt, f"{call.func}({q}, {w})", call.span, guard=neg(busy),
                      assigns=tuple(assigns) + ret_true, checks=checks)
 
     def _accepts(self, q: str, frame: Frame) -> Expr:
@@ -179,39 +197,39 @@ class Workqueues:
     def flush_work(self, call, frame, at, nxt, target) -> None:
         """Waits for the last queued instance only, not for re-queues made after the call (§4.4)."""
         arity(call, 1)
-        w = self.work(call, 0)
+        w = self.work(call, 0, frame)
         check = self.c.ctx.check("flush_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
-                                 f"flush_work({w}) with func NULL: WARN in __flush_work")
+                                 f"{call.func}({w}) with func NULL: WARN in __flush_work")
         ret = ((target, Const(0)),) if target else ()
         b, slot = frame.b, self.waiter(w, frame.b.name)
-        b.edge(at, nxt, f"flush_work({w}): func is NULL, WARN and return", call.span,
+        b.edge(at, nxt, f"{call.func}({w}): func is NULL, WARN and return", call.span,
                guard=eq(f"{w}.func", 0), checks=(check,), assigns=ret)
         live = neg(eq(f"{w}.func", 0))
-        b.edge(at, nxt, f"flush_work({w}): idle, returns at once", call.span,
+        b.edge(at, nxt, f"{call.func}({w}): idle, returns at once", call.span,
                guard=conj(live, self.idle(w)), checks=(check,), assigns=ret)
         # An item a dying workqueue refused keeps PENDING but is on no list: start_flush_work
         # finds no pwq and no worker for it ("already_gone") and flush_work returns at once.
         refused = eq(f"{w}.wq", len(self.targets[w])) if self.targets[w] else FALSE
         wait = b.new()
-        b.edge(at, wait, f"flush_work({w}): waits for the queued instance", call.span,
+        b.edge(at, wait, f"{call.func}({w}): waits for the queued instance", call.span,
                guard=conj(live, eq(f"{w}.pending", 1), neg(refused)), checks=(check,), assigns=((slot, Const(1)),))
-        b.edge(at, wait, f"flush_work({w}): waits for the running instance", call.span,
+        b.edge(at, wait, f"{call.func}({w}): waits for the running instance", call.span,
                guard=conj(live, disj(eq(f"{w}.pending", 0), refused), eq(f"{w}.running", 1)), checks=(check,),
                assigns=((slot, Const(2)),))
         if refused != FALSE:
-            b.edge(at, nxt, f"flush_work({w}): refused by its dying workqueue, on no list: returns at once",
+            b.edge(at, nxt, f"{call.func}({w}): refused by its dying workqueue, on no list: returns at once",
                    call.span, guard=conj(live, eq(f"{w}.pending", 1), refused, eq(f"{w}.running", 0)),
                    checks=(check,), assigns=ret)
-        b.edge(wait, nxt, f"flush_work({w}) returns", call.span, guard=eq(slot, 0),
+        b.edge(wait, nxt, f"{call.func}({w}) returns", call.span, guard=eq(slot, 0),
                assigns=((target, Const(1)),) if target else (),
                waits=Wait(f"work {w}", f"the instance of {w} it waits behind has finished", (slot,)))
 
     def cancel_work_sync(self, call, frame, at, nxt, target) -> None:
         """Disables the item, takes it off the queue, waits for a running instance (§4.4)."""
         arity(call, 1)
-        w = self.work(call, 0)
+        w = self.work(call, 0, frame)
         check = self.c.ctx.check("flush_uninitialized_work", Cmp("!=", Ref(f"{w}.func"), Const(0)),
-                                 f"cancel_work_sync({w}) with func NULL: WARN in __flush_work")
+                                 f"{call.func}({w}) with func NULL: WARN in __flush_work")
         mid = frame.b.new()
         # Flushers behind the stolen instance are released: their barrier still runs.
         released = [(self.waiter(w, t), Ite(eq(self.waiter(w, t), 1), Const(0), Ref(self.waiter(w, t))))
@@ -221,9 +239,9 @@ class Workqueues:
         assigns = [(f"{w}.pending", Const(0)), (f"{w}.disabled", disable)] + self._dequeue(w) + released
         if target:
             assigns.append((target, Ref(f"{w}.pending")))
-        frame.b.edge(at, mid, f"cancel_work_sync({w}): disables it (one more) and takes it off the queue", call.span,
+        frame.b.edge(at, mid, f"{call.func}({w}): disables it (one more) and takes it off the queue", call.span,
                      assigns=tuple(assigns), checks=(check,))
-        frame.b.edge(mid, nxt, f"cancel_work_sync({w}) returns (enable_work: one disable less)", call.span,
+        frame.b.edge(mid, nxt, f"{call.func}({w}) returns (enable_work: one disable less)", call.span,
                      guard=disj(eq(f"{w}.func", 0), eq(f"{w}.running", 0)),
                      assigns=((f"{w}.disabled", Arith("-", Ref(f"{w}.disabled"), Const(1))),),
                      waits=Wait(f"work {w}", f"the running instance of {w} has finished", (f"{w}.running",)))
@@ -330,7 +348,8 @@ class Workqueues:
         for fn in self.funcs[w]:
             body = b.new()
             decl = self.c.sym.get(fn).decl
-            frame = Frame(b, "work", module=self.works[w].owner, ret=done, stack=(fn,), work=w)
+            frame = Frame(b, "work", module=self.works[w].owner, device=self.c.devdata.home.get(w),
+                          ret=done, stack=(fn,), work=w)   # container_of: the work knows its device
             self.c.stmts.block(decl.body, frame, body, done)
             starts.append((fn, body))
         return b, starts, done

@@ -214,6 +214,20 @@ class SyncDecl:
 
 
 @dataclass(frozen=True)
+class TimerDecl:
+    name: str
+    func: Optional[str]           # `timer t = fn;` (DEFINE_TIMER), or None until timer_setup
+    span: Span
+
+
+@dataclass(frozen=True)
+class KthreadDecl:
+    name: str
+    func: str                     # the thread function kthread_run starts
+    span: Span
+
+
+@dataclass(frozen=True)
 class WqDecl:
     name: str
     ordered: bool
@@ -237,6 +251,11 @@ class DriverDecl:
     suspend: Optional[Block] = None     # dev_pm_ops.suspend, run by dpm_suspend
     resume: Optional[Block] = None      # dev_pm_ops.resume, run by dpm_resume
     shutdown: Optional[Block] = None    # driver.shutdown, run by device_shutdown
+    vars: tuple[VarDecl, ...] = ()     # per-device data: one copy for each bound device
+    works: tuple[WorkDecl, ...] = ()
+    delayed_works: tuple[WorkDecl, ...] = ()
+    timers: tuple["TimerDecl", ...] = ()
+    kthreads: tuple["KthreadDecl", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -280,6 +299,9 @@ class ModuleDecl:
     syncs: tuple[SyncDecl, ...] = ()    # mutexes, rw-semaphores, completions, wait queues
     post_softdeps: tuple[str, ...] = ()      # MODULE_SOFTDEP("post: ..."): loaded after the module
     models: tuple[str, ...] = ()             # the C files this module models (`modelcheck drift`)
+    delayed_works: tuple[WorkDecl, ...] = ()
+    timers: tuple[TimerDecl, ...] = ()
+    kthreads: tuple["KthreadDecl", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -288,6 +310,7 @@ class FnDecl:
     param: Optional[str]
     body: Block
     span: Span
+    result: Optional[str] = None  # int | bool when declared `fn f(r) -> int`, else None
 
 
 @dataclass(frozen=True)

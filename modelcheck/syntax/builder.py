@@ -75,7 +75,8 @@ class AstBuilder:
         if kind in ("module", "builtin"):
             return "modules", self.module(item)
         if kind == "fn_decl":
-            return "fns", ast.FnDecl(str(c[0]), _opt(c[1]), self.block(c[2]), sp)
+            result = str(c[2].children[0]) if c[2] is not None else None
+            return "fns", ast.FnDecl(str(c[0]), _opt(c[1]), self.block(c[3]), sp, result)
         if kind == "userspace":
             return "userspaces", ast.Userspace(str(c[0]), self.block(c[1]), sp)
         if kind in ("invariant", "final", "eventually", "always_eventually"):
@@ -132,7 +133,7 @@ class AstBuilder:
             members = c[2:]
         parts: dict[str, list] = {k: [] for k in (
             "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps", "syncs", "post_softdeps",
-            "models")}
+            "models", "delayed_works", "timers", "kthreads")}
         init = exit_ = async_probe = level = None
         manual = False
         for m in members:
@@ -143,6 +144,9 @@ class AstBuilder:
                 parts["works"].append(ast.WorkDecl(str(mc[0]), _opt(mc[1]), self.span(m)))
             elif k == "sync_decl":
                 parts["syncs"].append(ast.SyncDecl(str(mc[0]), str(mc[1]), self.span(m)))
+            elif k in ("delayed_work_decl", "timer_decl", "kthread_decl"):
+                key, node = self.async_item(m)
+                parts[key].append(node)
             elif k == "wq_decl":
                 parts["wqs"].append(ast.WqDecl(str(mc[0]), str(mc[1]) == "ordered", self.span(m)))
             elif k == "driver":
@@ -184,14 +188,33 @@ class AstBuilder:
             tuple(parts["drivers"]), tuple(parts["devices"]), init, exit_,
             tuple(parts["initcalls"]), tuple(parts["uses"]), tuple(parts["softdeps"]),
             async_probe, manual, level, self.span(c[0]), tuple(parts["syncs"]), tuple(parts["post_softdeps"]),
-            tuple(parts["models"]))
+            tuple(parts["models"]), tuple(parts["delayed_works"]), tuple(parts["timers"]), tuple(parts["kthreads"]))
+
+    def async_item(self, m: Tree):
+        """A delayed_work, timer or kthread declaration: (the ModuleDecl/DriverDecl field, the node)."""
+        name, func = str(m.children[0]), _opt(m.children[1])
+        if m.data == "kthread_decl":
+            return "kthreads", ast.KthreadDecl(name, func, self.span(m))
+        if m.data == "delayed_work_decl":
+            return "delayed_works", ast.WorkDecl(name, func, self.span(m))
+        return "timers", ast.TimerDecl(name, func, self.span(m))
 
     def driver(self, m: Tree) -> ast.DriverDecl:
         c = m.children
         probe = remove = None
         pm: dict[str, ast.Block] = {}
+        data: dict[str, list] = {"vars": [], "works": [], "delayed_works": [], "timers": [], "kthreads": []}
         for member in c[2:]:
-            if member.data == "probe_block":
+            if member.data in ("delayed_work_decl", "timer_decl", "kthread_decl"):
+                key, node = self.async_item(member)
+                data[key].append(node)
+                continue
+            if member.data == "var_decl":
+                mc = member.children
+                data["vars"].append(ast.VarDecl(str(mc[0]), self.type(mc[1]), self.opt_expr(mc[2]), self.span(member)))
+            elif member.data == "work_decl":
+                data["works"].append(ast.WorkDecl(str(member.children[0]), _opt(member.children[1]), self.span(member)))
+            elif member.data == "probe_block":
                 self.once(probe, member, f"driver {c[0]} has a second probe block")
                 probe = ast.Probe(_opt(member.children[0]), self.block(member.children[1]), self.span(member))
             elif member.data in ("suspend_block", "resume_block", "shutdown_block"):
@@ -201,7 +224,10 @@ class AstBuilder:
             else:
                 self.once(remove, member, f"driver {c[0]} has a second remove block")
                 remove = self.block(member.children[0])
-        return ast.DriverDecl(str(c[0]), str(c[1]) if c[1] else "default", probe, remove, self.span(c[0]), **pm)
+        return ast.DriverDecl(str(c[0]), str(c[1]) if c[1] else "default", probe, remove, self.span(c[0]),
+                              vars=tuple(data["vars"]), works=tuple(data["works"]),
+                              delayed_works=tuple(data["delayed_works"]), timers=tuple(data["timers"]),
+                              kthreads=tuple(data["kthreads"]), **pm)
 
     # -- statements --
     def block(self, t: Tree) -> ast.Block:
