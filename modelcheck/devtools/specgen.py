@@ -10,7 +10,8 @@ init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe ret
 -EPROBE_DEFER and its device (with per-device data: a flag and a work item, delayed work,
 timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), suspend/resume/
-shutdown callbacks with a `suspend()` or `reboot()` from user space, a platform bool
+shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
+timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
 `rmmod(m); modprobe(m);`), asserts, cycles in the state graph (a work function that re-queues
 its own work item, always or while a flag holds), invariants and finals over the flags, and
@@ -41,6 +42,7 @@ class _Gen:
         self.ranges: list[str] = []
         self.registers: list[str] = []            # mmio ranges (overlapping when two)
         self.pm_request = None                     # "suspend" or "reboot" from user space, or None
+        self.probe_timeout = False                 # False: no timeout primitives; else the option's value
         self.platform = None
         self.config = None
         self.driver = None
@@ -119,6 +121,9 @@ class _Gen:
         if self.chance(0.3):
             self.registers = ["io0"] if self.chance(0.5) else ["io0", "io1"]
         if self.size >= 1 and self.chance(0.2):
+            # the timeout adds a second deferred pass and a timeout work to every run (soak sizes only)
+            self.probe_timeout = r.choice([None, -1, 0, 10])
+        if self.size >= 1 and self.chance(0.2):
             # a suspend adds two passes over dpm_list to every run: too deep for foata's
             # share of CI time (size 0), so only the soak's larger sizes get one
             self.pm_request = r.choice(["suspend", "suspend", "reboot"])
@@ -144,6 +149,8 @@ class _Gen:
             lines.append(f"platform {self.platform} : bool;")
         if self.config:
             lines.append(f"config {self.config} : tristate;")
+        if self.probe_timeout is not False and self.probe_timeout is not None:
+            lines.append(f"deferred_probe_timeout {self.probe_timeout};")
         if self.ranges and self.chance(0.5):
             lines.append("dax_regions exclusive;")      # a second overlapping claim fails: races show
         for i, name in enumerate(self.ranges):
@@ -177,7 +184,7 @@ class _Gen:
                 if self.registers and self.chance(0.5):
                     probe.insert(0, devm_register_stmt(self))
                 if self.chance(0.5):
-                    probe.append(f"if {self.cond()} {{ return -EPROBE_DEFER; }}")
+                    probe.append(deferral(self))
                 data, data_probe, remove, data_fns = self.device_data()
                 probe += data_probe
                 probe.append("return 0;")
@@ -362,6 +369,15 @@ class _SyncGen:
         cond = g.cond()
         return r.choice(["wake_up(q0);", "wake_up(q0);", f"wait_event(q0, {cond});",
                          f"{flag} = wait_event_timeout(q0, {cond});"])
+
+
+def deferral(gen: _Gen) -> str:
+    """A probe that defers on a condition; with the timeout primitives in play, sometimes as an
+    optional dependency that gives up once driver_deferred_probe_check_state() says so."""
+    if gen.probe_timeout is not False and gen.chance(0.6):
+        return (f"if {gen.cond()} {{ if driver_deferred_probe_check_state() == -EPROBE_DEFER "
+                f"{{ return -EPROBE_DEFER; }} }}")
+    return f"if {gen.cond()} {{ return -EPROBE_DEFER; }}"
 
 
 def pm_callbacks(gen: _Gen) -> str:

@@ -20,6 +20,7 @@ from .fnresult import FunctionResults
 from .iomem import IoMem
 from .modules import Modules
 from .pm import PowerManagement
+from .probe_timeout import ProbeTimeout
 from .resources import Resources
 from .statements import Statements, reject_recursion, show
 from .symbols import TRISTATE_LITERALS, Symbols
@@ -72,6 +73,7 @@ class Compiler:
         self.completions = Completions(self)
         self.modules = Modules(self)
         self.pm = PowerManagement(self)
+        self.probe_timeout = ProbeTimeout(self)
         calls = list(_all_calls(spec))
         self.called = {c.func for c in calls}
         self.uses_request_module = "request_module" in self.called
@@ -79,7 +81,7 @@ class Compiler:
         may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
         self.statements["msleep"] = msleep
         for area in (self.workqueues, self.delayed, self.timers, self.kthreads, self.driver_core, self.modules,
-                     self.resources, self.iomem, self.locks, self.completions, self.pm):
+                     self.resources, self.iomem, self.locks, self.completions, self.pm, self.probe_timeout):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
@@ -114,6 +116,7 @@ class Compiler:
         self.driver_core.declare()
         self.completions.declare()
         self.pm.declare()
+        self.probe_timeout.declare()
         self.modules.declare()
         self.modules.build_boot()
         self.modules.build_userspace()
@@ -121,6 +124,7 @@ class Compiler:
         self.timers.build_threads()
         self.kthreads.build_threads()
         self.driver_core.build_threads()
+        self.probe_timeout.build_threads()
         self.workqueues.finish_workers()
         self.locks.finish()
         self.completions.finish()

@@ -512,13 +512,17 @@ class DriverCore:
     def late_initcall_steps(self, b: ThreadBuilder, at: int) -> int:
         """deferred_probe_initcall (§1.3): enable retries, trigger, wait for the pass."""
         if not self.deferrable():
-            return at
+            return self.c.probe_timeout.initcalls_done_steps(b, at)
         at = b.step(at, "deferred_probe_initcall: enable and trigger deferred probing", None,
                     assigns=((DEFERRED_PROBE_ENABLE, Const(1)),) + self._lists(lists.trigger)
                     + self._trigger_side(TRUE))
-        return b.step(at, "deferred_probe_initcall: flush_work(deferred_probe_work)", None,
-                      guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)),
-                      waits=self.deferred_pass_wait())
+        at = b.step(at, "deferred_probe_initcall: flush_work(deferred_probe_work)", None,
+                    guard=self.deferred_work_idle(), waits=self.deferred_pass_wait())
+        return self.c.probe_timeout.initcalls_done_steps(b, at)
+
+    def deferred_work_idle(self) -> Expr:
+        """flush_work(&deferred_probe_work) may return: the work is neither queued nor running."""
+        return conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0))
 
 
 def _rc_labels() -> tuple[str, ...]:

@@ -352,6 +352,7 @@ class Spec:
     kconfigs: tuple[KconfigFile, ...] = ()
     platforms: tuple[PlatformDecl, ...] = ()
     exclusive_dax_regions: bool = False
+    deferred_probe_timeout: Optional[int] = None     # seconds; None: the kernel's default
     cases: tuple[str, ...] = ()           # review-case ids this spec decides (shared/domain/review-cases.md)
     extents: tuple[ExtentDecl, ...] = ()
     modules: tuple[ModuleDecl, ...] = ()

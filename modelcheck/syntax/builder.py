@@ -36,6 +36,7 @@ class AstBuilder:
             "userspaces", "properties", "expects", "disables", "kconfigs")}
         title = source = ""
         exclusive = False
+        timeout = None
         cases: list[str] = []
         models: list[str] = []
         for item in tree.children:
@@ -50,11 +51,14 @@ class AstBuilder:
                 models.append(_string(item.children[0]))
             elif kind == "dax_regions":
                 exclusive = str(item.children[0]) == "exclusive"
+            elif kind == "deferred_probe_timeout":
+                self.once(timeout, item, "deferred_probe_timeout is given twice")
+                timeout = int(str(item.children[0]))
             else:
                 bucket, node = self.item(item)
                 fields[bucket].append(node)
         return ast.Spec(self.file, title, source, exclusive_dax_regions=exclusive, cases=tuple(cases),
-                        models=tuple(models),
+                        models=tuple(models), deferred_probe_timeout=timeout,
                         **{k: tuple(v) for k, v in fields.items()})
 
     def item(self, item: Tree):
