@@ -198,7 +198,8 @@ class Statements:
             raise SpecError("E107", call.span, f"{fn.name}() would be call number {len(frame.stack) + 1} "
                             f"in a chain ({_chain(frame.stack)}); at most {MAX_CALL_DEPTH} may nest")
         self.inlined += 1
-        if self.inlined > MAX_INLINED_CALLS:
+        # the calls beneath count now, so a huge call tree fails before it is unrolled
+        if self.inlined + self.calls_under(fn.name) > MAX_INLINED_CALLS:
             raise SpecError("E108", call.span, f"more than {MAX_INLINED_CALLS:,} function calls to inline "
                             f"(this one: {fn.name}() in {_chain(frame.stack) or 'a thread'})")
         expected = 1 if fn.param else 0
@@ -209,6 +210,22 @@ class Statements:
             inner = inner.bind(fn.param, ("extent", self.c.exprs.extent_arg(call, 0, frame)))
         at = self._enter_module_code(fn, call, frame, at, nxt)
         self.block(fn.body, inner, at, nxt)
+
+    def calls_under(self, fn_name: str) -> int:
+        """How many function calls inlining `fn_name` inlines beneath it (its call tree's size,
+        capped just above MAX_INLINED_CALLS; a call back into a function being counted counts
+        as one call, since E208 reports the cycle)."""
+        cache = self.__dict__.setdefault("_calls_under", {})
+        if fn_name in cache:
+            return cache[fn_name] or 0     # None: being counted, a cycle
+        cache[fn_name] = None
+        total = 0
+        for call in _calls_in(self.c.sym.get(fn_name).decl.body):
+            callee = self.c.sym.get(call.func)
+            if callee is not None and callee.kind == "fn":
+                total = min(total + 1 + self.calls_under(call.func), MAX_INLINED_CALLS + 1)
+        cache[fn_name] = total
+        return total
 
     def _enter_module_code(self, fn: ast.FnDecl, call: ast.Call, frame: Frame, at: int, nxt: int) -> int:
         """A function that touches a loadable module's objects is that module's code: it can run
