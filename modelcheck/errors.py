@@ -187,6 +187,9 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'module m loadable { init { } }   # checked with `modelcheck drift SPEC`',
               'name the C files the spec models: `models "drivers/dax/hmem/hmem.c";` (resolved against '
               '--tree), or give them after the spec: `modelcheck drift SPEC FILE.c`'),
+    ErrorKind("E502", "choose() inside an expression",
+              'builtin b { var x : bool = false; initcall device { x = choose(); } }',
+              "write `if choose() { ... } else { ... }`: a choice is a whole `if` condition"),
 )}
 
 

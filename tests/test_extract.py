@@ -145,7 +145,8 @@ def test_control_flow_choices_loops_goto_and_callbacks():
     assert "goto err: the code from the label on, then return" in text
     assert "walk_iomem_res_desc() calls back demo_one()" in text
     assert "# pr_info() not modelled" in text
-    assert all(line.startswith("platform c_") for line in text.splitlines() if "not evaluable" in line)
+    assert "if choose() {  # if (mode > 2): not evaluable, both branches explored" in text
+    assert "platform" not in text         # a choice is made afresh each time, not once per run
 
 
 def test_two_file_driver_symbol_dependency():
@@ -188,3 +189,60 @@ def test_skeleton_checks_and_one_line_completes_it(tmp_path):
     run = subprocess.run([sys.executable, "-m", "modelcheck.cli", "check", str(out), "--no-trace"],
                          capture_output=True, text=True)
     assert run.returncode == 1 and re.search(r"flush_uninitialized_work +VIOLATED", run.stdout), run.stdout
+
+
+def test_rule_choose_explores_both_branches_each_time():
+    """`if choose()` (modelcheck/semantics/statements.py, Statements.choose) stands for a C
+    condition the language does not model, e.g. `region_intersects()` in
+    drivers/dax/hmem/hmem.c: hmem_register_device. Both branches are taken, and each run of the
+    statement chooses again: a spec relying on that is PROVED, one relying on the opposite
+    (one fixed answer per run) is VIOLATED; explicit and foata agree."""
+    from rule_helpers import PROVED, VIOLATED, expect, spec
+    text = spec("choose", """
+        range sr0 : soft_reserved @ 0x1000 .. 0x1fff;
+        range sr1 : soft_reserved @ 0x2000 .. 0x2fff;
+        builtin b {
+          var n : int 0..2 = 0;
+          var a : bool = false;
+          var c : bool = false;
+          initcall device {
+            for r in soft_reserved { if choose() { n = n + 1; } }
+            if choose() { a = true; } else { c = true; }
+          }
+        }
+        final exactly_one_branch : a != c;
+        final some_run_takes_then : not a;
+        final some_run_takes_else : not c;
+        final iterations_agree : n != 1;
+        """)
+    expect(text, exactly_one_branch=PROVED, some_run_takes_then=VIOLATED, some_run_takes_else=VIOLATED,
+           iterations_agree=VIOLATED)
+
+
+def test_choose_in_promela_spin_agrees(tmp_path):
+    """choose() is two unguarded IR edges, so SPIN, given the Promela export, finds what the
+    explicit engine finds."""
+    from test_promela import _require_spin
+    from modelcheck.checker import check_model
+    from modelcheck.promela import SpinBuild
+    from modelcheck.result import Verdict
+    _require_spin()
+    model = load_text('spec "choose"\nrange sr0 : soft_reserved @ 0x1000 .. 0x1fff;\n'
+                      'range sr1 : soft_reserved @ 0x2000 .. 0x2fff;\n'
+                      'builtin b { var n : int 0..2 = 0; var a : bool = false;\n'
+                      '  initcall device { for r in soft_reserved { if choose() { n = n + 1; } }\n'
+                      '                    if choose() { a = true; } } }\n'
+                      'final not_one : n != 1;\nfinal a_stays : not a;\nfinal bounded : n <= 2;\n', "choose.probe")
+    ours = {o.result.prop: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")
+            for o in check_model(model, "explicit") if o.result.verdict in (Verdict.VIOLATED, Verdict.PROVED)}
+    assert ours["not_one"] == "violated" and ours["bounded"] == "holds"
+    with SpinBuild(model, list(ours), str(tmp_path)) as build:
+        spin = build.decide_all()
+    assert {name: run.verdict for name, run in spin.items()} == ours
+
+
+def test_choose_inside_an_expression_is_e502():
+    from modelcheck.errors import SpecError
+    with pytest.raises(SpecError) as info:
+        load_text('spec "x"\nbuiltin b { var x : bool = false; initcall device { x = choose(); } }\n', "x.probe")
+    assert info.value.code == "E502" and info.value.span.line == 2

@@ -40,6 +40,7 @@ EXAMPLE_AT = {
     "E210": (2, 22, "early_boot"),
     "E211": (2, 1, "config C"),
     "E212": (2, 28, "continue"),
+    "E502": (2, 57, "choose()"),
     "E213": (2, 35, "-EWHATEVER"),
     "E214": (2, 9, "no_such_check"),
     "E215": (1, 1, "module"),                 # not wrapped: the missing header is the error

@@ -45,6 +45,6 @@ def summary(skeleton: Skeleton) -> str:
     """One line: primitives emitted, calls left as comments, conditions made choices."""
     names = sorted({name for name, _ in skeleton.unmodelled})
     return (f"modelcheck extract: {len(skeleton.sites)} modelled primitives, "
-            f"{len(skeleton.choice_names)} nondeterministic choices, "
+            f"{len(skeleton.choices)} nondeterministic choices, "
             f"{len(skeleton.unmodelled)} calls left as comments ({', '.join(names[:12])}"
             f"{', ...' if len(names) > 12 else ''})")

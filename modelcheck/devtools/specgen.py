@@ -84,9 +84,10 @@ class _Gen:
             return f"{self.r.choice(self.flags)} = {value};"
         if kind == "if":
             then = self.stmt(owner, depth + 1)
+            cond = "choose()" if self.chance(0.2) else self.cond()    # a condition the spec leaves open
             if self.chance(0.4):
-                return f"if {self.cond()} {{ {then} }} else {{ {self.stmt(owner, depth + 1)} }}"
-            return f"if {self.cond()} {{ {then} }}"
+                return f"if {cond} {{ {then} }} else {{ {self.stmt(owner, depth + 1)} }}"
+            return f"if {cond} {{ {then} }}"
         if kind == "claim":
             rng = self.r.choice(self.ranges)
             if self.chance(0.4):

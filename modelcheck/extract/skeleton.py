@@ -87,7 +87,7 @@ class Skeleton:
         self.names: set[str] = set()
         self.configs: dict[str, str] = {}        # name -> loc
         self.platform: list[Line] = []
-        self.choice_names: set[str] = set()
+        self.choices: list[tuple[str, str]] = []      # (loc, why) of each nondeterministic choice
         self.vars: dict[str, list[Line]] = {}    # module -> var lines for result/field variables
         self.sites: list[Site] = []
         self.unmodelled: list[tuple[str, str]] = []   # (call name, loc)
@@ -117,13 +117,19 @@ class Skeleton:
         return name
 
     def choice(self, ctx: Context, node, why: str) -> str:
+        """`choose()`: both ways explored, afresh each time the statement runs."""
+        self.choices.append((ctx.cfile.loc(node), why))
+        return "choose()"
+
+    def platform_choice(self, ctx: Context, node, why: str) -> str:
+        """A choice inside an expression, where `choose()` cannot go: a platform fact, made once per run."""
         name = sanitize(f"c_{ctx.function}_{ctx.cfile.line(node)}")
         base, i = name, 2
-        while name in self.choice_names or name in self.names:
+        while name in self.names:
             name = f"{base}_{i}"
             i += 1
-        self.choice_names.add(name)
         self.names.add(name)
+        self.choices.append((ctx.cfile.loc(node), why))
         self.platform.append(Line(0, f"platform {name} : bool;", ctx.cfile.loc(node), why))
         return name
 
@@ -463,8 +469,12 @@ class Skeleton:
         cond_node = node.child_by_field_name("condition")
         pre: list[Line] = []
         cond = self.cond(ctx, cond_node, depth, pre)
+        note = ""
+        if cond is None:
+            note = f"if ({' '.join(f.text(strip(cond_node)).split())[:60]}): not evaluable, both branches explored"
+            cond = self.choice(ctx, node, note)
         out += pre
-        out.append(Line(depth, f"if {cond} {{", f.loc(node)))
+        out.append(Line(depth, f"if {cond} {{", f.loc(node), note))
         ctx.conds.append(f.text(strip(cond_node)))
         self._branch(ctx, node.child_by_field_name("consequence"), depth + 1, out)
         ctx.conds.pop()
@@ -585,7 +595,12 @@ class Skeleton:
         target = self._tracked(ctx, left)
         if target is not None:
             value = self._value(ctx, right, depth, out)
-            out.append(Line(depth, f"{target} = {value};", loc))
+            if value is None:
+                self.choice(ctx, node, f"{f.text(right)[:40]}: not evaluable")
+                out.append(Line(depth, f"if choose() {{ {target} = true; }} else {{ {target} = false; }}", loc,
+                                f"{f.text(right)[:40]}: not evaluable, both values explored"))
+            else:
+                out.append(Line(depth, f"{target} = {value};", loc))
             return
         if left.type == "field_expression" and f.text(left.child_by_field_name("field")) == "func":
             work = self._object(ctx, "work", left.child_by_field_name("argument"), node)
@@ -713,7 +728,9 @@ class Skeleton:
                     return None
                 out.append(self._module_ref(label, ctx.cfile.loc(node)))
             elif role == "cond":
-                out.append(self.cond(ctx, args[i], 0, []))
+                cond = self.cond(ctx, args[i], 0, [])
+                out.append(cond if cond is not None else self.platform_choice(
+                    ctx, args[i], f"{ctx.cfile.text(args[i])[:40]}: not evaluable, a fact chosen once per run"))
             elif role == "driver":
                 drv = sanitize(ctx.cfile.text(strip(args[i])))
                 out.append(self._driver_ref(drv, ctx.module, ctx.cfile.loc(node)))
@@ -802,25 +819,30 @@ class Skeleton:
         return name
 
     # ------------------------------------------------------------------ conditions
-    def cond(self, ctx: Context, node, depth: int, pre: list[Line]) -> str:
-        """A C condition as a spec expression; what the language cannot evaluate is a choice."""
+    def cond(self, ctx: Context, node, depth: int, pre: list[Line]) -> Optional[str]:
+        """A C condition as a spec expression, or None when the language cannot evaluate some
+        part of it (the caller makes it a choice)."""
         f = ctx.cfile
         if node is None:
             return "true"
         t = node.type
         if t == "parenthesized_expression" and named(node):
-            inner = self.cond(ctx, named(node)[0], depth, pre)
-            return inner
+            return self.cond(ctx, named(node)[0], depth, pre)
         if t == "unary_expression" and f.text(node).startswith("!"):
-            return f"not {_paren(self.cond(ctx, node.child_by_field_name('argument'), depth, pre))}"
+            inner = self.cond(ctx, node.child_by_field_name("argument"), depth, pre)
+            return None if inner is None else f"not {_paren(inner)}"
         if t == "binary_expression":
             op = f.text(node.child_by_field_name("operator"))
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if op in ("&&", "||"):
-                word = "and" if op == "&&" else "or"
-                return f"{_paren(self.cond(ctx, left, depth, pre))} {word} {_paren(self.cond(ctx, right, depth, pre))}"
+                a, b = self.cond(ctx, left, depth, pre), self.cond(ctx, right, depth, pre)
+                if a is None or b is None:
+                    return None
+                return f"{_paren(a)} {'and' if op == '&&' else 'or'} {_paren(b)}"
             if op in ("==", "!=") and f.text(right) in ("NULL", "0"):
                 inner = self.cond(ctx, left, depth, pre)
+                if inner is None:
+                    return None
                 return inner if op == "!=" else f"not {_paren(inner)}"
         if t in ("true", "false"):
             return t
@@ -830,10 +852,7 @@ class Skeleton:
             got = self._cond_call(ctx, node, depth, pre)
             if got is not None:
                 return got
-        tracked = self._tracked(ctx, node)
-        if tracked is not None:
-            return tracked
-        return self.choice(ctx, node, f"if ({' '.join(f.text(node).split())[:60]}): not evaluable, both branches")
+        return self._tracked(ctx, node)
 
     def _cond_call(self, ctx: Context, node, depth: int, pre: list[Line]) -> Optional[str]:
         f = ctx.cfile

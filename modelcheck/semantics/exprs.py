@@ -87,6 +87,10 @@ class Expressions:
                         "use a query on it, e.g. loaded(m), bound(dev), work_pending(w)")
 
     def call(self, node: ast.Call, frame: Frame) -> Expr:
+        if node.func == "choose":
+            raise SpecError("E502", node.span, "choose() is a whole `if` condition, not a value",
+                            "write `if choose() { ... } else { ... }`; combine it with another condition "
+                            "by nesting: `if c { if choose() { ... } }`")
         handler = self.queries.get(node.func)
         if handler is not None:
             return handler(node, frame)

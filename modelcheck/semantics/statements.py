@@ -23,6 +23,9 @@ RESULT_PRIMITIVES = ({"queue_work", "claim", "flush_work", "cancel_work_sync", "
                       "timer_delete_sync", "del_timer_sync", "timer_shutdown_sync"}
                      | IOMEM_RESULTS)
 
+# `if choose() { ... }`: a choice explored both ways, each time the `if` runs
+CHOOSE = "choose"
+
 # handler(call, frame, at, nxt, target_var): emits steps from `at` ending in `nxt`
 Primitive = Callable[[ast.Call, Frame, int, int, Optional[str]], None]
 
@@ -107,6 +110,9 @@ class Statements:
                      assigns=((target, expr),), checks=checks)
 
     def if_(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
+        if isinstance(node.cond, ast.Call) and node.cond.func == CHOOSE:
+            self.choose(node, frame, at, nxt)
+            return
         cond = self.c.fold(self.c.exprs.cond(node.cond, frame))
         if cond in (TRUE, FALSE):
             # Decided by fixed Kconfig values: the other branch is compiled out, as in C.
@@ -118,6 +124,20 @@ class Statements:
         else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
         frame.b.edge(at, then_at, f"if ({text}): true", node.span, guard=cond)
         frame.b.edge(at, else_at, f"if ({text}): false", node.span, guard=neg(cond))
+        if then_at != nxt:
+            self.block(node.then, frame, then_at, nxt)
+        if else_at != nxt:
+            self.block(node.other, frame, else_at, nxt)
+
+    def choose(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
+        """`if choose() { A } else { B }`: both branches enabled, a fresh choice each time the
+        statement runs (a condition of the C the spec does not model, over-approximated)."""
+        if node.cond.args:
+            raise SpecError("E204", node.cond.span, "choose() takes no arguments")
+        then_at = frame.b.new() if node.then.stmts else nxt
+        else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
+        frame.b.edge(at, then_at, "if (choose()): true", node.span)
+        frame.b.edge(at, else_at, "if (choose()): false", node.span)
         if then_at != nxt:
             self.block(node.then, frame, then_at, nxt)
         if else_at != nxt:
