@@ -246,3 +246,15 @@ def test_choose_inside_an_expression_is_e502():
     with pytest.raises(SpecError) as info:
         load_text('spec "x"\nbuiltin b { var x : bool = false; initcall device { x = choose(); } }\n', "x.probe")
     assert info.value.code == "E502" and info.value.span.line == 2
+
+
+def test_evaluation_census_counts_every_modelled_call_of_the_test_driver():
+    """The figures of results/extract.md come from extract_eval: its census of the C is
+    independent of the translator, and on the test files every modelled call is recognized."""
+    from modelcheck.devtools.extract_eval import evaluate, markdown
+    row = evaluate("init_work", [str(DATA / "init_work.c")], timeout=30)
+    assert row["compiles"] and row["calls"] == row["recognized"] == 7, row
+    assert row["verdicts"]["deadlock"] == "PROVED"
+    row = evaluate("control", [str(DATA / "control.c")], timeout=30)
+    assert row["calls"] == 0 and row["choices"] >= 6
+    assert "| init_work | 7 | 7/7 (100%) |" in markdown([evaluate("init_work", [str(DATA / "init_work.c")], 30)])

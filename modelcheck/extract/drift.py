@@ -65,6 +65,8 @@ def spec_sites(spec: ast.Spec) -> list[Site]:
             out.append(Site("work", (w.name, w.func) if w.func else (w.name,), m.name, spec.file, w.span.line))
             if w.func:
                 reached.append(w.func)
+        for sync in m.syncs:
+            out.append(Site(sync.kind, (sync.name,), m.name, spec.file, sync.span.line))
         for dep in m.softdeps + m.post_softdeps:
             out.append(Site("softdep", (dep,), m.name, spec.file, m.span.line))
         blocks = [(f"{m.name}.init", m.init), (f"{m.name}.exit", m.exit)]
@@ -143,6 +145,6 @@ def show(site: Site) -> str:
     """`flush_work(dax_hmem_work)`, `work dax_hmem_work = process_defer_work`."""
     if site.primitive == "work":
         return f"work {site.objects[0]}" + (f" = {site.objects[1]}" if len(site.objects) > 1 else " (no initializer)")
-    if site.primitive == "softdep":
-        return f"softdep {site.objects[0]}"
+    if site.primitive in ("softdep", "mutex", "rwsem", "completion", "waitqueue"):
+        return f"{site.primitive} {site.objects[0]}"
     return f"{site.primitive}({', '.join(site.objects)})"

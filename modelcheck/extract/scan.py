@@ -51,6 +51,7 @@ class Unit:
     driver_macros: list = field(default_factory=list)  # (driver variable, node)
     softdeps: list = field(default_factory=list)      # (pre|post, module, node)
     entry_nodes: dict = field(default_factory=dict)   # init/exit -> the macro's node
+    level: Optional[str] = None                       # the initcall level of a module's init, built in
 
     @property
     def loadable(self) -> bool:
@@ -98,6 +99,7 @@ class Scan:
             self._structs(unit.cfile)
         for unit in self.units:
             self._file_scope(unit)
+            _initcall_as_init(unit)
         self._name_functions()
 
     # -- struct definitions --
@@ -245,6 +247,15 @@ class Scan:
 
     def work_members(self, struct: str) -> list[str]:
         return [m for m, k in self.structs.get(struct, {}).items() if k == "work"]
+
+
+def _initcall_as_init(unit: Unit) -> None:
+    """In a module, `subsys_initcall(fn)` is `module_init(fn)` (include/linux/module.h defines
+    each level's macro as module_init when MODULE is set); built in, fn runs at that level."""
+    if unit.loadable and "init" not in unit.entries and unit.initcalls:
+        level, name, node = unit.initcalls.pop(0)
+        unit.entries["init"], unit.entry_nodes["init"] = name, node
+        unit.level = None if level == "device" else level
 
 
 def _declared_name(f: CFile, node) -> Optional[str]:

@@ -19,6 +19,7 @@ from .scan import Driver, Function, Scan, module_name, sanitize
 INDENT = "  "
 _NOT_CALLS = {"guard", "typeof", "sizeof", "offsetof", "__alignof__", "ARRAY_SIZE"}   # operators, not calls
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\(\);")
+SYNC_KINDS = ("mutex", "rwsem", "completion", "waitqueue")
 UNRESOLVED = "skeleton_unresolved"    # the built-in object that holds objects no file declares
 
 
@@ -114,6 +115,9 @@ class Skeleton:
         if key not in self.objects:
             self.names.add(name)
             self.objects[key] = Obj(kind, name, owner, loc, decl, note)
+            if kind in SYNC_KINDS:        # DEFINE_MUTEX and friends: declarations drift compares
+                path, line = loc.rsplit(":", 1)
+                self.sites.append(Site(kind, (name,), "", path, int(line)))
         return name
 
     def choice(self, ctx: Context, node, why: str) -> str:
@@ -249,6 +253,10 @@ class Skeleton:
     # ------------------------------------------------------------------ modules
     def _unit(self, unit) -> None:
         f, module = unit.cfile, unit.module
+        if unit.level:
+            node = unit.entry_nodes["init"]
+            self.blocks[module].append(([Line(1, f"level {unit.level};", f.loc(node),
+                                              f"{unit.level}_initcall: module_init when loadable")], [], []))
         for drv in [d for d in self.scan.drivers.values() if d.cfile is f]:
             self.blocks[module].append(self._driver(drv, module))
         for when, dep, node in unit.softdeps:
