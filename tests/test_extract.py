@@ -258,3 +258,13 @@ def test_evaluation_census_counts_every_modelled_call_of_the_test_driver():
     row = evaluate("control", [str(DATA / "control.c")], timeout=30)
     assert row["calls"] == 0 and row["choices"] >= 6
     assert "| init_work | 7 | 7/7 (100%) |" in markdown([evaluate("init_work", [str(DATA / "init_work.c")], 30)])
+
+
+def test_register_windows_request_map_release_and_devm_in_probe():
+    text = body(skeleton("iomem.c"))
+    assert "range DEMO_BASE_mmio : mmio @ 0x100010000 .. 0x100010fff;  # placeholder addresses" in text
+    assert "range ioport_0x3f8 : ioport @" in text
+    assert "request_mem_region_ok_35 = request_mem_region(DEMO_BASE_mmio, extract_iomem);" in text
+    assert "ioremap(DEMO_BASE_mmio, extract_iomem);" in text and "iounmap(DEMO_BASE_mmio, extract_iomem);" in text
+    assert "devm_request_mem_region_ok_18 = devm_request_mem_region(res_mmio);" in text
+    assert "release_region(ioport_0x3f8, extract_iomem);" in text

@@ -7,7 +7,9 @@ the kind of spec object the C argument becomes (declared by the skeleton when it
     work, wq, driver, device, fn, module, mutex, rwsem, completion, waitqueue
 
 and `cond` (a C condition, translated like an `if`). A role whose C index is None takes no C
-argument (the spec primitive needs none).
+argument (the spec primitive needs none). `mmio` and `ioport` are register ranges (declared
+with placeholder addresses), `owner` the module the call is in, `mapping` the range an
+`ioremap` result was stored from.
 """
 from __future__ import annotations
 
@@ -57,6 +59,16 @@ CALLS: dict[str, Primitive] = {
     "device_unlock": _p("device_unlock", ("device", 0)),
     "devm_add_action": _p("devm_add_action", ("fn", 1)),
     "devm_add_action_or_reset": _p("devm_add_action", ("fn", 1)),
+    # register windows and port ranges (kernel/resource.c, lib/devres.c); the owner is the module
+    "request_mem_region": _p("request_mem_region", ("mmio", 0), ("owner", None), result=True),
+    "release_mem_region": _p("release_mem_region", ("mmio", 0), ("owner", None)),
+    "request_region": _p("request_region", ("ioport", 0), ("owner", None), result=True),
+    "release_region": _p("release_region", ("ioport", 0), ("owner", None)),
+    "devm_request_mem_region": _p("devm_request_mem_region", ("mmio", 1), result=True),
+    "devm_request_region": _p("devm_request_region", ("ioport", 1), result=True),
+    "devm_ioremap_resource": _p("devm_ioremap_resource", ("mmio", 1), result=True),
+    "ioremap": _p("ioremap", ("mmio", 0), ("owner", None), result=True),
+    "iounmap": _p("iounmap", ("mapping", 0), ("owner", None)),
     # modules (kernel/module/kmod.c)
     "request_module": _p("request_module", ("module", 0)),
     # sleeping locks (kernel/locking/mutex.c, rwsem.c)
@@ -96,6 +108,9 @@ DEVICE_ALLOC = {"platform_device_alloc": 0, "platform_device_register_simple": 0
 DECLARE_MACROS = {"DECLARE_WORK": ("work", 0, 1), "DEFINE_MUTEX": ("mutex", 0, None),
                   "DECLARE_RWSEM": ("rwsem", 0, None), "DECLARE_COMPLETION": ("completion", 0, None),
                   "DECLARE_WAIT_QUEUE_HEAD": ("waitqueue", 0, None)}
+
+# Primitives the language accepts only in a probe body (devres: released with the device).
+PROBE_ONLY = {"devm_add_action", "devm_request_mem_region", "devm_request_region", "devm_ioremap_resource"}
 
 # C struct types whose variables and members are spec objects.
 STRUCT_KINDS = {"work_struct": "work", "workqueue_struct": "wq", "mutex": "mutex",

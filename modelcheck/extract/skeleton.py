@@ -93,6 +93,7 @@ class Skeleton:
         self.sites: list[Site] = []
         self.unmodelled: list[tuple[str, str]] = []   # (call name, loc)
         self.stub_modules: dict[str, str] = {}
+        self.mappings: dict[str, str] = {}             # C pointer an ioremap() result went to -> range
         self.uses: dict[str, dict[str, str]] = {}      # module -> {provider module: loc}
         self.fn_bodies: dict[str, list[Line]] = {}
         self.blocks: dict[str, list] = {}              # module -> [(header lines, body lines, footer)]
@@ -627,6 +628,8 @@ class Skeleton:
                 return
             if self._device_alloc(ctx, f.text(strip(left)), right_s):
                 return
+            if name == "ioremap" and call_args(right_s):
+                self.mappings[f.text(strip(left))] = self._range(ctx, "mmio", call_args(right_s)[0], node)
         self._effects(ctx, right, depth, out)
 
     def _value(self, ctx: Context, node, depth: int, out: list[Line]) -> str:
@@ -666,8 +669,8 @@ class Skeleton:
         loc = f.loc(node)
         prim = P.CALLS.get(name) if name else None
         if prim is not None and not prim.query:
-            if prim.spec == "devm_add_action" and ctx.kind != "probe":
-                out.append(Line(depth, f"# {name}(): devres actions are modelled in a probe body only",
+            if prim.spec in P.PROBE_ONLY and ctx.kind != "probe":
+                out.append(Line(depth, f"# {name}(): devres is modelled in a probe body only",
                                 loc, "move to the probe that reaches here"))
                 self.unmodelled.append((name, loc))
                 return
@@ -721,7 +724,7 @@ class Skeleton:
         out = []
         for role, i in prim.args:
             if i is None:
-                out.append("system_wq" if role == "wq" else "")
+                out.append({"wq": "system_wq", "owner": ctx.module}[role])
                 continue
             if i >= len(args):
                 return None
@@ -739,12 +742,38 @@ class Skeleton:
                 cond = self.cond(ctx, args[i], 0, [])
                 out.append(cond if cond is not None else self.platform_choice(
                     ctx, args[i], f"{ctx.cfile.text(args[i])[:40]}: not evaluable, a fact chosen once per run"))
+            elif role in ("mmio", "ioport"):
+                out.append(self._range(ctx, role, args[i], node))
+            elif role == "mapping":
+                mapped = self.mappings.get(ctx.cfile.text(strip(args[i])))
+                if mapped is None:
+                    return None
+                out.append(mapped)
             elif role == "driver":
                 drv = sanitize(ctx.cfile.text(strip(args[i])))
                 out.append(self._driver_ref(drv, ctx.module, ctx.cfile.loc(node)))
             else:
                 out.append(self._object(ctx, role, args[i], node))
         return out
+
+    def _range(self, ctx: Context, kind: str, node, at) -> str:
+        """A register window or port range, named after the C expression of its start
+        (`res->start` is `res_mmio`), declared once with placeholder addresses."""
+        s = strip(node)
+        if s is not None and s.type == "number_literal":
+            name = sanitize(f"{kind}_{ctx.cfile.text(s)}")
+        else:
+            path = self._path(ctx, node)
+            if len(path) > 1 and path[-1] in ("start", "base", "end"):
+                path = path[:-1]
+            name = sanitize("_".join(path + [kind]))
+        if ("range", name) not in self.objects:
+            k = sum(1 for o in self.objects.values() if o.kind == "range")
+            start = (0x100000000 + k * 0x10000) if kind == "mmio" else (0x1000 + k * 0x10)
+            end = start + (0xfff if kind == "mmio" else 0xf)
+            self.declare("range", name, "", ctx.cfile.loc(at), f"range {name} : {kind} @ {start:#x} .. {end:#x};",
+                         "placeholder addresses: write the real ones")
+        return name
 
     def _fn_arg(self, ctx: Context, node, at) -> Optional[str]:
         s = strip(node)
@@ -927,6 +956,7 @@ class Skeleton:
             out.append(Line(0, f'models "{path}";', f"{path}:1"))
         for name, loc in sorted(self.configs.items()):
             out.append(Line(0, f"config {name} : tristate;", loc, "from IS_ENABLED(): every value explored"))
+        out += [Line(0, o.decl, o.loc, o.note) for o in self.objects.values() if o.kind == "range"]
         out += self.platform
         for module, loc in sorted(self.stub_modules.items()):
             out.append(Line(0, f"module {module} loadable {{ }}", loc, "not among the files given: complete"))
@@ -949,7 +979,7 @@ class Skeleton:
         for provider, at in sorted(self.uses.get(module, {}).items()):
             lines.append(Line(1, f"uses {provider};", at, "calls a function it exports"))
         for o in self.objects.values():
-            if o.owner == module and o.decl and o.kind != "fn":
+            if o.owner == module and o.decl and o.kind not in ("fn", "range"):
                 lines.append(Line(1, o.decl, o.loc, o.note))
         lines += self.vars.get(module, [])
         for head_lines, body, foot in self.blocks.get(module, []):
