@@ -129,11 +129,11 @@ def test_devres_action_in_a_probe():
     assert "return -ENXIO;" in text
 
 
-def test_guard_device_unlocks_on_every_return():
+def test_guard_device_and_device_lock():
     text = body(skeleton("device_guard.c"))
     assert "wait_for_device_probe();" in text
-    assert "device_lock(demo_pdev);  # guard(device): unlocked when the scope ends" in text
-    assert text.count("device_unlock(demo_pdev);") == 3     # the early return, the scope's end, demo_poke
+    assert "guard(device)(demo_pdev);" in text
+    assert text.count("device_lock(demo_pdev);") == 1 and text.count("device_unlock(demo_pdev);") == 1   # demo_poke
 
 
 def test_control_flow_choices_loops_goto_and_callbacks():

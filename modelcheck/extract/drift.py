@@ -17,7 +17,8 @@ from .skeleton import Site
 
 
 def _roles() -> dict[str, tuple[str, ...]]:
-    out: dict[str, tuple[str, ...]] = {"alloc_workqueue": ("wq",), "guard(mutex)": ("mutex",)}
+    out: dict[str, tuple[str, ...]] = {"alloc_workqueue": ("wq",), "guard(mutex)": ("mutex",),
+                                       "guard(device)": ("device",)}
     for prim in P.CALLS.values():
         out.setdefault(prim.spec, tuple(role for role, _ in prim.args))
     return out
@@ -91,10 +92,10 @@ def spec_sites(spec: ast.Spec) -> list[Site]:
 def _block_sites(block: ast.Block, where: str, file: str, reached: list[str]) -> list[Site]:
     out: list[Site] = []
     for node in _walk(block):
-        if isinstance(node, ast.Guard) and node.lock_class == "mutex":
-            out.append(Site("guard(mutex)", (node.lock,), where, file, node.span.line))
+        if isinstance(node, ast.Guard) and node.lock_class in ("mutex", "device"):
+            out.append(Site(f"guard({node.lock_class})", (node.lock,), where, file, node.span.line))
         elif isinstance(node, ast.Call):
-            if node.func in ROLES and node.func in P.spec_primitives() | {"guard(mutex)"}:
+            if node.func in ROLES and node.func in P.spec_primitives():
                 args = [a for a, role in zip(node.args, ROLES[node.func]) if role != "cond"]
                 out.append(Site(node.func, tuple(_arg(a) for a in args), where, file, node.span.line))
             for a in node.args:

@@ -71,7 +71,7 @@ class Context:
     locals: dict = field(default_factory=dict)    # C local -> (kind, value): alias node / device name
     types: dict = field(default_factory=dict)     # C local or parameter -> struct type
     body: object = None                           # the function's top-level compound statement
-    guards: list = field(default_factory=list)    # open guard(device)s: device names
+    guards: list = field(default_factory=list)    # guards open in the enclosing blocks
     conds: list = field(default_factory=list)     # C texts of the enclosing if conditions
     inlining: tuple = ()                          # goto labels being inlined
 
@@ -375,10 +375,7 @@ class Skeleton:
             if node.type in ("return_statement", "goto_statement"):
                 break       # what follows is reached only through a label, which its goto inlines
         for _ in range(opened):
-            dev = ctx.guards.pop()
-            if dev is not None:
-                out.append(self._unlock(ctx, dev, depth, items[-1].end_point[0] + 1,
-                                        "guard(device) released at the end of the scope"))
+            ctx.guards.pop()
 
     def _guard(self, ctx: Context, call, depth: int, out: list[Line]) -> bool:
         inner = call.child_by_field_name("function")
@@ -395,19 +392,14 @@ class Skeleton:
             return True
         if cls == "device" and arg is not None:
             dev = self._object(ctx, "device", arg, call)
-            out.append(Line(depth, f"device_lock({dev});", loc, "guard(device): unlocked when the scope ends"))
-            self.site(ctx, call, "device_lock", (dev,))
-            ctx.guards.append(dev)
+            out.append(Line(depth, f"guard(device)({dev});", loc))
+            self.site(ctx, call, "guard(device)", (dev,))
+            ctx.guards.append(None)
             return True
         out.append(Line(depth, f"# guard({cls}) not modelled", loc))
         self.unmodelled.append((f"guard({cls})", loc))
         ctx.guards.append(None)
         return True
-
-    def _unlock(self, ctx: Context, dev: str, depth: int, line: int, note: str) -> Line:
-        """The device_unlock a guard(device) implies where its scope is left."""
-        self.sites.append(Site("device_unlock", (dev,), ctx.function, ctx.cfile.path, line))
-        return Line(depth, f"device_unlock({dev});", f"{ctx.cfile.path}:{line}", note)
 
     def _scoped_guard(self, ctx: Context, call, body, depth: int, out: list[Line]) -> None:
         args = call_args(call)
@@ -421,18 +413,16 @@ class Skeleton:
             ctx.guards.append(None)
         elif cls == "device" and len(args) > 1:
             dev = self._object(ctx, "device", args[1], call)
-            out.append(Line(depth + 1, f"device_lock({dev});", loc))
-            self.site(ctx, call, "device_lock", (dev,))
-            ctx.guards.append(dev)
+            out.append(Line(depth + 1, f"guard(device)({dev});", loc))
+            self.site(ctx, call, "guard(device)", (dev,))
+            ctx.guards.append(None)
         else:
             out.append(Line(depth + 1, f"# scoped_guard({cls}) not modelled", loc))
             self.unmodelled.append((f"scoped_guard({cls})", loc))
             ctx.guards.append(None)
         if body is not None:
             self._block_items(ctx, named(body), depth + 1, out)
-        dev = ctx.guards.pop()
-        if dev is not None:
-            out.append(self._unlock(ctx, dev, depth + 1, ctx.cfile.line(call), "scoped_guard released"))
+        ctx.guards.pop()
         out.append(Line(depth, "}", _end_loc(ctx.cfile, body if body is not None else call)))
 
     def _stmt(self, ctx: Context, node, depth: int, out: list[Line]) -> None:
@@ -534,9 +524,6 @@ class Skeleton:
         loc = f.loc(node)
         if value is not None and not _is_errno_or_zero(f, value):
             self._effects(ctx, value, depth, out)
-        unlocks = [self._unlock(ctx, d, depth, f.line(node), "guard(device) released on return")
-                   for d in reversed(ctx.guards) if d is not None]
-        out += unlocks
         if ctx.kind not in ("probe", "init") or value is None:
             note = f"returns {f.text(value)} to its caller" if value is not None and ctx.kind == "fn" else ""
             out.append(Line(depth, "return;", loc, note))
@@ -565,15 +552,12 @@ class Skeleton:
             return
         out.append(Line(depth, "{", f.loc(node), f"goto {label}: the code from the label on, then return"))
         saved, ctx.inlining = ctx.inlining, ctx.inlining + (label,)
-        saved_guards, ctx.guards = ctx.guards, [g for g in ctx.guards]
+        saved_guards, ctx.guards = ctx.guards, list(ctx.guards)
         tail = items[idx:]
         self._block_items(ctx, tail, depth + 1, out)
         if not any(s.type == "return_statement" for s in (tail[-1:] or [])):
-            end = _end_loc(f, ctx.body)
-            out += [self._unlock(ctx, d, depth + 1, ctx.body.end_point[0] + 1, "guard(device) released on return")
-                    for d in reversed(ctx.guards) if d is not None]
             out.append(Line(depth + 1, "return;" if ctx.kind not in ("probe", "init") else "return 0;",
-                            end, "the end of the function"))
+                            _end_loc(f, ctx.body), "the end of the function"))
         ctx.inlining, ctx.guards = saved, saved_guards
         out.append(Line(depth, "}", f.loc(node)))
 
