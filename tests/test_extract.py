@@ -268,3 +268,16 @@ def test_register_windows_request_map_release_and_devm_in_probe():
     assert "ioremap(DEMO_BASE_mmio, extract_iomem);" in text and "iounmap(DEMO_BASE_mmio, extract_iomem);" in text
     assert "devm_request_mem_region_ok_18 = devm_request_mem_region(res_mmio);" in text
     assert "release_region(ioport_0x3f8, extract_iomem);" in text
+
+
+def test_random_specs_with_choices_agree_across_engines():
+    """specgen.generate(choices=True): random specs whose `if`s are partly `choose()`; the
+    explicit and foata engines and both terminal-state enumerations agree on them."""
+    import random
+    from modelcheck.devtools.soak import OPTIONS, compare_spec
+    from modelcheck.devtools.specgen import generate
+    for seed in (5, 16, 19):      # seeds whose specs have a choose()
+        spec = generate(random.Random(seed), 2, choices=True)
+        assert "choose()" in spec.text
+        result = compare_spec(spec.text, spec.flags, OPTIONS)
+        assert result.ok, "\n".join(result.disagreements) + "\n\n" + spec.text

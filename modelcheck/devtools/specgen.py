@@ -33,9 +33,10 @@ class GeneratedSpec:
 
 
 class _Gen:
-    def __init__(self, rng, size: int):
+    def __init__(self, rng, size: int, choices: bool = False):
         self.r = rng
         self.size = size
+        self.choices = choices                     # some `if`s are `if choose()`
         self.flags: list[str] = []
         self.works: list[tuple[str, bool]] = []   # name, has a static initializer
         self.work_fns: list[str] = []
@@ -84,7 +85,7 @@ class _Gen:
             return f"{self.r.choice(self.flags)} = {value};"
         if kind == "if":
             then = self.stmt(owner, depth + 1)
-            cond = "choose()" if self.chance(0.2) else self.cond()    # a condition the spec leaves open
+            cond = "choose()" if self.choices and self.chance(0.3) else self.cond()   # a condition left open
             if self.chance(0.4):
                 return f"if {cond} {{ {then} }} else {{ {self.stmt(owner, depth + 1)} }}"
             return f"if {cond} {{ {then} }}"
@@ -461,6 +462,7 @@ def pm_request(gen: _Gen) -> list[str]:
     return [f"userspace pm {{ {' '.join(body)} }}"]
 
 
-def generate(rng, size: int = 1) -> GeneratedSpec:
-    """One random well-formed spec; `size` 0 is tiny (CI), 1 small, 2 a little larger."""
-    return _Gen(rng, size).build()
+def generate(rng, size: int = 1, choices: bool = False) -> GeneratedSpec:
+    """One random well-formed spec; `size` 0 is tiny (CI), 1 small, 2 a little larger; with
+    `choices`, some `if` conditions are `choose()` (the same random draws otherwise)."""
+    return _Gen(rng, size, choices).build()
