@@ -17,11 +17,8 @@ class CompiledInterpreter(Interpreter):
         super().__init__(model)
         self._fns: dict[int, object] = {}
         self._keep: list[Expr] = []      # keeps ids stable while cached
-        self._table = [[[(e, edge, self._compile(edge.guard), self._stepper(edge))
-                         for e, edge in enumerate(loc.edges)] for loc in th.locations]
-                       for th in model.threads]
-        self._steppers = {id(edge): stepper for th in self._table for loc in th
-                          for _, edge, _, stepper in loc}
+        self._steppers = {id(edge): self._stepper(edge) for th in model.threads
+                          for loc in th.locations for edge in loc.edges}
         self._enabled_at = [[self._enabler(t, loc) for loc in th.locations]
                             for t, th in enumerate(model.threads)]
 
