@@ -316,16 +316,8 @@ def _probe_calls(spec: ast.Spec) -> dict[str, list[ast.Call]]:
 
 
 def _calls_in(node):
-    if isinstance(node, ast.Block):
-        for s in node.stmts:
-            yield from _calls_in(s)
-    elif isinstance(node, ast.If):
-        yield from _calls_in(node.then)
-        if node.other is not None:
-            yield from _calls_in(node.other)
-    elif isinstance(node, ast.For):
-        yield from _calls_in(node.body)
-    elif isinstance(node, ast.CallStmt):
-        yield node.call
-    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-        yield node.value
+    for s in ast.leaf_statements(node):
+        if isinstance(s, ast.CallStmt):
+            yield s.call
+        elif isinstance(s, ast.Assign) and isinstance(s.value, ast.Call):
+            yield s.value

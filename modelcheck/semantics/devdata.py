@@ -153,22 +153,8 @@ def may_fail(block) -> bool:
     """Whether a block can return an error code: it has a `return` of something other than 0."""
     if block is None:
         return False
-    for node in _walk(block):
+    for node in ast.leaf_statements(block):
         if isinstance(node, ast.Return) and node.value is not None:
             if not (isinstance(node.value, ast.Num) and node.value.value == 0):
                 return True
     return False
-
-
-def _walk(node):
-    if isinstance(node, ast.Block):
-        for s in node.stmts:
-            yield from _walk(s)
-    elif isinstance(node, ast.If):
-        yield from _walk(node.then)
-        if node.other is not None:
-            yield from _walk(node.other)
-    elif isinstance(node, ast.For):
-        yield from _walk(node.body)
-    else:
-        yield node

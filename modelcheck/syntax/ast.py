@@ -362,3 +362,19 @@ class Spec:
     expects: tuple[Expect, ...] = ()
     disables: tuple[Disable, ...] = ()
     models: tuple[str, ...] = ()          # the C files the whole spec models (`modelcheck drift`)
+
+
+def leaf_statements(node):
+    """The statements of a block that are not blocks, `if`s or `for`s, in order, through
+    both branches of every `if` and the body of every `for`."""
+    if isinstance(node, Block):
+        for s in node.stmts:
+            yield from leaf_statements(s)
+    elif isinstance(node, If):
+        yield from leaf_statements(node.then)
+        if node.other is not None:
+            yield from leaf_statements(node.other)
+    elif isinstance(node, For):
+        yield from leaf_statements(node.body)
+    else:
+        yield node
