@@ -232,6 +232,31 @@ def test_rule_rwsem_reader_queues_behind_a_waiting_writer():
     expect(spec("down_read twice, not nested", flat), deadlock=PROVED)
 
 
+def test_rule_mutex_lock_interruptible_fails_only_while_held():
+    """kernel/locking/mutex.c mutex_lock_interruptible / mutex_lock_killable ->
+    __mutex_lock_common: a free mutex is taken at once (0); a waiter tests
+    signal_pending_state only after __mutex_trylock failed, and then returns -EINTR without
+    the lock. A spec that takes the error path is safe; one that ignores the result and
+    unlocks anyway releases the other thread's mutex (unlock_not_owner)."""
+    checked = two("mutex lk;", "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+                  "if mutex_lock_interruptible(lk) { return; } assert owns_it: not a; mutex_unlock(lk);")
+    expect(spec("error path taken", checked), owns_it=PROVED, unlock_not_owner=PROVED,
+           double_unlock=PROVED, deadlock=PROVED)
+    assigned = two("mutex lk; var ret : int 0..12 = 0;", "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+                   "ret = mutex_lock_killable(lk); assert zero_or_eintr: ret == 0 or ret == -EINTR; "
+                   "if ret == 0 { assert owns_it: not a; mutex_unlock(lk); }")
+    expect(spec("result assigned", assigned), zero_or_eintr=PROVED, owns_it=PROVED, unlock_not_owner=PROVED)
+    uncontended = two("mutex lk; var ret : int 0..12 = 0;", "",
+                      "ret = mutex_lock_interruptible(lk); assert free_is_taken: ret == 0; mutex_unlock(lk);")
+    expect(spec("a free mutex is taken", uncontended), free_is_taken=PROVED, unlock_not_owner=PROVED)
+    ignored = two("mutex lk;", "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+                  "mutex_lock_interruptible(lk); assert owns_it: not a; mutex_unlock(lk);")
+    expect(spec("result ignored", ignored), owns_it=VIOLATED, unlock_not_owner=VIOLATED)
+    relied = two("mutex lk; var ret : int 0..12 = 0;", "mutex_lock(lk); mutex_unlock(lk);",
+                 "ret = mutex_lock_interruptible(lk); assert always_taken: ret == 0; if ret == 0 { mutex_unlock(lk); }")
+    expect(spec("a signal never comes", relied), always_taken=VIOLATED, unlock_not_owner=PROVED)
+
+
 def test_rule_down_read_trylock_fails_while_a_writer_waits():
     """kernel/locking/rwsem.c __down_read_trylock: gives up when the count shows a writer or
     queued waiters (RWSEM_READ_FAILED_MASK)."""
@@ -290,6 +315,25 @@ def test_rule_wait_for_completion_timeout_may_time_out_at_any_moment():
     wrong = two("completion ready; var ok : bool = false;", "a = true; complete(ready);",
                 "ok = wait_for_completion_timeout(ready); assert never_times_out: a;")
     expect(spec("timeout ignored", wrong), never_times_out=VIOLATED)
+
+
+def test_rule_wait_for_completion_interruptible_returns_erestartsys():
+    """kernel/sched/completion.c wait_for_completion_interruptible / _killable ->
+    do_wait_for_common: with done > 0 it takes one and returns 0; otherwise a signal may end
+    the wait (-ERESTARTSYS) before complete(), and nothing is taken."""
+    checked = two("completion ready; var ret : int 0..12 = 0;", "a = true; complete(ready);",
+                  "ret = wait_for_completion_interruptible(ready); "
+                  "assert zero_or_erestartsys: ret == 0 or ret == -ERESTARTSYS; if ret == 0 { assert completed: a; }")
+    expect(spec("interrupted wait checked", checked), zero_or_erestartsys=PROVED, completed=PROVED, deadlock=PROVED)
+    done_first = two("completion ready; var ret : int 0..12 = 0;", "",
+                     "complete(ready); ret = wait_for_completion_killable(ready); assert done_is_taken: ret == 0;")
+    expect(spec("a done completion is taken", done_first), done_is_taken=PROVED)
+    ignored = two("completion ready;", "a = true; complete(ready);",
+                  "wait_for_completion_interruptible(ready); assert completed: a;")
+    expect(spec("interrupted wait ignored", ignored), completed=VIOLATED)
+    negated = two("completion ready;", "a = true; complete(ready);",
+                  "if not wait_for_completion_killable(ready) { assert completed: a; }")
+    expect(spec("if not ...: the completed branch", negated), completed=PROVED)
 
 
 # --- wait queues -----------------------------------------------------------------------------
@@ -358,6 +402,14 @@ SPIN_RULE_SPECS = {
         "mutex la; mutex lb; var got : bool = false;",
         "{ guard(mutex)(la); got = mutex_trylock(lb); if got { mutex_unlock(lb); } } mutex_unlock(la);",
         "mutex_lock(lb); mutex_lock(la); mutex_unlock(la); mutex_unlock(lb);"),
+    "interruptible lock, ignored result": two(
+        "mutex lk; var ret : int 0..12 = 0;", "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+        "mutex_lock_interruptible(lk); assert owns_it: not a; mutex_unlock(lk); "
+        "ret = mutex_lock_killable(lk); if ret == 0 { mutex_unlock(lk); }"),
+    "interruptible completion wait": two(
+        "completion c; var ret : int 0..12 = 0;", "a = true; complete(c);",
+        "if wait_for_completion_interruptible(c) { return; } assert completed: a; "
+        "ret = wait_for_completion_killable(c);"),
     "wait_event_timeout and complete_all": two(
         "waitqueue wq; completion c; var ok : bool = false;",
         "a = true; complete_all(c); wake_up(wq);",

@@ -15,7 +15,8 @@ timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a pla
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
 `rmmod(m); modprobe(m);`), asserts, cycles in the state graph (a work function that re-queues
 its own work item, always or while a flag holds), invariants and finals over the flags, and
-(`_SyncGen`) mutexes, rw-semaphores, completions and wait queues of a built-in object.
+(`_SyncGen`) mutexes, rw-semaphores, completions and wait queues of a built-in object
+(interruptible and killable waits at sizes 1 and 2 only).
 Size 0 (CI's differential test against Z3) leaves out exits, userspace threads of its own,
 asserts and cycles, which make the Z3 engines slow or inconclusive; sizes 1 and 2 (the soak,
 and CI's comparison of reduced with unreduced search) hold them all. Sizes are kept small so
@@ -348,7 +349,15 @@ class _SyncGen:
         flag = r.choice(g.flags)
         if kind == "mutex":
             m = r.choice(self.mutexes)
-            shape = r.choice(["section", "section", "nested", "guard", "trylock", "stray"])
+            shapes = ["section", "section", "nested", "guard", "trylock", "stray"]
+            if g.size >= 1:   # the soak's sizes only: size 0 (CI) draws exactly as before
+                shapes += ["interruptible", "interruptible_ignored"]
+            shape = r.choice(shapes)
+            if shape == "interruptible":
+                call = r.choice(["mutex_lock_interruptible", "mutex_lock_killable"])
+                return f"if not {call}({m}) {{ {inner()} mutex_unlock({m}); }}"
+            if shape == "interruptible_ignored":   # the bug: a signal leaves it unheld, unlocked anyway
+                return f"mutex_lock_interruptible({m}); {inner()} mutex_unlock({m});"
             if shape == "section":
                 return f"mutex_lock({m}); {inner()} mutex_unlock({m});"
             if shape == "nested":
@@ -375,8 +384,12 @@ class _SyncGen:
                 return f"down_write(rw0); {inner()} up_write(rw0);"
             return f"{flag} = down_read_trylock(rw0); if {flag} {{ {inner()} up_read(rw0); }}"
         if kind == "completion":
-            return r.choice(["complete(c0);", "complete(c0);", "complete_all(c0);", "reinit_completion(c0);",
-                             f"{flag} = wait_for_completion_timeout(c0);", "wait_for_completion(c0);"])
+            waits = ["complete(c0);", "complete(c0);", "complete_all(c0);", "reinit_completion(c0);",
+                     f"{flag} = wait_for_completion_timeout(c0);", "wait_for_completion(c0);"]
+            if g.size >= 1:
+                waits += [f"if wait_for_completion_interruptible(c0) {{ {inner()} }}",
+                          "wait_for_completion_killable(c0);"]
+            return r.choice(waits)
         cond = g.cond()
         return r.choice(["wake_up(q0);", "wake_up(q0);", f"wait_event(q0, {cond});",
                          f"{flag} = wait_event_timeout(q0, {cond});"])

@@ -22,6 +22,7 @@ from .modules import Modules
 from .pm import PowerManagement
 from .probe_timeout import ProbeTimeout
 from .resources import Resources
+from .signals import Signals
 from .statements import Statements, reject_recursion, show
 from .symbols import TRISTATE_LITERALS, Symbols
 from .kthreads import Kthreads
@@ -71,6 +72,7 @@ class Compiler:
         self.driver_core = DriverCore(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
+        self.signals = Signals(self)
         self.modules = Modules(self)
         self.pm = PowerManagement(self)
         self.probe_timeout = ProbeTimeout(self)
@@ -81,7 +83,7 @@ class Compiler:
         may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
         self.statements["msleep"] = msleep
         for area in (self.workqueues, self.delayed, self.timers, self.kthreads, self.driver_core, self.modules,
-                     self.resources, self.iomem, self.locks, self.completions, self.pm, self.probe_timeout):
+                     self.resources, self.iomem, self.locks, self.completions, self.signals, self.pm, self.probe_timeout):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())

@@ -50,6 +50,10 @@ class Completions:
     def queries(self) -> dict:
         return {"completion_done": self.q_completion_done}
 
+    def completion_arg(self, call: ast.Call) -> str:
+        """The completion a one-argument call names (E204, E202 otherwise)."""
+        return self._completion(call)
+
     def _completion(self, call: ast.Call) -> str:
         arity(call, 1)
         return self.c.exprs.symbol_arg(call, 0, ("completion",), "a completion (completion NAME;)").name
@@ -81,6 +85,10 @@ class Completions:
         """completion.c complete_all: done = UINT_MAX, every waiter now and later passes."""
         c = self._completion(call)
         frame.b.edge(at, nxt, f"complete_all({c})", call.span, assigns=((f"{c}.done", Const(ALL)),))
+
+    def take(self, c: str) -> tuple:
+        """The assignment of taking one completion of c (a wait that returns)."""
+        return self._take(c)
 
     def _take(self, c: str) -> tuple:
         """completion.c do_wait_for_common: `if (x->done != UINT_MAX) x->done--;`"""

@@ -10,7 +10,7 @@ from .program import ThreadBuilder
 
 # Return codes are kept as small indices so traces can name them.
 ERRNO_NAMES = ("0", "-EPROBE_DEFER", "-EBUSY", "-ENODEV", "-ENOMEM", "-ENXIO", "-ENOENT",
-               "-EINVAL", "-EIO", "-EEXIST", "-ETIMEDOUT")
+               "-EINVAL", "-EIO", "-EEXIST", "-ETIMEDOUT", "-EINTR", "-ERESTARTSYS")
 ERRNO = {name.lstrip("-"): i for i, name in enumerate(ERRNO_NAMES) if i}
 
 # The checker's own state is named with a ':' no spec identifier can contain, so no spec name aliases it.

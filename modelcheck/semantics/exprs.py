@@ -98,6 +98,11 @@ class Expressions:
         if fn is not None and fn.kind == "fn" and node.func not in self.c.statements:
             raise SpecError("E232", node.span, f"{node.func}() is a function; its value can only be assigned",
                             f"write `x = {node.func}(...);` and use x")
+        if self.c.signals.is_branch(node):
+            raise SpecError("E212", node.span, f"{node.func}() takes a lock or waits, so it cannot "
+                            "appear inside an expression",
+                            f"write `if {node.func}(...) {{ ... }}` (the error path), "
+                            f"`if not {node.func}(...) {{ ... }}`, or `ret = {node.func}(...);`")
         if node.func in self.c.statements:
             raise SpecError("E212", node.span,
                             f"{node.func}() changes state, so it cannot appear inside an expression",

@@ -160,6 +160,10 @@ class Locks:
     def queries(self) -> dict:
         return {"mutex_is_locked": self.q_mutex_is_locked}
 
+    def mutex_arg(self, call: ast.Call) -> str:
+        """The mutex a one-argument call names (E204, E202 otherwise)."""
+        return self._mutex(call)
+
     def _mutex(self, call: ast.Call) -> str:
         arity(call, 1)
         return self.c.exprs.symbol_arg(call, 0, ("mutex",), "a mutex (mutex NAME;)").name

@@ -11,6 +11,7 @@ from .atomic import might_sleep
 from .context import Frame
 from .iomem import IOMEM_RESULTS
 from .modules import COMING, LIVE
+from .signals import INTERRUPTIBLE, check_target
 
 if TYPE_CHECKING:
     from .compile import Compiler
@@ -80,6 +81,10 @@ class Statements:
         if fn is not None and fn.kind == "fn" and node.value.func not in self.c.statements:
             self.c.results.call_into(node, sym, fn.decl, frame, at, nxt)
             return
+        if isinstance(node.value, ast.Call) and node.value.func in INTERRUPTIBLE:
+            check_target(node.value, sym.decl.type.kind, node.span)
+            self.call(node.value, frame, at, nxt, self.c.devdata.key(sym, frame, node.span))
+            return
         if isinstance(node.value, ast.Call) and node.value.func in self.c.statements:
             if node.value.func not in RESULT_PRIMITIVES:
                 raise SpecError("E205", node.value.span, f"{node.value.func}() gives no result to assign",
@@ -112,6 +117,9 @@ class Statements:
     def if_(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
         if isinstance(node.cond, ast.Call) and node.cond.func == CHOOSE:
             self.choose(node, frame, at, nxt)
+            return
+        if self.c.signals.is_branch(node.cond):
+            self.c.signals.if_(node, frame, at, nxt)
             return
         cond = self.c.fold(self.c.exprs.cond(node.cond, frame))
         if cond in (TRUE, FALSE):
