@@ -144,6 +144,18 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E245", "a guard class that is not modelled",
               'builtin b { mutex lk; }\nfn f { guard(spinlock)(lk); }',
               "write guard(mutex)(NAME) for a mutex declared with `mutex NAME;`, or lock and unlock by hand"),
+    ErrorKind("E246", "`holds` on a declaration other than a kref",
+              'builtin b { mutex lk holds count; var count : int 0..3; }',
+              "only a reference-counted object holds variables: write `kref NAME holds VAR, ...;` "
+              "and keep the mutex as `mutex lk;`"),
+    ErrorKind("E247", "kref_put without a release function",
+              'builtin b { kref ref; }\nfn drop { kref_put(ref, ref); }',
+              "pass the function that frees the object: `fn foo_release { ... }` (no parameter, no "
+              "result), then `kref_put(ref, foo_release);`"),
+    ErrorKind("E248", "a kref holds a name that is not its module's variable",
+              'builtin b { kref ref holds len; }',
+              "declare each held variable with `var` in the same module or built-in object as the "
+              "kref, and name it in one kref's `holds` only"),
     ErrorKind("E260", "a user-space request made from kernel code",
               'module m loadable { init { suspend(); } }',
               "call suspend() or reboot() in a `userspace NAME { }` block: they are writes to "

@@ -16,7 +16,7 @@ fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, wor
 `rmmod(m); modprobe(m);`), asserts, cycles in the state graph (a work function that re-queues
 its own work item, always or while a flag holds), invariants and finals over the flags, and
 (`_SyncGen`) mutexes, rw-semaphores, completions and wait queues of a built-in object
-(interruptible and killable waits at sizes 1 and 2 only).
+(interruptible and killable waits, krefs and get_device/put_device at sizes 1 and 2 only).
 Size 0 (CI's differential test against Z3) leaves out exits, userspace threads of its own,
 asserts and cycles, which make the Z3 engines slow or inconclusive; sizes 1 and 2 (the soak,
 and CI's comparison of reduced with unreduced search) hold them all. Sizes are kept small so
@@ -324,6 +324,8 @@ class _SyncGen:
     def __init__(self, gen: _Gen):
         self.g = gen
         kinds = ["mutex", "rwsem", "completion", "waitqueue"]
+        if gen.size >= 1:   # reference counts at the soak's sizes only: size 0 (CI) draws as before
+            kinds.append("kref")
         self.kinds = [gen.r.choice(kinds)]
         if gen.chance(0.3):
             self.kinds.append(gen.r.choice(kinds))
@@ -340,7 +342,12 @@ class _SyncGen:
             members.append("completion c0;")
         if "waitqueue" in self.kinds:
             members.append("waitqueue q0;")
-        return ["builtin sync {"] + ["  " + m for m in members] + ["}"]
+        if "kref" in self.kinds:
+            members.append("kref k0;")
+        lines = ["builtin sync {"] + ["  " + m for m in members] + ["}"]
+        if "kref" in self.kinds:
+            lines.append("fn k0_release { }")
+        return lines
 
     def stmt(self, inner) -> str:
         g, r = self.g, self.g.r
@@ -390,6 +397,12 @@ class _SyncGen:
                 waits += [f"if wait_for_completion_interruptible(c0) {{ {inner()} }}",
                           "wait_for_completion_killable(c0);"]
             return r.choice(waits)
+        if kind == "kref":   # balanced or not: use_after_release and refcount_underflow get both verdicts
+            if g.device and g.chance(0.3):
+                return r.choice([f"get_device({g.device}); {inner()} put_device({g.device});",
+                                 f"put_device({g.device});"])
+            return r.choice([f"kref_get(k0); {inner()} kref_put(k0, k0_release);", "kref_get(k0);",
+                             "kref_put(k0, k0_release);", f"{flag} = kref_put(k0, k0_release);"])
         cond = g.cond()
         return r.choice(["wake_up(q0);", "wake_up(q0);", f"wait_event(q0, {cond});",
                          f"{flag} = wait_event_timeout(q0, {cond});"])

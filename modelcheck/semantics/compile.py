@@ -22,6 +22,7 @@ from .modules import Modules
 from .pm import PowerManagement
 from .probe_timeout import ProbeTimeout
 from .resources import Resources
+from .refcounts import Refcounts
 from .signals import Signals
 from .statements import Statements, reject_recursion, show
 from .symbols import TRISTATE_LITERALS, Symbols
@@ -45,6 +46,8 @@ BUILTIN_PROPERTIES = {
                             "(kernel/locking/lockdep.c check_prev_add)",
     "unlock_not_owner": "no lock is released by a thread that does not hold it",
     "double_unlock": "no lock is released while nobody holds it",
+    "use_after_release": "no counted object (a kref's, a device) is used after its last reference was dropped",
+    "refcount_underflow": "no reference is dropped from a count that is already 0",
     "deadlock": "no reachable state where nothing can move and some thread is blocked mid-way",
     "livelock": "no fair execution goes on forever (repeating a cycle: no thread makes lasting progress)",
     "hung_task": "no thread waits forever at one blocked step while the other threads go on, under fairness",
@@ -73,6 +76,7 @@ class Compiler:
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.signals = Signals(self)
+        self.refcounts = Refcounts(self)
         self.modules = Modules(self)
         self.pm = PowerManagement(self)
         self.probe_timeout = ProbeTimeout(self)
@@ -83,7 +87,7 @@ class Compiler:
         may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
         self.statements["msleep"] = msleep
         for area in (self.workqueues, self.delayed, self.timers, self.kthreads, self.driver_core, self.modules,
-                     self.resources, self.iomem, self.locks, self.completions, self.signals, self.pm, self.probe_timeout):
+                     self.resources, self.iomem, self.locks, self.completions, self.signals, self.refcounts, self.pm, self.probe_timeout):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
@@ -117,6 +121,7 @@ class Compiler:
         self.kthreads.declare()
         self.driver_core.declare()
         self.completions.declare()
+        self.refcounts.declare()
         self.pm.declare()
         self.probe_timeout.declare()
         self.modules.declare()

@@ -38,6 +38,7 @@ class Frame:
     loading: tuple[str, ...] = ()          # modules this thread is loading right now (modprobe chain)
     result: Optional[str] = None           # `fn f -> int` inlined: variable a `return VALUE` assigns ("" drops it)
     atomic: bool = False                   # softirq (a timer callback): sleeping is sleep_in_atomic
+    releasing: tuple[str, ...] = ()        # counted objects whose release function this code is
 
     def bind(self, name: str, value) -> "Frame":
         return replace(self, bindings=((name, value),) + self.bindings)

@@ -121,6 +121,7 @@ class Modules:
         out += self.c.workqueues.reset_assigns(m.name)
         out += self.c.locks.reset_assigns(m.name) + self.c.completions.reset_assigns(m.name)
         out += self.c.timers.reset_assigns(m.name)
+        out += self.c.refcounts.reset_assigns(m.name)
         out += self.c.kthreads.reset_assigns(m.name)
         return tuple(out)
 

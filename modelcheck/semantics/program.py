@@ -42,6 +42,11 @@ class ThreadBuilder:
         self.edges[src].append(_Edge(guard, tuple(assigns), dst, label, span, tuple(checks),
                                      waits if guard != TRUE else None))
 
+    def add_checks(self, src: int, first: int, checks: tuple) -> None:
+        """Add `checks` to the edges leaving `src` from its `first`-th on (those one statement made)."""
+        for e in self.edges[src][first:]:
+            e.checks = e.checks + tuple(checks)
+
     def fold(self, expr: Expr) -> Expr:
         return simplify(substitute(expr, self.fixed))
 

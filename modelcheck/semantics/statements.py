@@ -21,7 +21,7 @@ RESULT_PRIMITIVES = ({"queue_work", "claim", "flush_work", "cancel_work_sync", "
                       "down_read_trylock", "wait_for_completion_timeout", "wait_event_timeout",
                       "queue_delayed_work", "schedule_delayed_work", "mod_delayed_work", "cancel_delayed_work",
                       "cancel_delayed_work_sync", "flush_delayed_work", "mod_timer", "timer_delete", "del_timer",
-                      "timer_delete_sync", "del_timer_sync", "timer_shutdown_sync"}
+                      "timer_delete_sync", "del_timer_sync", "timer_shutdown_sync", "kref_put"}
                      | IOMEM_RESULTS)
 
 # `if choose() { ... }`: a choice explored both ways, each time the `if` runs
@@ -53,6 +53,13 @@ class Statements:
             at = after
 
     def stmt(self, node, frame: Frame, at: int, nxt: int) -> None:
+        uses = self.c.refcounts.access_checks(node, frame)
+        first = len(frame.b.edges[at])
+        self._stmt(node, frame, at, nxt)
+        if uses:   # the statement's first steps access a counted object: it must not be released
+            frame.b.add_checks(at, first, uses)
+
+    def _stmt(self, node, frame: Frame, at: int, nxt: int) -> None:
         kind = type(node)
         if kind is ast.Block:
             self.block(node, frame, at, nxt)

@@ -207,10 +207,12 @@ class WorkDecl:
 
 @dataclass(frozen=True)
 class SyncDecl:
-    """`mutex NAME;`, `rwsem NAME;`, `completion NAME;` or `waitqueue NAME;`."""
-    kind: str                     # mutex | rwsem | completion | waitqueue
+    """`mutex NAME;`, `rwsem NAME;`, `completion NAME;`, `waitqueue NAME;` or
+    `kref NAME holds VAR, ...;`."""
+    kind: str                     # mutex | rwsem | completion | waitqueue | kref
     name: str
     span: Span
+    holds: tuple[str, ...] = ()   # a kref's object: the variables freed with it
 
 
 @dataclass(frozen=True)

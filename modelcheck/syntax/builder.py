@@ -147,7 +147,12 @@ class AstBuilder:
             elif k == "work_decl":
                 parts["works"].append(ast.WorkDecl(str(mc[0]), _opt(mc[1]), self.span(m)))
             elif k == "sync_decl":
-                parts["syncs"].append(ast.SyncDecl(str(mc[0]), str(mc[1]), self.span(m)))
+                holds = tuple(str(n) for n in mc[2].children) if mc[2] is not None else ()
+                if holds and str(mc[0]) != "kref":
+                    raise SpecError("E246", self.span(m), f"a {mc[0]} holds no variables; only a kref's "
+                                    "object does", f"write `{mc[0]} {mc[1]};`, or `kref NAME holds "
+                                    f"{', '.join(holds)};` for a reference-counted object")
+                parts["syncs"].append(ast.SyncDecl(str(mc[0]), str(mc[1]), self.span(m), holds))
             elif k in ("delayed_work_decl", "timer_decl", "kthread_decl"):
                 key, node = self.async_item(m)
                 parts[key].append(node)
