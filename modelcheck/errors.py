@@ -160,6 +160,46 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'module m loadable { init { suspend(); } }',
               "call suspend() or reboot() in a `userspace NAME { }` block: they are writes to "
               "/sys/power/state and the reboot system call"),
+    ErrorKind("E261", "a device link flag that is not modelled",
+              'module m loadable {\n  driver sd { probe { } }\n  driver cd { probe { device_link_add(c0, s0, DL_FLAG_PM_RUNTIME); } }\n'
+              '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}',
+              "write 0 or a `|` of DL_FLAG_STATELESS, DL_FLAG_AUTOREMOVE_CONSUMER, DL_FLAG_AUTOREMOVE_SUPPLIER, "
+              "DL_FLAG_AUTOPROBE_CONSUMER; runtime PM, sync_state and fw_devlink flags are not modelled"),
+    ErrorKind("E262", "device link flags that device_link_add rejects",
+              'module m loadable {\n  driver sd { probe { } }\n'
+              '  driver cd { probe { device_link_add(c0, s0, DL_FLAG_STATELESS | DL_FLAG_AUTOREMOVE_CONSUMER); } }\n'
+              '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}',
+              "device_link_add returns NULL for DL_FLAG_STATELESS with a managed-link flag, and for "
+              "DL_FLAG_AUTOPROBE_CONSUMER with DL_FLAG_AUTOREMOVE_*: keep one kind of flag"),
+    ErrorKind("E263", "`|` outside the flags of device_link_add",
+              'module m loadable { var x : int 0..3 = 0; init { x = 1 | 2; } }',
+              "`|` only joins DL_FLAG_* names in device_link_add(consumer, supplier, FLAGS); use `or` for conditions"),
+    ErrorKind("E264", "device_link_remove on a managed link",
+              'module m loadable {\n  driver sd { probe { } }\n'
+              '  driver cd { probe { device_link_add(c0, s0, 0); } remove { device_link_remove(c0, s0); } }\n'
+              '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}',
+              "the kernel only warns and keeps a managed link: let DL_FLAG_AUTOREMOVE_CONSUMER or "
+              "DL_FLAG_AUTOREMOVE_SUPPLIER drop it, or make it DL_FLAG_STATELESS"),
+    ErrorKind("E265", "device links that link a device to itself or form a cycle",
+              'module m loadable {\n  driver sd { probe { device_link_add(s0, c0, 0); } }\n'
+              '  driver cd { probe { device_link_add(c0, s0, 0); } }\n  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}',
+              "link the devices in one direction only: the kernel refuses the link that closes a cycle "
+              "(device_is_dependent)"),
+    ErrorKind("E266", "one pair of devices linked with different flags",
+              'module m loadable {\n  driver sd { probe { } }\n'
+              '  driver cd { probe { device_link_add(c0, s0, 0); } remove { device_link_add(c0, s0, DL_FLAG_STATELESS); } }\n'
+              '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}',
+              "use the same flags at every device_link_add of one consumer and supplier"),
+    ErrorKind("E267", "a device link to an element of a device array",
+              'range r0 : soft_reserved @ 0x1000 .. 0x1fff;\nmodule m loadable {\n  driver sd { probe(r) { } }\n'
+              '  driver cd { probe { device_link_add(c0, s, 0); } }\n  device c0 : cd present;\n'
+              '  device s[r in soft_reserved] : sd;\n}',
+              "declare the linked devices one by one: `device NAME : DRIVER;`"),
+    ErrorKind("E268", "device links in a spec that suspends or reboots",
+              'module m loadable {\n  driver sd { probe { } }\n  driver cd { probe { device_link_add(c0, s0, 0); } }\n'
+              '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}\nuserspace u { suspend(); }',
+              "check the links and the suspend or reboot in separate specs: the dpm_list reordering of "
+              "device_link_add is not modelled"),
     ErrorKind("E280", "leads_to without ~>",
               'module m loadable { var up : bool = false; init { up = true; } }\nleads_to up_stays : up -> up;',
               "write `leads_to NAME : A ~> B;`: whenever A holds, B holds then or later"),

@@ -9,7 +9,8 @@ an open tristate config), bool flags, work items with or without a static initia
 init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe returns 0 or
 -EPROBE_DEFER and its device (with per-device data: a flag and a work item, delayed work,
 timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
-mappings of one or two mmio register ranges (plain, and devm_* in the probe), suspend/resume/
+mappings of one or two mmio register ranges (plain, and devm_* in the probe), a supplier and a
+consumer joined by device_link_add (sizes 1-2, see device_links), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
@@ -23,6 +24,9 @@ and CI's comparison of reduced with unreduced search) hold them all. Sizes are k
 that the Z3 engines decide most specs within a few seconds.
 """
 from __future__ import annotations
+
+import random
+import zlib
 
 from dataclasses import dataclass, field
 
@@ -214,6 +218,14 @@ class _Gen:
         for w, _ in self.works:
             lines.append(f"fn fn_{w} {{ {' '.join(self.work_body(w))} }}")
         lines += pm_request(self)
+        if self.size >= 1 and self.pm_request is None:
+            # a linked supplier and consumer (soak sizes only: the forced unbind of consumers
+            # inlines one unbind in another, longer runs than CI's size-0 budget allows), drawn
+            # from a generator of its own so that the rest of each seed's spec stays as it was
+            main, self.r = self.r, random.Random(zlib.crc32("\n".join(lines).encode()))
+            if self.chance(0.2):
+                lines += device_links(self, sum(line.startswith("userspace ") for line in lines))
+            self.r = main
         self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
                          if " loadable " in line]
         lines += extra_fns
@@ -415,6 +427,38 @@ def deferral(gen: _Gen) -> str:
         return (f"if {gen.cond()} {{ if driver_deferred_probe_check_state() == -EPROBE_DEFER "
                 f"{{ return -EPROBE_DEFER; }} }}")
     return f"if {gen.cond()} {{ return -EPROBE_DEFER; }}"
+
+
+LINK_FLAGS = ("0", "0", "DL_FLAG_STATELESS", "DL_FLAG_AUTOREMOVE_CONSUMER", "DL_FLAG_AUTOREMOVE_SUPPLIER",
+              "DL_FLAG_AUTOPROBE_CONSUMER", "DL_FLAG_AUTOREMOVE_CONSUMER | DL_FLAG_AUTOREMOVE_SUPPLIER")
+
+
+def device_links(gen: _Gen, user_threads: int) -> list[str]:
+    """A supplier and a consumer device joined by device_link_add (drivers/base/core.c), made
+    before the consumer can probe or in its probe, with flags of any valid kind; probes and
+    removes touch the flags, and a user thread may unbind one of them or unbind and rebind."""
+    r = gen.r
+    flags = r.choice(LINK_FLAGS)
+    link = f"device_link_add(lc0, ls0, {flags});"
+    in_probe = gen.chance(0.4)
+    consumer_probe = gen.body("ml", 0, 1)
+    if gen.chance(0.5):
+        consumer_probe.insert(0, "if not bound(ls0) { return -EPROBE_DEFER; }")
+    if in_probe:
+        consumer_probe.append(link)
+    init = ["register_driver(lc);", "register_driver(ls);"]
+    r.shuffle(init)
+    if not in_probe:
+        init.insert(0, link)
+    lines = ["module ml builtin {",
+             f"  driver ls {{ probe {{ {' '.join(gen.body('ml', 0, 1))} }} remove {{ {' '.join(gen.body('ml', 0, 1))} }} }}",
+             f"  driver lc {{ probe {{ {' '.join(consumer_probe)} }} remove {{ {' '.join(gen.body('ml', 0, 1))} }} }}",
+             "  device ls0 : ls present;", "  device lc0 : lc present;",
+             f"  init {{ {' '.join(init)} }}", "}"]
+    if user_threads < USER_THREADS and gen.chance(0.6):
+        lines.append("userspace relink { " + r.choice(["unbind(ls0);", "unbind(lc0); bind(lc0);",
+                                                       "unbind(ls0); bind(ls0);"]) + " }")
+    return lines
 
 
 def pm_callbacks(gen: _Gen) -> str:

@@ -11,6 +11,7 @@ from .completions import SLEEPS as COMPLETION_SLEEPS
 from .locks import SLEEPS as LOCK_SLEEPS
 from .delayedwork import DelayedWork
 from .devdata import DeviceData
+from .devlinks import DeviceLinks
 from .driver_core import DriverCore
 from .kconfig_spec import kconfig_constraints
 from .locks import Locks
@@ -73,6 +74,7 @@ class Compiler:
         self.timers = Timers(self)
         self.kthreads = Kthreads(self)
         self.driver_core = DriverCore(self)
+        self.devlinks = DeviceLinks(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.signals = Signals(self)
@@ -86,12 +88,14 @@ class Compiler:
         self.statements = {}
         may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
         self.statements["msleep"] = msleep
-        for area in (self.workqueues, self.delayed, self.timers, self.kthreads, self.driver_core, self.modules,
-                     self.resources, self.iomem, self.locks, self.completions, self.signals, self.refcounts, self.pm, self.probe_timeout):
+        for area in (self.workqueues, self.delayed, self.timers, self.kthreads, self.driver_core, self.devlinks,
+                     self.modules, self.resources, self.iomem, self.locks, self.completions, self.signals,
+                     self.refcounts, self.pm, self.probe_timeout):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
         self.resources.prescan(calls)
+        self.devlinks.prescan(calls)
         self.iomem.prescan(calls, _probe_calls(spec))
         self.workqueues.prescan(calls)
         self.delayed.prescan(calls)
@@ -120,6 +124,7 @@ class Compiler:
         self.timers.declare()
         self.kthreads.declare()
         self.driver_core.declare()
+        self.devlinks.declare()
         self.completions.declare()
         self.refcounts.declare()
         self.pm.declare()

@@ -82,7 +82,7 @@ class DriverCore:
     def may_defer(self, inst: Instance) -> bool:
         """The probe can return -EPROBE_DEFER: the driver says so, or probing can be blocked
         (device_block_probing during a suspend or a reboot)."""
-        if self.c.pm.probe_blocked() is not None:
+        if self.c.pm.probe_blocked() is not None or self.c.devlinks.defers(inst.name):
             return True
         probe = self.driver_of(inst).probe
         return probe is not None and _may_return_defer(probe.body)
@@ -146,13 +146,20 @@ class DriverCore:
             # really_probe returns -EPROBE_DEFER; driver_probe_device parks it (a sysfs bind does not).
             parked = self._lists(lambda st: lists.add(st, n)) if counted else ()
             b.edge(at, nxt, f"{how}: probing is blocked (defer_all_probes): {n} deferred", None,
-                   guard=conj(free, can, blocked), assigns=parked + taken)
+                   guard=conj(free, can, blocked), assigns=parked + taken + self.c.devlinks.can_match(n))
             can = conj(can, neg(blocked))
+        links_ok, links_on_ok, links_on_defer = self.c.devlinks.check_suppliers(n)
+        if links_ok != TRUE:
+            # really_probe: device_links_check_suppliers returns -EPROBE_DEFER before the probe runs.
+            parked = self._lists(lambda st: lists.add(st, n)) if counted else ()
+            b.edge(at, nxt, f"{how}: device_links_check_suppliers({n}): a supplier is not ready, -EPROBE_DEFER"
+                   + ("" if counted else " (-EAGAIN to the caller, nothing parked)"), None,
+                   guard=conj(free, can, neg(links_ok)), assigns=links_on_defer + parked + taken)
         lock, lockdep = self.c.locks.device_acquire(n, b)
         counts = ((f"{n}.probing", Const(1)),) if counted else ()
         b.edge(at, body, f"{how}: {d}.probe({n}) starts (device locked)", decl.span,
-               guard=conj(eq(f"{n}.locked", 0), can), checks=lockdep, waits=self.device_lock_wait(n),
-               assigns=lock + ((rc, Const(0)),) + counts + taken
+               guard=conj(eq(f"{n}.locked", 0), can, links_ok), checks=lockdep, waits=self.device_lock_wait(n),
+               assigns=lock + ((rc, Const(0)),) + counts + taken + links_on_ok
                + (((f"{n}.trigger_seen", Const(0)),) if counted and self.may_defer(inst) else ())
                + self.c.devdata.allocate(n))
         post = b.new()
@@ -172,7 +179,8 @@ class DriverCore:
         b.edge(post, nxt, f"{d}.probe({n}) returned 0: bound", None, guard=eq(rc, 0),
                assigns=((f"{n}.bound", Const(1)), (f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)))
                + self.bound_assigns(inst))
-        b.edge(post, failed, f"{d}.probe({n}) failed: release devres", None, guard=neg(eq(rc, 0)))
+        b.edge(post, failed, f"{d}.probe({n}) failed: release devres", None, guard=neg(eq(rc, 0)),
+               assigns=self.c.devlinks.probe_failed(n))
         done = b.new()
         self.release_devres(inst, b, failed, done, frame.loading)
         parked = self._park(inst, rc) if counted else ()
@@ -195,8 +203,11 @@ class DriverCore:
         """driver_bound: off the deferred lists (driver_deferred_probe_del), then trigger."""
         on = eq(DEFERRED_PROBE_ENABLE, 1)
         mine = self.may_defer(inst)
-        moved = self._lists(lambda s: lists.trigger(lists.delete(s, inst.name) if mine else s, on))
-        return moved + self._trigger_side(on, exclude=inst)
+        # device_links_driver_bound first: it may put autoprobe consumers on the pending list.
+        links = self.c.devlinks
+        moved = self._lists(lambda s: lists.trigger(lists.delete(links.autoprobe(s, inst.name), inst.name)
+                                                    if mine else links.autoprobe(s, inst.name), on))
+        return links.bound(inst.name) + moved + self._trigger_side(on, exclude=inst)
 
     def trigger_assigns(self, exclude: Optional[Instance] = None) -> tuple:
         """driver_deferred_probe_trigger as one step: once deferred probing is enabled, the
@@ -272,15 +283,18 @@ class DriverCore:
         b.edge(at, start, f"{how}: {d}.remove({n}) (device locked)", decl.span,
                guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 1)), assigns=lock, checks=lockdep,
                waits=self.device_lock_wait(n))
+        start = self.c.devlinks.release_consumers(inst, frame, start, nxt, how)
         released = b.new()
+        after_remove = start
         if decl.remove is not None:
             after_remove = b.new()
             inner = Frame(b, "remove", module=self.drivers[d].owner, device=n, ret=after_remove,
                           loading=frame.loading)
             self.c.stmts.block(decl.remove, inner, start, after_remove)
-            self.release_devres(inst, b, after_remove, released, frame.loading)
-        else:
-            self.release_devres(inst, b, start, released, frame.loading)
+        cleanup = self.c.devlinks.driver_cleanup(n)
+        if cleanup:
+            after_remove = b.step(after_remove, f"device_links_driver_cleanup({n})", None, assigns=cleanup)
+        self.release_devres(inst, b, after_remove, released, frame.loading)
         b.edge(released, nxt, f"{n} unbound from {d}", None,
                assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))),
                checks=self.c.devdata.freed_check(f"{d}.remove({n}) returned and its driver data is freed", device=n))
@@ -377,7 +391,8 @@ class DriverCore:
     def device_add(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
         at = frame.b.step(at, f"device_add({inst.name})", call.span,
-                          assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst))
+                          assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst)
+                          + self.c.devlinks.on_device_add(inst.name))
         self.attach(inst, frame, at, nxt, "bus_probe_device")
 
     def device_del(self, call, frame, at, nxt, target) -> None:
@@ -390,7 +405,8 @@ class DriverCore:
                      guard=eq(f"{inst.name}.locked", 0), assigns=((f"{inst.name}.added", Const(0)),))
         self.unbind(inst, frame, killed, unbound, "device_del")
         frame.b.edge(unbound, nxt, f"device_del({inst.name}): off the deferred list", call.span,
-                     assigns=self._off_deferred_list(inst) + self.c.pm.on_device_del(inst))
+                     assigns=self._off_deferred_list(inst) + self.c.pm.on_device_del(inst)
+                     + self.c.devlinks.purge(inst.name))
 
     def bind(self, call, frame, at, nxt, target) -> None:
         """bind_store -> device_driver_attach -> __driver_probe_device: not counted in
@@ -409,20 +425,23 @@ class DriverCore:
     def wait_for_device_probe(self, call, frame, at, nxt, target) -> None:
         """§3.4: flush the current deferred pass, wait for probe_count == 0, then async_synchronize_full."""
         arity(call, 0)
-        b = frame.b
+        self.wait_for_probes(frame.b, at, nxt, call.span)
+
+    def wait_for_probes(self, b: ThreadBuilder, at: int, nxt: int, span) -> None:
+        """The steps of wait_for_device_probe, from any code that waits for it."""
         if self.deferrable():
-            at = b.step(at, "wait_for_device_probe: flush_work(deferred_probe_work)", call.span,
+            at = b.step(at, "wait_for_device_probe: flush_work(deferred_probe_work)", span,
                         guard=conj(eq(DEFERRED_WORK_PENDING, 0), eq(DEFERRED_WORK_RUNNING, 0)),
                         waits=self.deferred_pass_wait())
         no_probe = conj(*(eq(f"{i.name}.probing", 0) for i in self.instances))
         last = nxt
         if self.all_async_done() != TRUE:
             last = b.new()
-        b.edge(at, last, "wait_for_device_probe: probe_count == 0", call.span, guard=no_probe,
+        b.edge(at, last, "wait_for_device_probe: probe_count == 0", span, guard=no_probe,
                waits=Wait("probe_count", "probe_count == 0: no probe in progress",
                           tuple(f"{i.name}.probing" for i in self.instances)))
         if last != nxt:
-            b.edge(last, nxt, "wait_for_device_probe: async_synchronize_full()", call.span,
+            b.edge(last, nxt, "wait_for_device_probe: async_synchronize_full()", span,
                    guard=self.all_async_done(), waits=self.async_wait())
 
     # -- what the waits of this module wait for (ir.Wait, for counterexample reports) --
@@ -451,9 +470,9 @@ class DriverCore:
         frame.b.edge(at, nxt, label, span, guard=eq(f"{name}.locked", 0),
                      assigns=lock, checks=lockdep, waits=self.device_lock_wait(name))
 
-    def unlock_device(self, name: str, frame, at: int, nxt: int, label: str, span) -> None:
+    def unlock_device(self, name: str, frame, at: int, nxt: int, label: str, span, guard: Expr = TRUE) -> None:
         """include/linux/device.h device_unlock: mutex_unlock(&dev->mutex)."""
-        frame.b.edge(at, nxt, label, span, assigns=((f"{name}.locked", Const(0)),),
+        frame.b.edge(at, nxt, label, span, guard=guard, assigns=((f"{name}.locked", Const(0)),),
                      checks=self.c.locks.device_release_checks(name, frame.b))
 
     def devm_add_action(self, call, frame, at, nxt, target) -> None:

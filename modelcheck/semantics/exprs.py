@@ -118,6 +118,10 @@ class Expressions:
             if op == "or":
                 return disj(left, right)
             return disj(neg(left), right)
+        if op == "|":
+            raise SpecError("E263", node.span, "`|` joins DL_FLAG_* flags, and only in device_link_add()",
+                            "write `device_link_add(consumer, supplier, DL_FLAG_A | DL_FLAG_B);`, or use `or` "
+                            "for conditions")
         if op in ("+", "-"):
             return Arith(op, self.integer(node.left, frame), self.integer(node.right, frame))
         left, right = self.lower(node.left, frame), self.lower(node.right, frame)

@@ -50,7 +50,7 @@ class Unary:
 
 @dataclass(frozen=True)
 class Binary:
-    op: str          # and or -> == != < <= > >= + -
+    op: str          # and or -> == != < <= > >= + - | (| only joins DL_FLAG_* names)
     left: "ExprNode"
     right: "ExprNode"
     span: Span

@@ -295,6 +295,8 @@ class AstBuilder:
             return ast.Quant(k[2:], str(c[0]), str(c[1]), self.expr(c[2]), sp)
         if k in ("add", "sub"):
             return ast.Binary("+" if k == "add" else "-", self.expr(c[0]), self.expr(c[1]), sp)
+        if k == "bit_or":
+            return ast.Binary("|", self.expr(c[0]), self.expr(c[1]), sp)
         if k == "comparison":
             return ast.Binary(str(c[1]), self.expr(c[0]), self.expr(c[2]), sp)
         if k == "implies":
