@@ -63,6 +63,17 @@ def test_rule_kref_put_returns_whether_it_released():
     expect(spec("kref_put's result relied on wrongly", wrong), never_released=VIOLATED)
 
 
+def test_rule_kref_get_unless_zero_fails_once_released():
+    """include/linux/kref.h kref_get_unless_zero -> refcount_inc_not_zero: returns 0 without
+    touching a count of 0, else adds a reference; a lookup that checks it never uses a released
+    object, one that ignores it does."""
+    checked = kref("a = kref_get_unless_zero(obj); if a { len = 1; kref_put(obj, obj_release); }",
+                   "kref_put(obj, obj_release);")
+    expect(spec("lookup checks the result", checked), use_after_release=PROVED, refcount_underflow=PROVED)
+    ignored = kref("a = kref_get_unless_zero(obj); len = 1;", "kref_put(obj, obj_release);")
+    expect(spec("lookup ignores the result", ignored), use_after_release=VIOLATED)
+
+
 def test_rule_use_after_release():
     """include/linux/kref.h kref_put: the release function frees the object (the kernel's
     kfree(container_of(kref, ...))), so a variable the object holds must not be read or written
@@ -125,6 +136,8 @@ def test_rule_put_device_releases_the_device():
 @pytest.mark.parametrize("title,text", [
     ("kref, two threads", kref("kref_get(obj); len = 1; kref_put(obj, obj_release);",
                                "kref_put(obj, obj_release); kref_put(obj, obj_release);")),
+    ("lookup by kref_get_unless_zero", kref("a = kref_get_unless_zero(obj); len = 1; if a { kref_put(obj, obj_release); }",
+                                            "kref_put(obj, obj_release);")),
     ("put_device in remove", DEVICE.format(probe="get_device(dev0);", remove="put_device(dev0); st = 1; "
                                            "put_device(dev0);")),
 ])

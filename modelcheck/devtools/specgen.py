@@ -414,7 +414,8 @@ class _SyncGen:
                 return r.choice([f"get_device({g.device}); {inner()} put_device({g.device});",
                                  f"put_device({g.device});"])
             return r.choice([f"kref_get(k0); {inner()} kref_put(k0, k0_release);", "kref_get(k0);",
-                             "kref_put(k0, k0_release);", f"{flag} = kref_put(k0, k0_release);"])
+                             "kref_put(k0, k0_release);", f"{flag} = kref_put(k0, k0_release);",
+                             f"{flag} = kref_get_unless_zero(k0); if {flag} {{ {inner()} kref_put(k0, k0_release); }}"])
         cond = g.cond()
         return r.choice(["wake_up(q0);", "wake_up(q0);", f"wait_event(q0, {cond});",
                          f"{flag} = wait_event_timeout(q0, {cond});"])

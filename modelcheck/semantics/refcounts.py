@@ -78,6 +78,7 @@ class Refcounts:
     # -- primitives --
     def statements(self) -> dict:
         return {"kref_init": self.kref_init, "kref_get": self.kref_get, "kref_put": self.kref_put,
+                "kref_get_unless_zero": self.kref_get_unless_zero,
                 "get_device": self.get_device, "put_device": self.put_device}
 
     def queries(self) -> dict:
@@ -101,6 +102,24 @@ class Refcounts:
 
     def kref_get(self, call, frame, at, nxt, target) -> None:
         self._get(self._kref(call), call, frame, at, nxt)
+
+    def kref_get_unless_zero(self, call, frame, at, nxt, target) -> None:
+        """kref.h kref_get_unless_zero -> refcount_inc_not_zero: 0 and untouched at 0 (the lookup
+        lost the race with the last put), else +1 and non-zero. Not an access: it is the safe
+        way to take a reference on an object that may be going away."""
+        k = self._kref(call)
+        refs = Ref(f"{k}.refs")
+        room = self.c.ctx.check("value_in_range", Cmp("<", refs, Const(REF_BOUND)),
+                                f"kref_get_unless_zero({k}): more than {REF_BOUND} references "
+                                "(beyond the model's bound)")
+        live = Cmp(">", refs, Const(0))
+        ok = ((target, Const(1)),) if target else ()
+        no = ((target, Const(0)),) if target else ()
+        grow = Ite(Cmp("<", refs, Const(REF_BOUND)), Arith("+", refs, Const(1)), refs)
+        frame.b.edge(at, nxt, f"kref_get_unless_zero({k}) = 1", call.span, guard=live, checks=(room,),
+                     assigns=((f"{k}.refs", grow),) + ok)
+        frame.b.edge(at, nxt, f"kref_get_unless_zero({k}) = 0: already released", call.span,
+                     guard=neg(live), assigns=no)
 
     def get_device(self, call, frame, at, nxt, target) -> None:
         self._get(self._device(call, frame), call, frame, at, nxt)

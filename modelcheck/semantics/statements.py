@@ -21,7 +21,8 @@ RESULT_PRIMITIVES = ({"queue_work", "claim", "flush_work", "cancel_work_sync", "
                       "down_read_trylock", "wait_for_completion_timeout", "wait_event_timeout",
                       "queue_delayed_work", "schedule_delayed_work", "mod_delayed_work", "cancel_delayed_work",
                       "cancel_delayed_work_sync", "flush_delayed_work", "mod_timer", "timer_delete", "del_timer",
-                      "timer_delete_sync", "del_timer_sync", "timer_shutdown_sync", "kref_put", "device_link_add"}
+                      "timer_delete_sync", "del_timer_sync", "timer_shutdown_sync", "kref_put", "device_link_add",
+                      "kref_get_unless_zero"}
                      | IOMEM_RESULTS)
 
 # `if choose() { ... }`: a choice explored both ways, each time the `if` runs
