@@ -153,3 +153,56 @@ def test_spin_agrees_on_the_forced_unbind_of_consumers(tmp_path):
         with SpinBuild(model, ["consumer_has_its_supplier"], str(tmp_path)) as build:
             run = build.run("consumer_has_its_supplier")
         assert run.complete and run.verdict == verdict, run.output[-800:]
+
+
+LINK_IN_CONSUMER_PROBE = """
+module m builtin {
+  var supplier_up : bool = false;
+  driver sd { probe { supplier_up = true; } remove { supplier_up = false; } }
+  device s0 : sd present;
+  device c0 : cd present;
+  init { INIT_LINK register_driver(sd); }
+}
+module cm loadable {
+  manual;
+  driver cd { probe { if not bound(s0) { return -EPROBE_DEFER; } PROBE_LINK } }
+  init { register_driver(cd); }
+}
+userspace admin { unbind(s0); }
+userspace loader { modprobe(cm); }
+invariant consumer_has_its_supplier : bound(c0) -> supplier_up;
+"""
+
+
+def test_rule_a_link_made_while_its_supplier_unbinds_does_not_hold_the_consumer_back():
+    """drivers/base/core.c device_link_init_status gives a new link "supplier unbind" while the
+    supplier's dev->links.status is DL_DEV_UNBINDING (device_links_busy set it, and dev->driver
+    is still set, so the consumer's probe sees a bound supplier); device_links_driver_bound
+    only warns and makes it "active", and the supplier's remove then runs under a bound
+    consumer. A link made before the consumer can probe defers the consumer instead."""
+    link = "device_link_add(c0, s0, 0);"
+    expect(spec("in probe", LINK_IN_CONSUMER_PROBE.replace("PROBE_LINK", link).replace("INIT_LINK ", "")),
+           consumer_has_its_supplier=VIOLATED)
+    expect(spec("before probe", LINK_IN_CONSUMER_PROBE.replace("PROBE_LINK", "").replace("INIT_LINK", link)),
+           consumer_has_its_supplier=PROVED)
+
+
+DELETED_SUPPLIER = """
+module m builtin {
+  driver sd { probe { } remove { } }
+  driver cd { probe { } remove { } }
+  device s0 : sd present;
+  device c0 : cd present;
+  init { device_link_add(c0, s0, 0); register_driver(sd); register_driver(cd); }
+}
+userspace admin { REMOVE bind(c0); }
+final consumer_rebound : bound(c0);
+"""
+
+
+def test_rule_device_del_deletes_the_links_of_the_device():
+    """drivers/base/core.c device_del: bus_remove_device unbinds the device (its consumers
+    first), then device_links_purge deletes every link it has; with the supplier only unbound,
+    the persistent link stays "dormant" and defers the consumer."""
+    expect(spec("deleted", DELETED_SUPPLIER.replace("REMOVE", "device_del(s0);")), consumer_rebound=PROVED)
+    expect(spec("unbound", DELETED_SUPPLIER.replace("REMOVE", "unbind(s0);")), consumer_rebound=VIOLATED)
