@@ -206,3 +206,22 @@ def test_rule_device_del_deletes_the_links_of_the_device():
     the persistent link stays "dormant" and defers the consumer."""
     expect(spec("deleted", DELETED_SUPPLIER.replace("REMOVE", "device_del(s0);")), consumer_rebound=PROVED)
     expect(spec("unbound", DELETED_SUPPLIER.replace("REMOVE", "unbind(s0);")), consumer_rebound=VIOLATED)
+
+
+def test_stateless_links_and_suspend_are_refused_too():
+    """drivers/base/core.c device_link_add moves the consumer to the tail of dpm_list
+    (device_reorder_to_tail) for stateless links as well, and that order is not modelled."""
+    from modelcheck.errors import SpecError
+    text = spec("stateless and suspend", """
+        module m builtin {
+          driver sd { probe { } }
+          driver cd { probe { device_link_add(c0, s0, DL_FLAG_STATELESS); } }
+          device c0 : cd present;
+          device s0 : sd present;
+          init { register_driver(sd); register_driver(cd); }
+        }
+        userspace u { suspend(); }
+        """)
+    with pytest.raises(SpecError) as info:
+        load_text(text, "rule.probe")
+    assert info.value.code == "E268"

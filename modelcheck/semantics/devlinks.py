@@ -87,8 +87,8 @@ class DeviceLinks:
             if call.func == "device_link_remove":
                 self._removed(call)
         self._reject_cycles()
-        if self.managed() and (self.c.uses("suspend") or self.c.uses("reboot")):
-            first = self.managed()[0]
+        if self.links and (self.c.uses("suspend") or self.c.uses("reboot")):
+            first = next(iter(self.links.values()))
             raise SpecError("E268", first.span, "device links and suspend()/reboot() in one spec: device_link_add "
                             "moves the consumer to the end of dpm_list (device_reorder_to_tail), which is not modelled",
                             "check the links and the suspend or reboot in separate specs")
