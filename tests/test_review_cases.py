@@ -172,11 +172,19 @@ def test_window_order_option_1_split_per_window_holds():
     raise AssertionError("not modelled")
 
 
-@pytest.mark.skip(reason="worker-timeout without the timeout (never decides when no cxl_mem ever "
-                  "probes) is a liveness question: the spec language has no blocking wait_event, "
-                  "so the endless wait cannot be written")
 def test_worker_without_timeout_never_decides():
-    raise AssertionError("not modelled")
+    """review-cases.md, worker-timeout, last clause: "without the timeout the decision is never
+    made when no cxl_mem ever probes". The worker of cxl-acpi-sr-worker-no-timeout.probe sleeps in
+    wait_event for good on a platform without a CXL memory device; the timeout of
+    cxl-acpi-sr-worker.probe makes the decision on every fair execution."""
+    model, never = decide("cxl-acpi-sr-worker-no-timeout", "sr_decision_made")
+    assert never.result.verdict is Verdict.VIOLATED
+    assert start_value(model, never, "has_cxl_memdev") == "false", shown(never)
+    thread, label = labels(never)[-1]
+    assert thread == "kworker:cxl_sr_work" and "condition false, sleeps" in label, shown(never)
+    assert not took(never, "cxl_mem_active = true"), shown(never)
+    _, decided = decide("cxl-acpi-sr-worker", "sr_decision_made")
+    assert decided.result.verdict is Verdict.PROVED
 
 
 def test_merged_linux_7_1_design_checks_clean():
