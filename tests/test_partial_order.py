@@ -20,6 +20,12 @@ from modelcheck.devtools.specgen import generate
 ROOT = Path(__file__).resolve().parents[1]
 REDUCED = EngineOptions(timeout=120.0)
 UNREDUCED = EngineOptions(timeout=120.0, reduction=False)
+# Random specs: both searches stop at a state limit, not a time limit, so which specs are too
+# large for the unreduced reference does not depend on the machine's load; those are skipped
+# (shown in the summary) and test_few_random_specs_were_too_large bounds how many.
+RANDOM_REDUCED = EngineOptions(timeout=3600.0, max_states=250_000)
+RANDOM_UNREDUCED = EngineOptions(timeout=3600.0, max_states=250_000, reduction=False)
+TOO_LARGE = {"specs": 0, "too large": 0}
 # The seed specs whose unreduced search takes well under a second; the whole of specs/cxl is
 # compared by `python tests/test_partial_order.py`.
 SMALL_SPECS = ["specs/cxl/v4-register-dax.probe", "specs/cxl/v5-register-dax.probe",
@@ -46,20 +52,49 @@ def test_seed_specs_keep_their_verdicts(path):
     assert_same_verdicts(model)
 
 
+def random_spec_model(seed: int):
+    """The random spec of `seed` (sizes 1 and 2 in turn), counted for the too-large bound."""
+    TOO_LARGE["specs"] += 1
+    spec = generate(random.Random(seed), 1 + seed % 2)
+    return load_text(spec.text, f"random-{seed}.probe")
+
+
+def skip_too_large(why: str):
+    TOO_LARGE["too large"] += 1
+    pytest.skip(f"too large for the unreduced reference search: {why}")
+
+
 @pytest.mark.parametrize("seed", range(100))
 def test_random_specs_keep_their_verdicts(seed):
-    rng = random.Random(seed)
-    spec = generate(rng, 1 + seed % 2)
-    assert_same_verdicts(load_text(spec.text, f"random-{seed}.probe"))
+    model = random_spec_model(seed)
+    names = [p.name for p in model.properties]
+    unreduced = explicit.check_all(model, names, RANDOM_UNREDUCED)
+    undecided = [n for n, r in unreduced.items() if r.verdict in (Verdict.BOUNDED, Verdict.TIMEOUT)]
+    if undecided:
+        skip_too_large(unreduced[undecided[0]].argument)
+    reduced = explicit.check_all(model, names, RANDOM_REDUCED)
+    for name in names:
+        assert reduced[name].verdict == unreduced[name].verdict, (model.file, name)
+        assert reduced[name].trace == unreduced[name].trace, (model.file, name)
 
 
 @pytest.mark.parametrize("seed", range(100))
 def test_random_specs_keep_their_final_states(seed):
     """Persistent sets keep every terminal state: final_states is the same set either way."""
-    spec = generate(random.Random(seed), 1 + seed % 2)
-    model = load_text(spec.text, f"random-{seed}.probe")
+    model = random_spec_model(seed)
     observe = [v.name for v in model.variables]
-    assert explicit.final_states(model, observe, REDUCED) == explicit.final_states(model, observe, UNREDUCED)
+    try:
+        everything = explicit.final_states(model, observe, RANDOM_UNREDUCED)
+    except explicit.SearchIncomplete as exc:
+        skip_too_large(str(exc))
+    assert explicit.final_states(model, observe, RANDOM_REDUCED) == everything
+
+
+def test_few_random_specs_were_too_large():
+    """Runs after the two above (file order): at most 5% of their random specs were skipped."""
+    if TOO_LARGE["specs"] == 0:
+        pytest.skip("the random-spec tests did not run")
+    assert TOO_LARGE["too large"] <= 0.05 * TOO_LARGE["specs"], TOO_LARGE
 
 
 def test_seed_spec_final_states_are_kept():

@@ -282,7 +282,8 @@ class Search:
 
     def ask(self, *extra, solver=None):
         """The only call to solver.check: ('sat', model) | ('unsat', None) | ('unknown', reason)."""
-        return ask(solver or self.solver, self.deadline, self.options.timeout, *extra)
+        return ask(solver or self.solver, self.deadline, self.options.timeout, *extra,
+                   rlimit=self.options.solver_rlimit)
 
     def no_loop_free_path(self, k: int) -> bool:
         """No execution of k steps visits k+1 distinct states (an unknown answer concludes nothing)."""

@@ -50,7 +50,8 @@ class _Enumeration:
 
     def ask(self, solver, *extra):
         """A solution, or None when there is none; an unknown answer ends the enumeration."""
-        answer, found = ask(solver, self.deadline, self.options.timeout, *extra)
+        answer, found = ask(solver, self.deadline, self.options.timeout, *extra,
+                            rlimit=self.options.solver_rlimit)
         if answer == "unknown":
             raise EnumerationIncomplete(found)
         return found if answer == "sat" else None

@@ -301,7 +301,8 @@ class _Search:
 
     def ask(self, *extra, solver=None):
         """The only solver call: ('sat', model) | ('unsat', None) | ('unknown', reason)."""
-        return ask(solver or self.solver, self.deadline, self.options.timeout, *extra)
+        return ask(solver or self.solver, self.deadline, self.options.timeout, *extra,
+                   rlimit=self.options.solver_rlimit)
 
     def decide(self, prop: Property, verdict: Verdict, bound, argument: str, trace=None) -> None:
         self.results[prop.name] = PropertyResult(prop.name, verdict, ENGINE, time.monotonic() - self.started,
