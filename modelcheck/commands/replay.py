@@ -16,8 +16,10 @@ import os
 from typing import Optional
 
 from ..interp import Interpreter, State, state_violates
-from ..ir import Edge, Model
-from ..replay import ReplayedStep
+from ..ir import Edge, Model, is_liveness
+from ..lasso import LassoError, check_lasso
+from ..replay import Replay, ReplayedStep
+from ..result import Trace, TraceStep
 from .common import load_or_report
 
 MAX_INITIAL = 4096      # open-variable combinations tried when the trace file does not fix them
@@ -137,9 +139,30 @@ def replay_saved(model: Model, doc: dict, initial: State):
         failed = tuple(interp.failed_checks(state, edge))
         steps.append(ReplayedStep(n, name, edge, state, after, failed))
         state = after
-        if _violated(interp, prop, after, failed):
+        if not is_liveness(prop) and _violated(interp, prop, after, failed):
             return steps, n, None, by_line
+    if is_liveness(prop) and steps:
+        return steps, _lasso_holds(model, doc, initial, steps, prop), None, by_line
     return steps, None, None, by_line
+
+
+def _lasso_holds(model: Model, doc: dict, initial: State, steps: list, prop) -> Optional[int]:
+    """The last step's index when the replayed steps, with the saved cycle (`cycle_start`,
+    1-based) or a quiescent end, are a fair execution violating the liveness property `prop`
+    (modelcheck/lasso.check_lasso); None otherwise."""
+    threads = {t.name: i for i, t in enumerate(model.threads)}
+    trace_steps = []
+    for step in steps:
+        t = threads[step.thread]
+        edges = model.threads[t].locations[step.before.pcs[t]].edges
+        trace_steps.append(TraceStep(t, edges.index(step.edge)))
+    start = doc.get("cycle_start")
+    trace = Trace(tuple(initial.values), tuple(trace_steps), None if start is None else start - 1)
+    try:
+        check_lasso(model, trace, Replay(initial, tuple(steps)), prop)
+    except LassoError:
+        return None
+    return len(steps)
 
 
 def run(args) -> int:
