@@ -79,7 +79,7 @@ def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS
     mine, theirs = answers["explicit"], answers["foata"]
     out.verdicts = {name: v.name for name, v in mine.items()}
     live = [p.name for p in model.properties if is_liveness(p) and p.name in mine]
-    out.disagreements += reduction_disagreements(text, mine, options, out.inconclusive)
+    out.disagreements += reduction_disagreements(text, mine, out.inconclusive)
     if out.disagreements:
         return out
     if liveness:
@@ -135,7 +135,6 @@ PLAIN_OPTIONS = EngineOptions(max_depth=1000, timeout=3600, max_states=300_000, 
 
 
 def reduction_disagreements(text: str, reduced: Optional[dict] = None,
-                            options: EngineOptions = OPTIONS,
                             inconclusive: Optional[list] = None) -> list[str]:
     """The explicit engine's verdicts with partial-order reduction on the fused model (`reduced`,
     computed when None) against an explicit search of every interleaving on the model compiled
