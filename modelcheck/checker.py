@@ -66,7 +66,11 @@ def run_engine(name: str, model: Model, props: list[str], options: EngineOptions
     `progress` receives the explicit search's Progress reports (the others give none)."""
     if name == "explicit":
         from .engines import explicit
-        return explicit.check_all(model, props, options, progress)
+        results = explicit.check_all(model, props, options, progress)
+        if options.certify:
+            from .engines import certify
+            results = certify.attach(model, results, options)
+        return results
     if name in ("bmc", "chc"):
         from .engines import liveness
         safety, live = liveness.split(model, props)

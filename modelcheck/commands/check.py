@@ -28,7 +28,11 @@ def add_parser(sub) -> None:
     check.add_argument("--no-reduction", action="store_true",
                        help="explicit: search every interleaving, without partial-order reduction")
     check.add_argument("--show-invariant", action="store_true",
-                       help="print the inductive invariant under each verdict proved by one (--engine chc)")
+                       help="print the inductive invariant under each verdict proved by one (--engine chc, "
+                       "or --certify)")
+    check.add_argument("--certify", action="store_true",
+                       help="explicit: back each PROVED safety verdict with an inductive invariant mined "
+                       "from the reachable states and checked by a separate Z3 solver, or say why not")
     check.add_argument("--format", choices=("text",) + tuple(FORMATTERS), default="text",
                        help="text for people; json (schema modelcheck-result/1), sarif 2.1.0, junit "
                        "XML, or email (72 columns, for a reply on the list)")
@@ -54,7 +58,7 @@ def run(args) -> int:
                               full=args.full_trace, invariants=args.show_invariant))
             print()
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout,
-                            reduction=not args.no_reduction)
+                            reduction=not args.no_reduction, certify=args.certify)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show,
                                   jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args),
                                   scheduler=args.scheduler)
