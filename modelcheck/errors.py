@@ -214,6 +214,10 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               "check that feature in a spec with one driver for the device: asynchronous probing, "
               "per-device data, suspend/resume/shutdown callbacks, register ranges in a driver named "
               "after the first, device arrays and sysfs bind are not modelled with several drivers"),
+    ErrorKind("E272", "DEBUG_TEST_DRIVER_REMOVE declared as a tristate",
+              'config DEBUG_TEST_DRIVER_REMOVE : tristate;\nmodule m builtin { driver a { probe { } } device d0 : a present; }',
+              "it is a bool in lib/Kconfig.debug: `config DEBUG_TEST_DRIVER_REMOVE : bool = y;` turns the "
+              "test remove on, `: bool;` explores both"),
     ErrorKind("E280", "leads_to without ~>",
               'module m loadable { var up : bool = false; init { up = true; } }\nleads_to up_stays : up -> up;',
               "write `leads_to NAME : A ~> B;`: whenever A holds, B holds then or later"),

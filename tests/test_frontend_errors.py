@@ -68,6 +68,7 @@ EXAMPLE_AT = {
     "E269": (4, 3, "device d0 : a, a present;"),
     "E270": (3, 22, "return 2;"),
     "E271": (5, 3, "device d0 : a, b present;"),
+    "E272": (2, 1, "config DEBUG_TEST_DRIVER_REMOVE : tristate;"),
     "E280": (3, 21, "up -> up"),
     "E281": (2, 1, "eventually settles : true;"),
     "E301": (2, 1, 'kconfig "Kconfig"'),

@@ -11,7 +11,7 @@ init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe ret
 timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), a supplier and a
 consumer joined by device_link_add (sizes 1-2, see device_links), one device two drivers
-match (sizes 1-2, see several_drivers), suspend/resume/
+match (sizes 1-2, see several_drivers), CONFIG_DEBUG_TEST_DRIVER_REMOVE (sizes 1-2), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
@@ -228,6 +228,9 @@ class _Gen:
                 lines += device_links(self, sum(line.startswith("userspace ") for line in lines))
             if self.chance(0.2):
                 lines += several_drivers(self, sum(line.startswith("userspace ") for line in lines))
+            if self.driver and self.chance(0.2):
+                # drivers/base/dd.c really_probe: remove and probe again after each successful probe
+                lines.insert(1, f"config DEBUG_TEST_DRIVER_REMOVE : bool{self.r.choice(['', ' = y'])};")
             self.r = main
         self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
                          if " loadable " in line]

@@ -14,6 +14,7 @@ from .devdata import DeviceData
 from .devlinks import DeviceLinks
 from .driver_core import DriverCore
 from .matching import Matching
+from .debug_remove import DebugRemove
 from .kconfig_spec import kconfig_constraints
 from .locks import Locks
 from .completions import Completions
@@ -77,6 +78,7 @@ class Compiler:
         self.driver_core = DriverCore(self)
         self.devlinks = DeviceLinks(self)
         self.matching = Matching(self)
+        self.debug_remove = DebugRemove(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.signals = Signals(self)
@@ -128,6 +130,7 @@ class Compiler:
         self.kthreads.declare()
         self.driver_core.declare()
         self.matching.declare()
+        self.debug_remove.declare()
         self.devlinks.declare()
         self.completions.declare()
         self.refcounts.declare()

@@ -177,8 +177,12 @@ class DriverCore:
                + (((f"{n}.trigger_seen", Const(0)),) if counted and self.may_defer(inst) else ())
                + self.c.devdata.allocate(n))
         post = b.new()
-        if decl.probe is not None:
-            inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc,
+
+        def run_probe(start: int, end: int) -> None:
+            if decl.probe is None:
+                b.edge(start, end, "", None)
+                return
+            inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=end, rc=rc,
                           loading=frame.loading)
             if decl.probe.param:
                 if inst.extent is None:
@@ -186,9 +190,10 @@ class DriverCore:
                                     f"probe({decl.probe.param}) needs a device array, and {n} is a single device",
                                     f"declare it as `device {inst.decl.name}[r in soft_reserved] : {d};`")
                 inner = inner.bind(decl.probe.param, ("extent", inst.extent))
-            self.c.stmts.block(decl.probe.body, inner, body, post)
-        else:
-            b.edge(body, post, "", None)
+            self.c.stmts.block(decl.probe.body, inner, start, end)
+
+        # CONFIG_DEBUG_TEST_DRIVER_REMOVE: remove, devres release and a second probe (debug_remove.py)
+        run_probe(body, self.c.debug_remove.probed(inst, d, frame, rc, post, run_probe))
         failed = b.new()
         b.edge(post, nxt, f"{d}.probe({n}) returned 0: bound", None, guard=eq(rc, 0),
                assigns=((f"{n}.bound", Const(1)), (f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)))
