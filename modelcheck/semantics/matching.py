@@ -141,9 +141,10 @@ class Matching:
                                 f"give {d} `: force_sync`: the two passes of __device_attach are not modelled")
             if not self.multi(inst):
                 continue
-            if decl.vars:
-                raise SpecError("E271", decl.vars[0].span, f"{d} has per-device data, and {inst.decl.name} "
-                                "has several drivers", "keep the state in module variables")
+            data = decl.vars + decl.works + decl.delayed_works + decl.timers + decl.kthreads
+            if data:
+                raise SpecError("E271", data[0].span, f"{d} has per-device data, and {inst.decl.name} "
+                                "has several drivers", "keep the state in module variables and module work items")
             for which in ("suspend", "resume", "shutdown"):
                 if getattr(decl, which) is not None:
                     raise SpecError("E271", decl.span, f"{d} has a {which} callback, and {inst.decl.name} "
