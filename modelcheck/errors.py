@@ -200,6 +200,24 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}\nuserspace u { suspend(); }',
               "check the links and the suspend or reboot in separate specs: the dpm_list reordering of "
               "device_link_add is not modelled"),
+    ErrorKind("E269", "a device names a driver twice, or too many drivers",
+              'module m builtin {\n  driver a { probe { } }\n  device d0 : a, a present;\n}',
+              "name each driver that can bind the device once, at most three of them: the walk over the "
+              "bus's drivers is unrolled for each order they can be registered in"),
+    ErrorKind("E270", "a match block that does more than test and return",
+              'module m builtin {\n  driver a { match { return 2; } probe { } }\n  device d0 : a present;\n}',
+              "a match only tests and returns: `if (...) { return -EPROBE_DEFER; }`, then `return 1;` "
+              "(match) or `return 0;` (no match), on every path"),
+    ErrorKind("E271", "several drivers for one device with a feature the walk does not model",
+              'module m builtin {\n  driver a : prefer_async { probe { } }\n  driver b { probe { } }\n'
+              '  device d0 : a, b present;\n}',
+              "check that feature in a spec with one driver for the device: asynchronous probing, "
+              "per-device data, suspend/resume/shutdown callbacks, register ranges in a driver named "
+              "after the first, device arrays and sysfs bind are not modelled with several drivers"),
+    ErrorKind("E272", "DEBUG_TEST_DRIVER_REMOVE declared as a tristate",
+              'config DEBUG_TEST_DRIVER_REMOVE : tristate;\nmodule m builtin { driver a { probe { } } device d0 : a present; }',
+              "it is a bool in lib/Kconfig.debug: `config DEBUG_TEST_DRIVER_REMOVE : bool = y;` turns the "
+              "test remove on, `: bool;` explores both"),
     ErrorKind("E280", "leads_to without ~>",
               'module m loadable { var up : bool = false; init { up = true; } }\nleads_to up_stays : up -> up;',
               "write `leads_to NAME : A ~> B;`: whenever A holds, B holds then or later"),

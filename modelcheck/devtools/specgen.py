@@ -10,7 +10,8 @@ init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe ret
 -EPROBE_DEFER and its device (with per-device data: a flag and a work item, delayed work,
 timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), a supplier and a
-consumer joined by device_link_add (sizes 1-2, see device_links), suspend/resume/
+consumer joined by device_link_add (sizes 1-2, see device_links), one device two drivers
+match (sizes 1-2, see several_drivers), CONFIG_DEBUG_TEST_DRIVER_REMOVE (sizes 1-2), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
@@ -225,6 +226,11 @@ class _Gen:
             main, self.r = self.r, random.Random(zlib.crc32("\n".join(lines).encode()))
             if self.chance(0.2):
                 lines += device_links(self, sum(line.startswith("userspace ") for line in lines))
+            if self.chance(0.2):
+                lines += several_drivers(self, sum(line.startswith("userspace ") for line in lines))
+            if self.driver and self.chance(0.2):
+                # drivers/base/dd.c really_probe: remove and probe again after each successful probe
+                lines.insert(1, f"config DEBUG_TEST_DRIVER_REMOVE : bool{self.r.choice(['', ' = y'])};")
             self.r = main
         self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
                          if " loadable " in line]
@@ -459,6 +465,34 @@ def device_links(gen: _Gen, user_threads: int) -> list[str]:
     if user_threads < USER_THREADS and gen.chance(0.6):
         lines.append("userspace relink { " + r.choice(["unbind(ls0);", "unbind(lc0); bind(lc0);",
                                                        "unbind(ls0); bind(ls0);"]) + " }")
+    return lines
+
+
+def several_drivers(gen: _Gen, user_threads: int) -> list[str]:
+    """One device two drivers match (drivers/base/dd.c __device_attach walks the bus's drivers
+    in registration order, a probe error lets the next one try, a match may return
+    -EPROBE_DEFER), sometimes a driver_override, and a user thread that unbinds the device or
+    unregisters a driver. Bodies are drawn with owner "xdrv": no range claims in them."""
+    r = gen.r
+    match = f" match {{ if {gen.cond()} {{ return -EPROBE_DEFER; }} return 1; }}" if gen.chance(0.4) else ""
+    first = gen.body("xdrv", 0, 1)
+    if gen.chance(0.5):
+        first.insert(0, f"if {gen.cond()} {{ return {r.choice(['-ENODEV', '-ENOMEM', '-EPROBE_DEFER'])}; }}")
+    init = ["register_driver(ma);", "register_driver(mb);"]
+    r.shuffle(init)
+    present = gen.chance(0.5)
+    if not present:
+        init.insert(r.randint(0, len(init)), "device_add(md0);")
+    if gen.chance(0.3):
+        init.insert(0, f"driver_override(md0, {r.choice(['ma', 'mb'])});")
+    lines = ["module mm builtin {",
+             f"  driver ma {{{match} probe {{ {' '.join(first)} }} remove {{ {' '.join(gen.body('xdrv', 0, 1))} }} }}",
+             f"  driver mb {{ probe {{ {' '.join(gen.body('xdrv', 0, 1))} }} remove {{ {' '.join(gen.body('xdrv', 0, 1))} }} }}",
+             f"  device md0 : ma, mb{' present' if present else ''};",
+             f"  init {{ {' '.join(init)} }}", "}"]
+    if user_threads < USER_THREADS and gen.chance(0.5):
+        lines.append("userspace rebind { " + r.choice(["unbind(md0);", "unregister_driver(ma);",
+                                                       "unregister_driver(mb); register_driver(mb);"]) + " }")
     return lines
 
 

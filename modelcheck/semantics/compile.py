@@ -13,6 +13,8 @@ from .delayedwork import DelayedWork
 from .devdata import DeviceData
 from .devlinks import DeviceLinks
 from .driver_core import DriverCore
+from .matching import Matching
+from .debug_remove import DebugRemove
 from .kconfig_spec import kconfig_constraints
 from .locks import Locks
 from .completions import Completions
@@ -75,6 +77,8 @@ class Compiler:
         self.kthreads = Kthreads(self)
         self.driver_core = DriverCore(self)
         self.devlinks = DeviceLinks(self)
+        self.matching = Matching(self)
+        self.debug_remove = DebugRemove(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.signals = Signals(self)
@@ -89,13 +93,14 @@ class Compiler:
         may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
         self.statements["msleep"] = msleep
         for area in (self.workqueues, self.delayed, self.timers, self.kthreads, self.driver_core, self.devlinks,
-                     self.modules, self.resources, self.iomem, self.locks, self.completions, self.signals,
-                     self.refcounts, self.pm, self.probe_timeout):
+                     self.matching, self.modules, self.resources, self.iomem, self.locks, self.completions,
+                     self.signals, self.refcounts, self.pm, self.probe_timeout):
             self.statements.update(area.statements())
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
         self.resources.prescan(calls)
         self.devlinks.prescan(calls)
+        self.matching.prescan(calls)
         self.iomem.prescan(calls, _probe_calls(spec))
         self.workqueues.prescan(calls)
         self.delayed.prescan(calls)
@@ -124,6 +129,8 @@ class Compiler:
         self.timers.declare()
         self.kthreads.declare()
         self.driver_core.declare()
+        self.matching.declare()
+        self.debug_remove.declare()
         self.devlinks.declare()
         self.completions.declare()
         self.refcounts.declare()

@@ -47,7 +47,8 @@ class DriverCore:
         ctx = self.c.ctx
         for sym in self.c.sym.of_kind("device"):
             decl = sym.decl
-            self.c.sym.require(decl.driver, ("driver",), decl.span, "a driver")
+            for d in decl.all_drivers:
+                self.c.sym.require(d, ("driver",), decl.span, "a driver")
             if decl.index_var:
                 for ext in self.c.resources.domain(decl.index_domain, decl.span):
                     self.instances.append(Instance(f"{decl.name}[{ext}]", decl, ext))
@@ -69,7 +70,7 @@ class DriverCore:
             if self.may_be_async(inst):
                 ctx.var(f"{inst.name}.async", 0, 3, 0, labels=ASYNC_STATES)
                 ctx.flag(f"{inst.name}.async_driver")   # dev->p->async_driver is set
-            for k, _ in enumerate(self.devm_sites[inst.decl.driver]):
+            for k, _ in enumerate(self.devres_sites(inst)):
                 ctx.flag(f"{inst.name}.devres{k}")
         if self.deferrable():
             ctx.flag(DEFERRED_PROBE_ENABLE)
@@ -79,13 +80,23 @@ class DriverCore:
     def driver_of(self, inst: Instance):
         return self.drivers[inst.decl.driver].decl
 
+    def drivers_of(self, inst: Instance) -> tuple[str, ...]:
+        """Every driver that can bind the device (matching.py: several, or an override's)."""
+        return self.c.matching.candidates(inst)
+
+    def devres_sites(self, inst: Instance) -> list[ast.Call]:
+        """The devres entries of the device: each driver's probe call sites, one after the other."""
+        return [s for d in self.drivers_of(inst) for s in self.devm_sites[d]]
+
     def may_defer(self, inst: Instance) -> bool:
         """The probe can return -EPROBE_DEFER: the driver says so, or probing can be blocked
         (device_block_probing during a suspend or a reboot)."""
         if self.c.pm.probe_blocked() is not None or self.c.devlinks.defers(inst.name):
             return True
-        probe = self.driver_of(inst).probe
-        return probe is not None and _may_return_defer(probe.body)
+        if self.c.matching.may_defer(inst):
+            return True
+        probes = [self.drivers[d].decl.probe for d in self.drivers_of(inst)]
+        return any(p is not None and _may_return_defer(p.body) for p in probes)
 
     def deferrable(self) -> list[Instance]:
         return [i for i in self.instances if self.may_defer(i)]
@@ -108,24 +119,27 @@ class DriverCore:
         return self.async_expr(inst.decl.driver) != FALSE
 
     def of_driver(self, driver: str) -> list[Instance]:
-        return [i for i in self.instances if i.decl.driver == driver]
+        return [i for i in self.instances if driver in self.drivers_of(i)]
 
     def all_async_done(self) -> Expr:
         return conj(*(eq(f"{i.name}.async", 0) for i in self.instances if self.may_be_async(i)))
 
     # -- the probe itself (§3.2) --
     def probe(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str, *,
-              counted: bool = True, async_driver: bool = False) -> None:
+              counted: bool = True, async_driver: bool = False, driver: Optional[str] = None,
+              failed_to: Optional[int] = None) -> None:
         """One probe of inst by its driver, inlined at one call site (drivers/base/dd.c).
 
         counted: driver_probe_device (probe_count, and -EPROBE_DEFER parks the device); False
         for __driver_probe_device alone, as sysfs bind (device_driver_attach) calls it.
         async_driver: __driver_attach_async_helper, which probes the driver stored in
         dev->p->async_driver without looking at the bus's driver list; every other path
-        finds the driver on that list, so only a registered driver probes."""
+        finds the driver on that list, so only a registered driver probes.
+        driver: which of the device's drivers probes (matching.py); failed_to: where a failed
+        probe goes (the next driver of the walk; nxt when None)."""
         b, n = frame.b, inst.name
-        d = inst.decl.driver
-        decl = self.driver_of(inst)
+        d = driver or inst.decl.driver
+        decl = self.drivers[d].decl
         registered = eq(f"{d}.registered", 1)
         taken = ()
         if async_driver:
@@ -163,8 +177,12 @@ class DriverCore:
                + (((f"{n}.trigger_seen", Const(0)),) if counted and self.may_defer(inst) else ())
                + self.c.devdata.allocate(n))
         post = b.new()
-        if decl.probe is not None:
-            inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=post, rc=rc,
+
+        def run_probe(start: int, end: int) -> None:
+            if decl.probe is None:
+                b.edge(start, end, "", None)
+                return
+            inner = Frame(b, "probe", module=self.drivers[d].owner, device=n, ret=end, rc=rc,
                           loading=frame.loading)
             if decl.probe.param:
                 if inst.extent is None:
@@ -172,19 +190,20 @@ class DriverCore:
                                     f"probe({decl.probe.param}) needs a device array, and {n} is a single device",
                                     f"declare it as `device {inst.decl.name}[r in soft_reserved] : {d};`")
                 inner = inner.bind(decl.probe.param, ("extent", inst.extent))
-            self.c.stmts.block(decl.probe.body, inner, body, post)
-        else:
-            b.edge(body, post, "", None)
+            self.c.stmts.block(decl.probe.body, inner, start, end)
+
+        # CONFIG_DEBUG_TEST_DRIVER_REMOVE: remove, devres release and a second probe (debug_remove.py)
+        run_probe(body, self.c.debug_remove.probed(inst, d, frame, rc, post, run_probe))
         failed = b.new()
         b.edge(post, nxt, f"{d}.probe({n}) returned 0: bound", None, guard=eq(rc, 0),
                assigns=((f"{n}.bound", Const(1)), (f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)))
-               + self.bound_assigns(inst))
+               + self.c.matching.on_bound(inst, d) + self.bound_assigns(inst))
         b.edge(post, failed, f"{d}.probe({n}) failed: release devres", None, guard=neg(eq(rc, 0)),
                assigns=self.c.devlinks.probe_failed(n))
         done = b.new()
-        self.release_devres(inst, b, failed, done, frame.loading)
+        self.release_devres(inst, b, failed, done, frame.loading, driver=d)
         parked = self._park(inst, rc) if counted else ()
-        b.edge(done, nxt, f"{d}.probe({n}) failed, device unlocked"
+        b.edge(done, nxt if failed_to is None else failed_to, f"{d}.probe({n}) failed, device unlocked"
                + ("" if counted else " (-EPROBE_DEFER reaches the caller as -EAGAIN, nothing parked)"), None,
                assigns=((f"{n}.locked", Const(0)), (f"{n}.probing", Const(0)), (rc, Const(0))) + parked,
                checks=self.c.devdata.freed_check(f"probe of {n} failed and its driver data is freed", device=n))
@@ -239,11 +258,15 @@ class DriverCore:
         out.append((DEFERRED_WORK_PENDING, Ite(when, Const(1), Ref(DEFERRED_WORK_PENDING))))
         return tuple((v, self.c.fold(e)) for v, e in out)
 
-    def release_devres(self, inst: Instance, b: ThreadBuilder, at: int, nxt: int, loading=()) -> None:
+    def release_devres(self, inst: Instance, b: ThreadBuilder, at: int, nxt: int, loading=(),
+                       driver: Optional[str] = None) -> None:
         """devres_release_all: actions run last-registered first (§3.6)."""
-        sites = self.devm_sites[inst.decl.driver]
+        driver = driver or inst.decl.driver
+        everything = self.devres_sites(inst)
+        sites = self.devm_sites[driver]
+        base = everything.index(sites[0]) if sites else 0     # driver's first entry among the device's
         for k in reversed(range(len(sites))):
-            flag = f"{inst.name}.devres{k}"
+            flag = f"{inst.name}.devres{base + k}"
             if sites[k].func in self.devres_undo:
                 after = nxt if k == 0 else b.new()
                 label, undo = self.devres_undo[sites[k].func](inst, sites[k])
@@ -258,7 +281,7 @@ class DriverCore:
                    guard=eq(flag, 1), assigns=((flag, Const(0)),))
             b.edge(at, after, f"devres: no action {fn}() registered for {inst.name}", None, guard=eq(flag, 0))
             fn_decl = self.c.sym.require(fn, ("fn",), sites[k].span, "a function").decl
-            frame = Frame(b, "fn", module=self.drivers[inst.decl.driver].owner, device=inst.name,
+            frame = Frame(b, "fn", module=self.drivers[driver].owner, device=inst.name,
                           ret=after, stack=(fn,), loading=loading)
             if fn_decl.param:
                 frame = frame.bind(fn_decl.param, ("extent", self._devm_arg(sites[k], inst)))
@@ -272,16 +295,30 @@ class DriverCore:
             raise SpecError("E204", call.span, "this action takes the device's range: devm_add_action(fn, r)")
         return inst.extent
 
-    def unbind(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str) -> None:
-        """device_release_driver: remove(), then devres release, under the device lock."""
+    def unbind(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str, only: Optional[str] = None) -> None:
+        """device_release_driver: remove(), then devres release, under the device lock.
+        only: driver_detach(drv), which releases the device only if dev->driver == drv."""
         b, n = frame.b, inst.name
-        d = inst.decl.driver
-        decl = self.driver_of(inst)
+        drivers = (only,) if only else self.drivers_of(inst)
+        if len(self.drivers_of(inst)) == 1:
+            bound = {d: eq(f"{n}.bound", 1) for d in drivers}
+            b.edge(at, nxt, f"{how}: {n} is not bound", None,
+                   guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 0)))
+        else:
+            bound = {d: self.c.matching.bound_to(inst, d) for d in drivers}
+            b.edge(at, nxt, f"{how}: {n} is not bound" + (f" to {only}" if only else ""), None,
+                   guard=conj(eq(f"{n}.locked", 0), neg(disj(*bound.values()))))
+        for d in drivers:
+            self._release(inst, frame, at, nxt, how, d, bound[d])
+
+    def _release(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str, d: str, bound: Expr) -> None:
+        """__device_release_driver of a device bound to d."""
+        b, n = frame.b, inst.name
+        decl = self.drivers[d].decl
         start = b.new()
-        b.edge(at, nxt, f"{how}: {n} is not bound", None, guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 0)))
         lock, lockdep = self.c.locks.device_acquire(n, b)
         b.edge(at, start, f"{how}: {d}.remove({n}) (device locked)", decl.span,
-               guard=conj(eq(f"{n}.locked", 0), eq(f"{n}.bound", 1)), assigns=lock, checks=lockdep,
+               guard=conj(eq(f"{n}.locked", 0), bound), assigns=lock, checks=lockdep,
                waits=self.device_lock_wait(n))
         start = self.c.devlinks.release_consumers(inst, frame, start, nxt, how)
         released = b.new()
@@ -294,9 +331,9 @@ class DriverCore:
         cleanup = self.c.devlinks.driver_cleanup(n)
         if cleanup:
             after_remove = b.step(after_remove, f"device_links_driver_cleanup({n})", None, assigns=cleanup)
-        self.release_devres(inst, b, after_remove, released, frame.loading)
+        self.release_devres(inst, b, after_remove, released, frame.loading, driver=d)
         b.edge(released, nxt, f"{n} unbound from {d}", None,
-               assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))),
+               assigns=((f"{n}.bound", Const(0)), (f"{n}.locked", Const(0))) + self.c.matching.on_unbound(inst),
                checks=self.c.devdata.freed_check(f"{d}.remove({n}) returned and its driver data is freed", device=n))
 
     def attach(self, inst: Instance, frame: Frame, at: int, nxt: int, how: str, *, by_driver: bool = False) -> None:
@@ -306,6 +343,9 @@ class DriverCore:
         dev->p->async_driver, unless one is stored already, and schedules
         __driver_attach_async_helper; otherwise __device_attach, which schedules
         __device_attach_async_helper (it scans the bus's drivers again)."""
+        if self.c.matching.walks(inst):
+            self.c.matching.walk(inst, frame, at, nxt, how)      # synchronous only (E271)
+            return
         asynchronous = self.async_expr(inst.decl.driver)
         if asynchronous == FALSE:
             self.probe(inst, frame, at, nxt, how)
@@ -364,9 +404,11 @@ class DriverCore:
 
     def register_driver(self, call, frame, at, nxt, target) -> None:
         d = self.driver_arg(call)
-        at = frame.b.step(at, f"register_driver({d})", call.span, assigns=((f"{d}.registered", Const(1)),))
+        at = frame.b.step(at, f"register_driver({d})", call.span,
+                          assigns=((f"{d}.registered", Const(1)),) + self.c.matching.on_register(d))
         self._each(self.of_driver(d), frame, at, nxt,
-                   lambda i, a, n: self.attach(i, frame, a, n, "driver_attach", by_driver=True))
+                   lambda i, a, n: self.c.matching.driver_attach(i, d, frame, a, n) if self.c.matching.walks(i)
+                   else self.attach(i, frame, a, n, "driver_attach", by_driver=True))
 
     def unregister_driver(self, call, frame, at, nxt, target) -> None:
         """bus_remove_driver: off the bus's driver list first, so nothing new binds to it,
@@ -378,7 +420,8 @@ class DriverCore:
             # driver_detach first waits for outstanding async probes (§3.3).
             at = frame.b.step(at, f"driver_detach({d}): async_synchronize_full()", call.span,
                               guard=self.all_async_done(), waits=self.async_wait())
-        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach"))
+        self._each(self.of_driver(d), frame, at, nxt,
+                   lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach", only=d))
 
     def _each(self, items, frame, at, nxt, emit) -> None:
         if not items:
@@ -411,7 +454,11 @@ class DriverCore:
     def bind(self, call, frame, at, nxt, target) -> None:
         """bind_store -> device_driver_attach -> __driver_probe_device: not counted in
         probe_count, and -EPROBE_DEFER parks nothing (userspace gets -EAGAIN)."""
-        self.probe(self.device_arg(call, frame), frame, at, nxt, "bind (sysfs)", counted=False)
+        inst = self.device_arg(call, frame)
+        if self.c.matching.walks(inst):
+            raise SpecError("E271", call.span, f"sysfs bind of {inst.name}, which has several drivers, an override "
+                            "or a match block, is not modelled", "write the bind in a spec with one driver")
+        self.probe(inst, frame, at, nxt, "bind (sysfs)", counted=False)
 
     def unbind_stmt(self, call, frame, at, nxt, target) -> None:
         self.unbind(self.device_arg(call, frame), frame, at, nxt, "unbind (sysfs)")
@@ -420,7 +467,9 @@ class DriverCore:
         """bus_rescan_devices: device_attach on every unbound device, always synchronously (§3.1)."""
         d = self.driver_arg(call)
         at = frame.b.step(at, f"bus_rescan_devices (driver {d})", call.span)
-        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.probe(i, frame, a, n, "device_attach"))
+        self._each(self.of_driver(d), frame, at, nxt,
+                   lambda i, a, n: self.c.matching.walk(i, frame, a, n, "device_attach") if self.c.matching.walks(i)
+                   else self.probe(i, frame, a, n, "device_attach"))
 
     def wait_for_device_probe(self, call, frame, at, nxt, target) -> None:
         """§3.4: flush the current deferred pass, wait for probe_count == 0, then async_synchronize_full."""
@@ -488,7 +537,7 @@ class DriverCore:
 
     def devres_index(self, inst: Instance, call: ast.Call) -> int:
         """Which devres entry of the device a devm_* call site records (its `devres{k}` flag)."""
-        return next(k for k, s in enumerate(self.devm_sites[inst.decl.driver]) if s.span == call.span)
+        return next(k for k, s in enumerate(self.devres_sites(inst)) if s.span == call.span)
 
     # -- kernel threads --
     def build_threads(self) -> None:

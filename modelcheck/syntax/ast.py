@@ -258,6 +258,7 @@ class DriverDecl:
     delayed_works: tuple[WorkDecl, ...] = ()
     timers: tuple["TimerDecl", ...] = ()
     kthreads: tuple["KthreadDecl", ...] = ()
+    match: Optional[Block] = None       # the bus's match for this driver: return 1, 0 or -EPROBE_DEFER
 
 
 @dataclass(frozen=True)
@@ -265,9 +266,14 @@ class DeviceDecl:
     name: str
     index_var: Optional[str]      # device hmem[r in soft_reserved] : hmem;
     index_domain: Optional[str]
-    driver: str
+    driver: str                   # the first driver named (the only one in most specs)
     present: bool                 # added at boot, before any initcall
     span: Span
+    drivers: tuple[str, ...] = ()  # device d0 : a, b;  every driver named, in the spec's order
+
+    @property
+    def all_drivers(self) -> tuple[str, ...]:
+        return self.drivers or (self.driver,)
 
 
 @dataclass(frozen=True)

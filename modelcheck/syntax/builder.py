@@ -161,8 +161,9 @@ class AstBuilder:
             elif k == "driver":
                 parts["drivers"].append(self.driver(m))
             elif k == "device_decl":
+                names = tuple(str(n) for n in mc[3].children)
                 parts["devices"].append(ast.DeviceDecl(
-                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), str(mc[3]), mc[4] is not None, self.span(m)))
+                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), names[0], mc[4] is not None, self.span(m), names))
             elif k == "init_block":
                 self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
@@ -210,7 +211,7 @@ class AstBuilder:
 
     def driver(self, m: Tree) -> ast.DriverDecl:
         c = m.children
-        probe = remove = None
+        probe = remove = match = None
         pm: dict[str, ast.Block] = {}
         data: dict[str, list] = {"vars": [], "works": [], "delayed_works": [], "timers": [], "kthreads": []}
         for member in c[2:]:
@@ -223,6 +224,9 @@ class AstBuilder:
                 data["vars"].append(ast.VarDecl(str(mc[0]), self.type(mc[1]), self.opt_expr(mc[2]), self.span(member)))
             elif member.data == "work_decl":
                 data["works"].append(ast.WorkDecl(str(member.children[0]), _opt(member.children[1]), self.span(member)))
+            elif member.data == "match_block":
+                self.once(match, member, f"driver {c[0]} has a second match block")
+                match = self.block(member.children[0])
             elif member.data == "probe_block":
                 self.once(probe, member, f"driver {c[0]} has a second probe block")
                 probe = ast.Probe(_opt(member.children[0]), self.block(member.children[1]), self.span(member))
@@ -236,7 +240,7 @@ class AstBuilder:
         return ast.DriverDecl(str(c[0]), str(c[1]) if c[1] else "default", probe, remove, self.span(c[0]),
                               vars=tuple(data["vars"]), works=tuple(data["works"]),
                               delayed_works=tuple(data["delayed_works"]), timers=tuple(data["timers"]),
-                              kthreads=tuple(data["kthreads"]), **pm)
+                              kthreads=tuple(data["kthreads"]), match=match, **pm)
 
     # -- statements --
     def block(self, t: Tree) -> ast.Block:
