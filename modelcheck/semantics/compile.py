@@ -12,6 +12,7 @@ from .locks import SLEEPS as LOCK_SLEEPS
 from .delayedwork import DelayedWork
 from .devdata import DeviceData
 from .devlinks import DeviceLinks
+from .parents import Parents
 from .driver_core import DriverCore
 from .kconfig_spec import kconfig_constraints
 from .locks import Locks
@@ -75,6 +76,7 @@ class Compiler:
         self.kthreads = Kthreads(self)
         self.driver_core = DriverCore(self)
         self.devlinks = DeviceLinks(self)
+        self.parents = Parents(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.signals = Signals(self)
@@ -124,6 +126,7 @@ class Compiler:
         self.timers.declare()
         self.kthreads.declare()
         self.driver_core.declare()
+        self.parents.declare()
         self.devlinks.declare()
         self.completions.declare()
         self.refcounts.declare()

@@ -332,7 +332,9 @@ class DeviceLinks:
                    f"release {c}'s driver", None, guard=eq(link.var, ACTIVE),
                    assigns=((link.var, Const(SUPPLIER_UNBIND)),))
             consumer = next(i for i in core.instances if i.name == c)
-            core.unbind(consumer, frame, release, loop, "device_links_unbind_consumers")
+            self.c.parents.locked(consumer, frame, release, loop, "device_links_unbind_consumers", unbind=True,
+                                  emit=lambda a, n, i=consumer: core.unbind(i, frame, a, n,
+                                                                            "device_links_unbind_consumers"))
             if len(mine) > 1:
                 b.edge(loop, loop, f"device_links_unbind_consumers({n}): link from {c} to supplier unbind", None,
                        guard=_is(link.var, DORMANT, AVAILABLE), assigns=((link.var, Const(SUPPLIER_UNBIND)),))

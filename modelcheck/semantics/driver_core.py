@@ -365,8 +365,9 @@ class DriverCore:
     def register_driver(self, call, frame, at, nxt, target) -> None:
         d = self.driver_arg(call)
         at = frame.b.step(at, f"register_driver({d})", call.span, assigns=((f"{d}.registered", Const(1)),))
-        self._each(self.of_driver(d), frame, at, nxt,
-                   lambda i, a, n: self.attach(i, frame, a, n, "driver_attach", by_driver=True))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.c.parents.locked(
+            i, frame, a, n, "driver_attach", unbind=False,
+            emit=lambda a2, n2: self.attach(i, frame, a2, n2, "driver_attach", by_driver=True)))
 
     def unregister_driver(self, call, frame, at, nxt, target) -> None:
         """bus_remove_driver: off the bus's driver list first, so nothing new binds to it,
@@ -378,7 +379,9 @@ class DriverCore:
             # driver_detach first waits for outstanding async probes (§3.3).
             at = frame.b.step(at, f"driver_detach({d}): async_synchronize_full()", call.span,
                               guard=self.all_async_done(), waits=self.async_wait())
-        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach"))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.c.parents.locked(
+            i, frame, a, n, "driver_detach", unbind=True,
+            emit=lambda a2, n2: self.unbind(i, frame, a2, n2, "driver_detach")))
 
     def _each(self, items, frame, at, nxt, emit) -> None:
         if not items:
@@ -390,6 +393,7 @@ class DriverCore:
 
     def device_add(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
+        at = self.c.parents.device_add(inst, frame, at, nxt, call.span)
         at = frame.b.step(at, f"device_add({inst.name})", call.span,
                           assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst)
                           + self.c.devlinks.on_device_add(inst.name))
@@ -411,10 +415,14 @@ class DriverCore:
     def bind(self, call, frame, at, nxt, target) -> None:
         """bind_store -> device_driver_attach -> __driver_probe_device: not counted in
         probe_count, and -EPROBE_DEFER parks nothing (userspace gets -EAGAIN)."""
-        self.probe(self.device_arg(call, frame), frame, at, nxt, "bind (sysfs)", counted=False)
+        inst = self.device_arg(call, frame)
+        self.c.parents.locked(inst, frame, at, nxt, "bind (sysfs)", unbind=False,
+                              emit=lambda a, n: self.probe(inst, frame, a, n, "bind (sysfs)", counted=False))
 
     def unbind_stmt(self, call, frame, at, nxt, target) -> None:
-        self.unbind(self.device_arg(call, frame), frame, at, nxt, "unbind (sysfs)")
+        inst = self.device_arg(call, frame)
+        self.c.parents.locked(inst, frame, at, nxt, "unbind (sysfs)", unbind=True,
+                              emit=lambda a, n: self.unbind(inst, frame, a, n, "unbind (sysfs)"))
 
     def bus_rescan(self, call, frame, at, nxt, target) -> None:
         """bus_rescan_devices: device_attach on every unbound device, always synchronously (§3.1)."""

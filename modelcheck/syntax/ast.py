@@ -268,6 +268,9 @@ class DeviceDecl:
     driver: str
     present: bool                 # added at boot, before any initcall
     span: Span
+    parent: Optional[str] = None  # device c0 : cd parent p0;  (dev->parent)
+    need_parent_lock: bool = False   # ... parent p0 need_parent_lock;  (bus->need_parent_lock)
+    parent_span: Optional[Span] = None
 
 
 @dataclass(frozen=True)

@@ -161,8 +161,12 @@ class AstBuilder:
             elif k == "driver":
                 parts["drivers"].append(self.driver(m))
             elif k == "device_decl":
+                par = mc[5]
                 parts["devices"].append(ast.DeviceDecl(
-                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), str(mc[3]), mc[4] is not None, self.span(m)))
+                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), str(mc[3]), mc[4] is not None, self.span(m),
+                    str(par.children[0]) if par is not None else None,
+                    par is not None and par.children[1] is not None,
+                    self.span(par.children[0]) if par is not None else None))
             elif k == "init_block":
                 self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
