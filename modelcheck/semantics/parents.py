@@ -3,7 +3,7 @@ dev->parent, and the bus's need_parent_lock).
 
 Kernel sources followed (torvalds/linux): drivers/base/core.c at 00500147cbd3 (device_add,
 get_device_parent, device_del, device_unregister), fs/sysfs/dir.c (sysfs_create_dir_ns),
-drivers/base/dd.c in its v6.x form with __device_driver_lock (__device_attach,
+drivers/base/dd.c at 5a7a9efdb193 (__device_driver_lock, __device_attach,
 __driver_attach, __driver_attach_async_helper, device_driver_attach,
 device_release_driver_internal, device_driver_detach, driver_detach) and
 drivers/base/core.c device_links_unbind_consumers, drivers/base/bus.c unbind_store and
