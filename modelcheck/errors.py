@@ -174,6 +174,10 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               '  device p0 : pd present;\n  device c0 : cd present parent p0 need_parent_lock;\n}',
               "make the child's driver `: force_sync`, or drop need_parent_lock: the parent lock that "
               "__driver_attach_async_helper takes is not modelled"),
+    ErrorKind("E253", "a declared supplier that is not another single device, or a pair linked twice",
+              'module m loadable {\n  driver cd { probe { } }\n  device c0 : cd present;\n}\nsupplier c0 -> c0;',
+              "write `supplier S -> C;` with two different devices declared `device NAME : DRIVER;`, and "
+              "link each pair once: by the declaration or by device_link_add"),
     ErrorKind("E260", "a user-space request made from kernel code",
               'module m loadable { init { suspend(); } }',
               "call suspend() or reboot() in a `userspace NAME { }` block: they are writes to "

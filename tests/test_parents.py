@@ -154,3 +154,91 @@ def test_parent_errors_point_at_the_parent(body, code):
         load_text(text, "rule.probe")
     assert info.value.code == code
     assert info.value.span is not None and info.value.span.line >= 4
+
+
+# --- fw_devlink: `supplier S -> C;` (semantics/fwdevlink.py) ---
+
+DECLARED = """
+module m builtin {
+  driver sd { probe { } remove { } }
+  driver cd { probe { assert supplier_bound : bound(s0); } remove { } }
+  device s0 : sd SPRESENT;
+  device c0 : cd present;
+  init { register_driver(cd); ADD register_driver(sd); }
+}
+DECL
+final consumer_bound : bound(c0);
+"""
+
+
+def _declared(present: bool, add: str, decl: str) -> str:
+    return DECLARED.replace("SPRESENT", "present" if present else "").replace("ADD", add).replace("DECL", decl)
+
+
+def test_rule_a_declared_supplier_defers_its_consumer_until_the_supplier_is_bound():
+    """drivers/base/core.c fw_devlink_link_device (from device_add) -> fw_devlink_create_devlink
+    -> device_link_add with FW_DEVLINK_FLAGS_ON (DL_FLAG_INFERRED | DL_FLAG_AUTOPROBE_CONSUMER):
+    a managed link, so device_links_check_suppliers defers the consumer until the supplier's
+    driver_bound; without the firmware dependency nothing orders the two probes."""
+    expect(spec("declared", _declared(True, "", "supplier s0 -> c0;")), supplier_bound=PROVED,
+           consumer_bound=PROVED)
+    expect(spec("not declared", _declared(True, "", "")), supplier_bound=VIOLATED)
+
+
+def test_rule_a_declared_supplier_without_a_device_keeps_its_consumer_waiting():
+    """drivers/base/core.c device_links_check_suppliers: fwnode_links_check_suppliers finds the
+    fwnode link that fw_devlink_create_devlink left (-EAGAIN: the supplier has no device) and
+    the probe returns -EPROBE_DEFER; the supplier's device_add (__fw_devlink_link_to_consumers)
+    turns it into a device link, and its bind lets the consumer probe."""
+    expect(spec("supplier added", _declared(False, "device_add(s0);", "supplier s0 -> c0;")),
+           supplier_bound=PROVED, consumer_bound=PROVED)
+    expect(spec("supplier never added", _declared(False, "", "supplier s0 -> c0;")), consumer_bound=VIOLATED)
+
+
+DECLARED_DELETED = """
+module m builtin {
+  driver sd { probe { } remove { } }
+  driver cd { probe { } remove { } }
+  device s0 : sd present;
+  device c0 : cd present;
+  init { register_driver(sd); register_driver(cd); }
+}
+supplier s0 -> c0;
+userspace admin { REMOVE bind(c0); }
+final consumer_needs_supplier : bound(c0) -> bound(s0);
+"""
+
+
+def test_rule_a_declared_link_is_made_once():
+    """drivers/base/core.c __fw_devlink_link_to_suppliers deletes the fwnode link once the device
+    link is made, and device_del's device_links_purge deletes the device link: after the
+    supplier's device_del nothing holds the consumer back (the firmware is parsed once,
+    FWNODE_FLAG_LINKS_ADDED); after an unbind the managed link stays and defers it."""
+    expect(spec("unbound", DECLARED_DELETED.replace("REMOVE", "unbind(s0);")), consumer_needs_supplier=PROVED)
+    expect(spec("deleted", DECLARED_DELETED.replace("REMOVE", "device_del(s0);")),
+           consumer_needs_supplier=VIOLATED)
+
+
+def test_spin_agrees_on_a_declared_supplier(tmp_path):
+    if not spin_available():
+        pytest.skip("spin or gcc is not installed")
+    for text, verdict in ((_declared(False, "device_add(s0);", "supplier s0 -> c0;"), "holds"),
+                          (_declared(True, "", ""), "violated")):
+        model = load_text(spec("spin", text), "rule.probe")
+        with SpinBuild(model, ["supplier_bound"], str(tmp_path)) as build:
+            run = build.run("supplier_bound")
+        assert run.complete and run.verdict == verdict, run.output[-800:]
+
+
+@pytest.mark.parametrize("tail, code", [
+    ("supplier c0 -> c0;", "E253"),
+    ("supplier nope -> c0;", "E253"),
+    ("supplier s0 -> c0;\nsupplier s0 -> c0;", "E253"),
+    ("supplier s0 -> c0;\nuserspace u { suspend(); }", "E268"),
+])
+def test_declared_supplier_errors(tail, code):
+    text = spec("errors", "module m loadable {\n  driver cd { probe { } }\n  device c0 : cd present;\n"
+                "  device s0 : cd present;\n}\n" + tail + "\n")
+    with pytest.raises(SpecError) as info:
+        load_text(text, "rule.probe")
+    assert info.value.code == code

@@ -13,6 +13,7 @@ from .delayedwork import DelayedWork
 from .devdata import DeviceData
 from .devlinks import DeviceLinks
 from .parents import Parents
+from .fwdevlink import FwDevlink
 from .driver_core import DriverCore
 from .kconfig_spec import kconfig_constraints
 from .locks import Locks
@@ -77,6 +78,7 @@ class Compiler:
         self.driver_core = DriverCore(self)
         self.devlinks = DeviceLinks(self)
         self.parents = Parents(self)
+        self.fwdevlink = FwDevlink(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.signals = Signals(self)

@@ -307,6 +307,15 @@ class ModuleDecl:
     delayed_works: tuple[WorkDecl, ...] = ()
     timers: tuple[TimerDecl, ...] = ()
     kthreads: tuple["KthreadDecl", ...] = ()
+    suppliers: tuple["SupplierDecl", ...] = ()
+
+
+@dataclass(frozen=True)
+class SupplierDecl:
+    """`supplier S -> C;`: a firmware-described dependency, turned into a device link by fw_devlink."""
+    supplier: str
+    consumer: str
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -367,6 +376,7 @@ class Spec:
     expects: tuple[Expect, ...] = ()
     disables: tuple[Disable, ...] = ()
     models: tuple[str, ...] = ()          # the C files the whole spec models (`modelcheck drift`)
+    suppliers: tuple[SupplierDecl, ...] = ()   # top-level `supplier S -> C;`
 
 
 def leaf_statements(node):
