@@ -60,6 +60,7 @@ EXAMPLE_AT = {
     "E250": (4, 25, "b0"),
     "E251": (5, 33, "p0"),
     "E252": (6, 33, "p0"),
+    "E253": (6, 1, "supplier c0 -> c0;"),
     "E260": (2, 28, "suspend()"),
     "E261": (4, 47, "DL_FLAG_PM_RUNTIME"),
     "E262": (4, 47, "DL_FLAG_STATELESS | DL_FLAG_AUTOREMOVE_CONSUMER"),

@@ -10,7 +10,8 @@ init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe ret
 -EPROBE_DEFER and its device (with per-device data: a flag and a work item, delayed work,
 timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), a supplier and a
-consumer joined by device_link_add (sizes 1-2, see device_links), a parent and a child device
+consumer joined by device_link_add or declared with `supplier S -> C;` (sizes 1-2, see
+device_links), a parent and a child device
 (sizes 1-2, see parent_child), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
@@ -443,8 +444,9 @@ LINK_FLAGS = ("0", "0", "DL_FLAG_STATELESS", "DL_FLAG_AUTOREMOVE_CONSUMER", "DL_
 
 def device_links(gen: _Gen, user_threads: int) -> list[str]:
     """A supplier and a consumer device joined by device_link_add (drivers/base/core.c), made
-    before the consumer can probe or in its probe, with flags of any valid kind; probes and
-    removes touch the flags, and a user thread may unbind one of them or unbind and rebind."""
+    before the consumer can probe or in its probe, with flags of any valid kind, or declared
+    with `supplier ls0 -> lc0;` (fw_devlink); probes and removes touch the flags, and a user
+    thread may unbind one of them or unbind and rebind."""
     r = gen.r
     flags = r.choice(LINK_FLAGS)
     link = f"device_link_add(lc0, ls0, {flags});"
@@ -466,6 +468,11 @@ def device_links(gen: _Gen, user_threads: int) -> list[str]:
     if user_threads < USER_THREADS and gen.chance(0.6):
         lines.append("userspace relink { " + r.choice(["unbind(ls0);", "unbind(lc0); bind(lc0);",
                                                        "unbind(ls0); bind(ls0);"]) + " }")
+    if gen.chance(0.25):
+        # the same dependency declared in firmware instead (fw_devlink, semantics/fwdevlink.py),
+        # drawn last so that the specs without it stay as they were
+        lines = [line.replace(" " + link, "") for line in lines]
+        lines.append("supplier ls0 -> lc0;")
     return lines
 
 
