@@ -84,6 +84,28 @@ def test_rule_need_parent_lock_serializes_a_childs_probe_with_its_parent():
     expect(spec("no parent lock", PARENT_LOCK.replace("LOCK", "")), parent_quiet=VIOLATED)
 
 
+RESCAN_LOCK = """
+module m builtin {
+  var busy : bool = false;
+  var ok : bool = false;
+  driver pd { probe { } remove { busy = true; busy = false; } }
+  driver cd { probe { assert parent_quiet : not busy; if not ok { return -ENODEV; } } }
+  device p0 : pd present;
+  device c0 : cd present parent p0 LOCK;
+  init { register_driver(pd); register_driver(cd); }
+}
+userspace admin { unbind(p0); }
+userspace rescan { ok = true; bus_rescan(cd); }
+"""
+
+
+def test_rule_bus_rescan_takes_the_parent_lock():
+    """drivers/base/bus.c bus_rescan_devices_helper: for a device without a driver, with
+    dev->parent and dev->bus->need_parent_lock, device_lock(dev->parent) around device_attach."""
+    expect(spec("parent lock", RESCAN_LOCK.replace("LOCK", "need_parent_lock")), parent_quiet=PROVED)
+    expect(spec("no parent lock", RESCAN_LOCK.replace("LOCK", "")), parent_quiet=VIOLATED)
+
+
 RESUME_ORDER = """
 module m builtin {
   driver cd { probe { } resume { assert parent_awake : not suspended(p0); } }

@@ -428,7 +428,9 @@ class DriverCore:
         """bus_rescan_devices: device_attach on every unbound device, always synchronously (§3.1)."""
         d = self.driver_arg(call)
         at = frame.b.step(at, f"bus_rescan_devices (driver {d})", call.span)
-        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.probe(i, frame, a, n, "device_attach"))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.c.parents.locked(
+            i, frame, a, n, "bus_rescan_devices_helper", unbind=False, rescan=True,
+            emit=lambda a2, n2: self.probe(i, frame, a2, n2, "device_attach")))
 
     def wait_for_device_probe(self, call, frame, at, nxt, target) -> None:
         """§3.4: flush the current deferred pass, wait for probe_count == 0, then async_synchronize_full."""

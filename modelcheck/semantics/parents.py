@@ -22,9 +22,9 @@ What the kernel does, and so the checker:
 - need_parent_lock: __device_driver_lock takes the parent's device lock before the child's
   for __driver_attach (driver registration), device_driver_attach (sysfs bind),
   driver_detach (driver unregistration), device_driver_detach (sysfs unbind) and
-  device_links_unbind_consumers; __device_attach (device_add, the deferred retry,
-  bus_rescan_devices' device_attach) and device_release_driver (device_del) take only the
-  child's own lock (their callers hold the parent's when they must).
+  device_links_unbind_consumers, and drivers/base/bus.c bus_rescan_devices_helper takes it
+  around device_attach; __device_attach from device_add and the deferred retry, and
+  device_release_driver (device_del), take only the child's own lock.
 - dpm_list order: device_pm_add puts a device at the tail when it is added, and a child can
   only be added after its parent, so it comes later on dpm_list: dpm_suspend (from the tail)
   suspends children before their parent and dpm_resume (from the head) resumes parents first.
@@ -132,12 +132,13 @@ class Parents:
 
     # -- the parent's lock around a child's probe or unbind (need_parent_lock) --
     def locked(self, inst: "Instance", frame: "Frame", at: int, nxt: int, how: str, *, unbind: bool,
-               emit: Callable[[int, int], None]) -> None:
+               emit: Callable[[int, int], None], rescan: bool = False) -> None:
         """__device_driver_lock / __device_driver_unlock (drivers/base/dd.c) around emit(at, nxt):
         with dev->parent and dev->bus->need_parent_lock, the parent's device lock first. The
         callers take it for a device on the bus that the request applies to: an added device
         (a match, for a probe) or a bound one (for an unbind); otherwise emit runs unlocked and
-        finds nothing to do."""
+        finds nothing to do. rescan: bus_rescan_devices_helper (drivers/base/bus.c), which
+        takes the parent's lock around device_attach for an added device without a driver."""
         p = self.parent.get(inst.name)
         if inst.name not in self.need_lock or p is None:
             emit(at, nxt)
@@ -145,6 +146,8 @@ class Parents:
         b, n = frame.b, inst.name
         core = self.c.driver_core
         wanted: Expr = eq(f"{n}.bound", 1) if unbind else eq(f"{n}.added", 1)
+        if rescan:
+            wanted = conj(wanted, eq(f"{n}.bound", 0))
         skip = b.new()
         b.edge(at, skip, f"{how}: {n} is {'not bound' if unbind else 'not on the bus'}: no parent lock", None,
                guard=neg(wanted))
