@@ -156,6 +156,28 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'builtin b { kref ref holds len; }',
               "declare each held variable with `var` in the same module or built-in object as the "
               "kref, and name it in one kref's `holds` only"),
+    ErrorKind("E249", "a device's parent that is not another single device",
+              'module m loadable {\n  driver cd { probe { } }\n  device c0 : cd parent c0;\n}',
+              "name another device declared with `device NAME : DRIVER;` after `parent`: parents and "
+              "children are single devices"),
+    ErrorKind("E250", "device parents that form a cycle",
+              'module m loadable {\n  driver cd { probe { } }\n  device a0 : cd parent b0;\n'
+              '  device b0 : cd parent a0;\n}',
+              "make the parent relation a tree: a device cannot be its own ancestor"),
+    ErrorKind("E251", "a device present at boot whose parent is not",
+              'module m loadable {\n  driver cd { probe { } }\n  device p0 : cd;\n'
+              '  device c0 : cd present parent p0;\n}',
+              "mark the parent `present` too, or add the child with device_add() after its parent: "
+              "device_add of a child whose parent has no sysfs directory fails with -ENOENT"),
+    ErrorKind("E252", "need_parent_lock on a device whose driver may probe asynchronously",
+              'module m loadable {\n  driver pd { probe { } }\n  driver cd : prefer_async { probe { } }\n'
+              '  device p0 : pd present;\n  device c0 : cd present parent p0 need_parent_lock;\n}',
+              "make the child's driver `: force_sync`, or drop need_parent_lock: the parent lock that "
+              "__driver_attach_async_helper takes is not modelled"),
+    ErrorKind("E253", "a declared supplier that is not another single device, or a pair linked twice",
+              'module m loadable {\n  driver cd { probe { } }\n  device c0 : cd present;\n}\nsupplier c0 -> c0;',
+              "write `supplier S -> C;` with two different devices declared `device NAME : DRIVER;`, and "
+              "link each pair once: by the declaration or by device_link_add"),
     ErrorKind("E260", "a user-space request made from kernel code",
               'module m loadable { init { suspend(); } }',
               "call suspend() or reboot() in a `userspace NAME { }` block: they are writes to "

@@ -10,8 +10,10 @@ init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe ret
 -EPROBE_DEFER and its device (with per-device data: a flag and a work item, delayed work,
 timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), a supplier and a
-consumer joined by device_link_add (sizes 1-2, see device_links), one device two drivers
-match (sizes 1-2, see several_drivers), CONFIG_DEBUG_TEST_DRIVER_REMOVE (sizes 1-2), suspend/resume/
+consumer joined by device_link_add or declared with `supplier S -> C;` (sizes 1-2, see
+device_links), one device two drivers match (sizes 1-2, see several_drivers),
+CONFIG_DEBUG_TEST_DRIVER_REMOVE (sizes 1-2), a parent and a child device
+(sizes 1-2, see parent_child), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
@@ -232,6 +234,12 @@ class _Gen:
                 # drivers/base/dd.c really_probe: remove and probe again after each successful probe
                 lines.insert(1, f"config DEBUG_TEST_DRIVER_REMOVE : bool{self.r.choice(['', ' = y'])};")
             self.r = main
+        if self.size >= 1:
+            # a parent and a child device (soak sizes only), from a generator of its own too
+            main, self.r = self.r, random.Random(zlib.crc32(("parent\n" + "\n".join(lines)).encode()))
+            if self.chance(0.2):
+                lines += parent_child(self, sum(line.startswith("userspace ") for line in lines))
+            self.r = main
         self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
                          if " loadable " in line]
         lines += extra_fns
@@ -442,8 +450,9 @@ LINK_FLAGS = ("0", "0", "DL_FLAG_STATELESS", "DL_FLAG_AUTOREMOVE_CONSUMER", "DL_
 
 def device_links(gen: _Gen, user_threads: int) -> list[str]:
     """A supplier and a consumer device joined by device_link_add (drivers/base/core.c), made
-    before the consumer can probe or in its probe, with flags of any valid kind; probes and
-    removes touch the flags, and a user thread may unbind one of them or unbind and rebind."""
+    before the consumer can probe or in its probe, with flags of any valid kind, or declared
+    with `supplier ls0 -> lc0;` (fw_devlink); probes and removes touch the flags, and a user
+    thread may unbind one of them or unbind and rebind."""
     r = gen.r
     flags = r.choice(LINK_FLAGS)
     link = f"device_link_add(lc0, ls0, {flags});"
@@ -465,6 +474,45 @@ def device_links(gen: _Gen, user_threads: int) -> list[str]:
     if user_threads < USER_THREADS and gen.chance(0.6):
         lines.append("userspace relink { " + r.choice(["unbind(ls0);", "unbind(lc0); bind(lc0);",
                                                        "unbind(ls0); bind(ls0);"]) + " }")
+    if gen.chance(0.25):
+        # the same dependency declared in firmware instead (fw_devlink, semantics/fwdevlink.py),
+        # drawn last so that the specs without it stay as they were
+        lines = [line.replace(" " + link, "") for line in lines]
+        lines.append("supplier ls0 -> lc0;")
+    return lines
+
+
+def parent_child(gen: _Gen, user_threads: int) -> list[str]:
+    """A parent and a child device (`device pc0 : pc parent pp0`, semantics/parents.py): the
+    child present at boot or added before or after its parent (device_add fails with -ENOENT
+    before it), the bus's need_parent_lock or not, a parent remove that deletes the child or
+    not, a child resume that checks its parent is awake; a user thread may unbind, rebind or
+    delete one of them."""
+    r = gen.r
+    present = gen.chance(0.5)
+    lock = " need_parent_lock" if gen.chance(0.5) else ""
+    parent_remove = gen.body("mp", 0, 1) + (["device_del(pc0);"] if gen.chance(0.4) else [])
+    child_pm = ""
+    if gen.pm_request == "suspend":
+        gen.asserts += 1
+        child_pm = f" resume {{ assert a{gen.asserts} : not suspended(pp0); }}"
+    init = ["register_driver(pp);", "register_driver(pc);"]
+    r.shuffle(init)
+    if not present:
+        adds = ["device_add(pp0);", "device_add(pc0);"]
+        if gen.chance(0.3):
+            adds.reverse()                       # the child first: -ENOENT
+        init += adds
+    p_present = " present" if present else ""
+    lines = ["module mp builtin {",
+             f"  driver pp {{ probe {{ {' '.join(gen.body('mp', 0, 1))} }} remove {{ {' '.join(parent_remove)} }} }}",
+             f"  driver pc {{ probe {{ {' '.join(gen.body('mp', 0, 1))} }} remove {{ {' '.join(gen.body('mp', 0, 1))} }}"
+             f"{child_pm} }}",
+             f"  device pp0 : pp{p_present};", f"  device pc0 : pc{p_present} parent pp0{lock};",
+             f"  init {{ {' '.join(init)} }}", "}"]
+    if user_threads < USER_THREADS and gen.chance(0.6):
+        lines.append("userspace family { " + r.choice(["unbind(pp0);", "unbind(pc0); bind(pc0);",
+                                                       "unbind(pp0); bind(pc0);", "device_del(pp0);"]) + " }")
     return lines
 
 

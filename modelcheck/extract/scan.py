@@ -81,7 +81,8 @@ KEYWORDS = {"spec", "source", "case", "config", "require", "kconfig", "tree", "w
             "workqueue", "uses", "softdep", "async_probe", "manual", "level", "init", "exit", "initcall",
             "driver", "probe", "remove", "suspend", "resume", "shutdown", "device", "bool", "int", "enum",
             "not", "and", "or", "true", "false", "all", "any", "count", "models", "mutex", "rwsem",
-            "completion", "waitqueue", "loadable", "present", "external", "ordered", "unordered"}
+            "completion", "waitqueue", "loadable", "present", "external", "ordered", "unordered",
+            "parent", "need_parent_lock", "supplier"}
 
 
 class Scan:

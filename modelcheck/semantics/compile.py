@@ -12,6 +12,8 @@ from .locks import SLEEPS as LOCK_SLEEPS
 from .delayedwork import DelayedWork
 from .devdata import DeviceData
 from .devlinks import DeviceLinks
+from .parents import Parents
+from .fwdevlink import FwDevlink
 from .driver_core import DriverCore
 from .matching import Matching
 from .debug_remove import DebugRemove
@@ -79,6 +81,8 @@ class Compiler:
         self.devlinks = DeviceLinks(self)
         self.matching = Matching(self)
         self.debug_remove = DebugRemove(self)
+        self.parents = Parents(self)
+        self.fwdevlink = FwDevlink(self)
         self.locks = Locks(self)
         self.completions = Completions(self)
         self.signals = Signals(self)
@@ -131,6 +135,7 @@ class Compiler:
         self.driver_core.declare()
         self.matching.declare()
         self.debug_remove.declare()
+        self.parents.declare()
         self.devlinks.declare()
         self.completions.declare()
         self.refcounts.declare()

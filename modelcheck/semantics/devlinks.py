@@ -57,6 +57,7 @@ class Link:
     supplier: str
     flags: frozenset
     span: Span
+    declared: bool = False       # `supplier S -> C;` (fwdevlink.py), not a device_link_add call
 
     @property
     def managed(self) -> bool:
@@ -86,10 +87,12 @@ class DeviceLinks:
         for call in calls:
             if call.func == "device_link_remove":
                 self._removed(call)
+        self.c.fwdevlink.register(self)
         self._reject_cycles()
         if self.links and (self.c.uses("suspend") or self.c.uses("reboot")):
             first = next(iter(self.links.values()))
             raise SpecError("E268", first.span, "device links and suspend()/reboot() in one spec: device_link_add "
+                            "(for fw_devlink's declared links too) "
                             "moves the consumer to the end of dpm_list (device_reorder_to_tail), which is not modelled",
                             "check the links and the suspend or reboot in separate specs")
 
@@ -190,7 +193,9 @@ class DeviceLinks:
                 if name not in instances:
                     raise SpecError("E267", link.span, f"{name} is not a single device")
             if link.managed:
-                ctx.var(link.var, 0, len(LINK_LABELS) - 1, ABSENT, labels=LINK_LABELS)
+                ctx.var(link.var, 0, len(LINK_LABELS) - 1, self.c.fwdevlink.initial(link, ABSENT, DORMANT),
+                        labels=LINK_LABELS)
+        self.c.fwdevlink.declare()
         for inst in self.c.driver_core.instances:
             n = inst.name
             if self.linked(n):
@@ -211,10 +216,11 @@ class DeviceLinks:
         device_links_missing_supplier puts "consumer probe" links back, see _released).
         Either way dev->links.status becomes "probing"; dev->can_match was set just before."""
         mine = self.as_consumer(name)
-        ok = conj(*(_is(link.var, ABSENT, AVAILABLE) for link in mine))
+        waiting = self.c.fwdevlink.waiting(name)     # fwnode_links_check_suppliers: -EPROBE_DEFER first
+        ok = conj(neg(waiting), *(_is(link.var, ABSENT, AVAILABLE) for link in mine))
         common = ()
         if self.linked(name):
-            common += ((f"{name}.links", Const(PROBING)),)
+            common += ((f"{name}.links", Ite(waiting, Ref(f"{name}.links"), Const(PROBING))),)
         if self._autoprobed(name):
             common += ((f"{name}.can_match", Const(1)),)
         on_ok = tuple((link.var, Ite(eq(link.var, AVAILABLE), Const(CONSUMER_PROBE), Ref(link.var))) for link in mine)
@@ -291,7 +297,8 @@ class DeviceLinks:
 
     def on_device_add(self, name: str) -> tuple:
         """device_add -> device_pm_add: the device can be a supplier from now on."""
-        return ((f"{name}.pm_initialized", Const(1)),) if self._tracks_registration(name) else ()
+        own = ((f"{name}.pm_initialized", Const(1)),) if self._tracks_registration(name) else ()
+        return own + self.c.fwdevlink.on_device_add(name, self._registered, self._init_status)
 
     # -- __device_release_driver: consumers first --
     def release_consumers(self, inst: "Instance", frame: "Frame", at: int, released: int, how: str) -> int:
@@ -332,7 +339,9 @@ class DeviceLinks:
                    f"release {c}'s driver", None, guard=eq(link.var, ACTIVE),
                    assigns=((link.var, Const(SUPPLIER_UNBIND)),))
             consumer = next(i for i in core.instances if i.name == c)
-            core.unbind(consumer, frame, release, loop, "device_links_unbind_consumers")
+            self.c.parents.locked(consumer, frame, release, loop, "device_links_unbind_consumers", unbind=True,
+                                  emit=lambda a, n, i=consumer: core.unbind(i, frame, a, n,
+                                                                            "device_links_unbind_consumers"))
             if len(mine) > 1:
                 b.edge(loop, loop, f"device_links_unbind_consumers({n}): link from {c} to supplier unbind", None,
                        guard=_is(link.var, DORMANT, AVAILABLE), assigns=((link.var, Const(SUPPLIER_UNBIND)),))

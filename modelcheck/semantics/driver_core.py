@@ -406,9 +406,10 @@ class DriverCore:
         d = self.driver_arg(call)
         at = frame.b.step(at, f"register_driver({d})", call.span,
                           assigns=((f"{d}.registered", Const(1)),) + self.c.matching.on_register(d))
-        self._each(self.of_driver(d), frame, at, nxt,
-                   lambda i, a, n: self.c.matching.driver_attach(i, d, frame, a, n) if self.c.matching.walks(i)
-                   else self.attach(i, frame, a, n, "driver_attach", by_driver=True))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.c.parents.locked(
+            i, frame, a, n, "driver_attach", unbind=False,
+            emit=lambda a2, n2: self.c.matching.driver_attach(i, d, frame, a2, n2) if self.c.matching.walks(i)
+            else self.attach(i, frame, a2, n2, "driver_attach", by_driver=True)))
 
     def unregister_driver(self, call, frame, at, nxt, target) -> None:
         """bus_remove_driver: off the bus's driver list first, so nothing new binds to it,
@@ -420,8 +421,9 @@ class DriverCore:
             # driver_detach first waits for outstanding async probes (§3.3).
             at = frame.b.step(at, f"driver_detach({d}): async_synchronize_full()", call.span,
                               guard=self.all_async_done(), waits=self.async_wait())
-        self._each(self.of_driver(d), frame, at, nxt,
-                   lambda i, a, n: self.unbind(i, frame, a, n, "driver_detach", only=d))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.c.parents.locked(
+            i, frame, a, n, "driver_detach", unbind=True,
+            emit=lambda a2, n2: self.unbind(i, frame, a2, n2, "driver_detach", only=d)))
 
     def _each(self, items, frame, at, nxt, emit) -> None:
         if not items:
@@ -433,6 +435,7 @@ class DriverCore:
 
     def device_add(self, call, frame, at, nxt, target) -> None:
         inst = self.device_arg(call, frame)
+        at = self.c.parents.device_add(inst, frame, at, nxt, call.span)
         at = frame.b.step(at, f"device_add({inst.name})", call.span,
                           assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst)
                           + self.c.devlinks.on_device_add(inst.name))
@@ -458,18 +461,22 @@ class DriverCore:
         if self.c.matching.walks(inst):
             raise SpecError("E271", call.span, f"sysfs bind of {inst.name}, which has several drivers, an override "
                             "or a match block, is not modelled", "write the bind in a spec with one driver")
-        self.probe(inst, frame, at, nxt, "bind (sysfs)", counted=False)
+        self.c.parents.locked(inst, frame, at, nxt, "bind (sysfs)", unbind=False,
+                              emit=lambda a, n: self.probe(inst, frame, a, n, "bind (sysfs)", counted=False))
 
     def unbind_stmt(self, call, frame, at, nxt, target) -> None:
-        self.unbind(self.device_arg(call, frame), frame, at, nxt, "unbind (sysfs)")
+        inst = self.device_arg(call, frame)
+        self.c.parents.locked(inst, frame, at, nxt, "unbind (sysfs)", unbind=True,
+                              emit=lambda a, n: self.unbind(inst, frame, a, n, "unbind (sysfs)"))
 
     def bus_rescan(self, call, frame, at, nxt, target) -> None:
         """bus_rescan_devices: device_attach on every unbound device, always synchronously (§3.1)."""
         d = self.driver_arg(call)
         at = frame.b.step(at, f"bus_rescan_devices (driver {d})", call.span)
-        self._each(self.of_driver(d), frame, at, nxt,
-                   lambda i, a, n: self.c.matching.walk(i, frame, a, n, "device_attach") if self.c.matching.walks(i)
-                   else self.probe(i, frame, a, n, "device_attach"))
+        self._each(self.of_driver(d), frame, at, nxt, lambda i, a, n: self.c.parents.locked(
+            i, frame, a, n, "bus_rescan_devices_helper", unbind=False, rescan=True,
+            emit=lambda a2, n2: self.c.matching.walk(i, frame, a2, n2, "device_attach") if self.c.matching.walks(i)
+            else self.probe(i, frame, a2, n2, "device_attach")))
 
     def wait_for_device_probe(self, call, frame, at, nxt, target) -> None:
         """§3.4: flush the current deferred pass, wait for probe_count == 0, then async_synchronize_full."""

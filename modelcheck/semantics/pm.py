@@ -61,8 +61,9 @@ class PowerManagement:
                 ctx.flag(flag)
 
     def boot_position(self, inst: "Instance") -> int:
-        """Devices present at boot are on dpm_list in declaration order; others are not on it."""
-        present = [i for i in self.c.driver_core.instances if i.decl.present]
+        """Devices present at boot are on dpm_list in declaration order, each parent before its
+        children (semantics/parents.py); others are not on it."""
+        present = [i for i in self.c.parents.dpm_order(self.c.driver_core.instances) if i.decl.present]
         return present.index(inst) + 1 if inst in present else 0
 
     @staticmethod

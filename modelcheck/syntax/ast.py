@@ -269,6 +269,9 @@ class DeviceDecl:
     driver: str                   # the first driver named (the only one in most specs)
     present: bool                 # added at boot, before any initcall
     span: Span
+    parent: Optional[str] = None  # device c0 : cd parent p0;  (dev->parent)
+    need_parent_lock: bool = False   # ... parent p0 need_parent_lock;  (bus->need_parent_lock)
+    parent_span: Optional[Span] = None
     drivers: tuple[str, ...] = ()  # device d0 : a, b;  every driver named, in the spec's order
 
     @property
@@ -310,6 +313,15 @@ class ModuleDecl:
     delayed_works: tuple[WorkDecl, ...] = ()
     timers: tuple[TimerDecl, ...] = ()
     kthreads: tuple["KthreadDecl", ...] = ()
+    suppliers: tuple["SupplierDecl", ...] = ()
+
+
+@dataclass(frozen=True)
+class SupplierDecl:
+    """`supplier S -> C;`: a firmware-described dependency, turned into a device link by fw_devlink."""
+    supplier: str
+    consumer: str
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -370,6 +382,7 @@ class Spec:
     expects: tuple[Expect, ...] = ()
     disables: tuple[Disable, ...] = ()
     models: tuple[str, ...] = ()          # the C files the whole spec models (`modelcheck drift`)
+    suppliers: tuple[SupplierDecl, ...] = ()   # top-level `supplier S -> C;`
 
 
 def leaf_statements(node):

@@ -33,7 +33,7 @@ class AstBuilder:
     def spec(self, tree: Tree) -> ast.Spec:
         fields: dict[str, list] = {k: [] for k in (
             "configs", "requires", "platforms", "extents", "modules", "fns",
-            "userspaces", "properties", "expects", "disables", "kconfigs")}
+            "userspaces", "properties", "expects", "disables", "kconfigs", "suppliers")}
         title = source = ""
         exclusive = False
         timeout = None
@@ -83,6 +83,8 @@ class AstBuilder:
             return "fns", ast.FnDecl(str(c[0]), _opt(c[1]), self.block(c[3]), sp, result)
         if kind == "userspace":
             return "userspaces", ast.Userspace(str(c[0]), self.block(c[1]), sp)
+        if kind == "supplier_decl":
+            return "suppliers", ast.SupplierDecl(str(c[0]), str(c[1]), sp)
         if kind in ("invariant", "final", "eventually", "always_eventually"):
             return "properties", ast.PropertyDecl(str(c[0]), str(kind), self.expr(c[1]), sp)
         if kind == "leads_to":
@@ -137,7 +139,7 @@ class AstBuilder:
             members = c[2:]
         parts: dict[str, list] = {k: [] for k in (
             "vars", "works", "wqs", "drivers", "devices", "initcalls", "uses", "softdeps", "syncs", "post_softdeps",
-            "models", "delayed_works", "timers", "kthreads")}
+            "models", "delayed_works", "timers", "kthreads", "suppliers")}
         init = exit_ = async_probe = level = None
         manual = False
         for m in members:
@@ -162,8 +164,12 @@ class AstBuilder:
                 parts["drivers"].append(self.driver(m))
             elif k == "device_decl":
                 names = tuple(str(n) for n in mc[3].children)
+                par = mc[5]
                 parts["devices"].append(ast.DeviceDecl(
-                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), names[0], mc[4] is not None, self.span(m), names))
+                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), names[0], mc[4] is not None, self.span(m),
+                    str(par.children[0]) if par is not None else None,
+                    par is not None and par.children[1] is not None,
+                    self.span(par.children[0]) if par is not None else None, drivers=names))
             elif k == "init_block":
                 self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
@@ -184,6 +190,8 @@ class AstBuilder:
                 manual = True
             elif k == "models":
                 parts["models"].append(_string(mc[0]))
+            elif k == "supplier_decl":
+                parts["suppliers"].append(ast.SupplierDecl(str(mc[0]), str(mc[1]), self.span(m)))
             elif k == "initcall_level":
                 self.once(level, m, f"{name} gives its initcall level twice")
                 level = str(mc[0])
@@ -198,7 +206,8 @@ class AstBuilder:
             tuple(parts["drivers"]), tuple(parts["devices"]), init, exit_,
             tuple(parts["initcalls"]), tuple(parts["uses"]), tuple(parts["softdeps"]),
             async_probe, manual, level, self.span(c[0]), tuple(parts["syncs"]), tuple(parts["post_softdeps"]),
-            tuple(parts["models"]), tuple(parts["delayed_works"]), tuple(parts["timers"]), tuple(parts["kthreads"]))
+            tuple(parts["models"]), tuple(parts["delayed_works"]), tuple(parts["timers"]), tuple(parts["kthreads"]),
+            tuple(parts["suppliers"]))
 
     def async_item(self, m: Tree):
         """A delayed_work, timer or kthread declaration: (the ModuleDecl/DriverDecl field, the node)."""
