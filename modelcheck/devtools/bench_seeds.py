@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checker import run_engine
+from ..engines import certify
 from ..frontend import load_text
 from ..promela import SpinBuild
 from ..result import EngineOptions, Verdict
@@ -40,6 +41,10 @@ class SeedRow:
     pan_states: int              # states stored by pan's largest run
     undecided: list[str] = field(default_factory=list)   # "checker: property (why)"
     plain_seconds: float = NOT_RUN   # ours without reduction
+    proved: int = 0                  # safety properties our search proved
+    certified: int = 0               # of those, backed by a Z3-checked invariant (check --certify)
+    certify_seconds: float = NOT_RUN
+    not_certified: list[str] = field(default_factory=list)   # "property (why)"
 
 
 def seed_paths() -> list[Path]:
@@ -99,6 +104,7 @@ def measure_seed(path: Path, timeout: float, unreduced: bool = False) -> SeedRow
         if differ:
             raise SystemExit(f"modelcheck.devtools.bench: verdicts differ on {rel}: " + ", ".join(
                 f"{n} ours {ours[n]}, SPIN {verdicts[n]}" for n in differ))
+    _certify(model, results, row, timeout)
     if unreduced:
         plain, row.plain_seconds = _time_ours(model, names, EngineOptions(timeout=timeout, reduction=False))
         if any(r.verdict is Verdict.TIMEOUT for r in plain.values()):
@@ -106,6 +112,20 @@ def measure_seed(path: Path, timeout: float, unreduced: bool = False) -> SeedRow
         elif any(_our_verdict(r) != ours[n] for n, r in plain.items() if ours[n] in ("holds", "violated")):
             raise SystemExit(f"modelcheck.devtools.bench: reduced and unreduced verdicts differ on {rel}")
     return row
+
+
+def _certify(model, results, row: SeedRow, timeout: float) -> None:
+    """How many PROVED safety verdicts a Z3-checked invariant backs (engines/certify.py)."""
+    proved = [p for p in model.properties if p.kind in certify.SAFETY_KINDS
+              and results[p.name].verdict is Verdict.PROVED]
+    row.proved = len(proved)
+    if not proved:
+        return
+    t0 = time.perf_counter()
+    certificates = certify.certify(model, proved, time.monotonic() + timeout)
+    row.certify_seconds = time.perf_counter() - t0
+    row.certified = sum(c.certified for c in certificates)
+    row.not_certified = [f"{c.prop} ({c.reason})" for c in certificates if not c.certified]
 
 
 def measure_all(timeout: float, log=print) -> list[SeedRow]:
@@ -155,19 +175,27 @@ def render_section(rows: list[SeedRow], started: str, load: str, timeout: float)
            "pipeline is spin -a + gcc -O0 + pan over every property as tests/test_promela.py "
            "runs it (one pan run decides every assertion property that holds; each violation "
            "costs one more run; deadlock has its own); pan s is pan alone summed over those runs, "
-           "pan states its largest run's. Every property both checkers decide has the same verdict.",
+           "pan states its largest run's. Every property both checkers decide has the same verdict. "
+           "Z3 certificates: of the safety properties ours proved, how many `check --certify` backs "
+           "with an inductive invariant a separate Z3 solver checks, and the time that took.",
            "",
            "| spec | properties | ours s | ours states | SPIN pipeline s | pan s | pan states "
-           "| ours/pipeline | ours/pan | ours under 1 s | undecided |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+           "| ours/pipeline | ours/pan | ours under 1 s | Z3 certificates | undecided |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"]
     for r in rows:
         out.append(f"| {r.spec} | {r.properties} | {_seconds(r.ours_seconds)} | "
                    f"{r.ours_states if r.ours_states >= 0 else '(stopped early)'} | "
                    f"{_seconds(r.spin_total)} | {_seconds(r.pan_seconds)} | "
                    f"{r.pan_states if r.pan_states >= 0 else 'n/a'} | "
                    f"{_ratio(r.ours_seconds, r.spin_total)} | {_ratio(r.ours_seconds, r.pan_seconds)} | "
-                   f"{'yes' if _under_goal(r) else 'no'} | {'; '.join(r.undecided) or '-'} |")
+                   f"{'yes' if _under_goal(r) else 'no'} | {_certificates(r)} | {'; '.join(r.undecided) or '-'} |")
     return out + [""] + summary(rows) + [""]
+
+
+def _certificates(r: SeedRow) -> str:
+    if not r.proved:
+        return "none proved"
+    return f"{r.certified} of {r.proved} in {_seconds_text(r.certify_seconds)}"
 
 
 def summary(rows: list[SeedRow]) -> list[str]:
@@ -184,6 +212,12 @@ def summary(rows: list[SeedRow]) -> list[str]:
             lines.append(f"Behind {name} on: " + ", ".join(
                 f"{r.spec.removesuffix('.probe')} ({_times(r.ours_seconds, getattr(r, attr))})"
                 for r in behind) + ".")
+    proved, certified = sum(r.proved for r in rows), sum(r.certified for r in rows)
+    lines.append(f"Z3 certificates: {certified} of {proved} PROVED safety verdicts backed by an inductive "
+                 "invariant a separate solver checked" + (":" if certified < proved else "."))
+    for r in rows:
+        if r.not_certified:
+            lines.append(f"- not certified in {r.spec.removesuffix('.probe')}: " + "; ".join(r.not_certified))
     slow = [r for r in rows if not _under_goal(r)]
     if slow:
         lines.append(f"Over {GOAL_SECONDS:g} s: " + ", ".join(
