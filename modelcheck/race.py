@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from .interp import Interpreter, State
-from .ir import Const, Edge, Location, Model, Thread, Variable, conj, eq
+from .ir import Const, Edge, Location, Model, Thread, Variable, conj, eq, is_liveness
 from .reduce import edge_reads, edge_writes, variables_of
 from .replay import Replay
 from .result import EngineOptions, Verdict
@@ -231,17 +231,17 @@ def _recheck(model: Model, prop: str, options: EngineOptions) -> tuple[str, str]
     try:
         [outcome] = check_model(model, "explicit", limits, only=[prop])
     except CheckerError as exc:
-        return "inconclusive", f"the re-check with that order enforced failed: {exc}"
+        return "inconclusive", f"the re-check with the opposite order enforced failed: {exc}"
     verdict = outcome.result.verdict
     if verdict is Verdict.PROVED:
-        return "holds", "re-checked with that order enforced: the property holds"
+        return "holds", "re-checked with the opposite order enforced: the property holds"
     if verdict is Verdict.VACUOUS:
-        return "holds", ("re-checked with that order enforced: the property holds (the violating step "
+        return "holds", ("re-checked with the opposite order enforced: the property holds (the violating step "
                          "can no longer be reached)")
     if verdict is Verdict.VIOLATED:
         other = _describe(model, outcome.replay)
-        return "violated", f"re-checked with that order enforced: still violated by another interleaving{other}"
-    return "inconclusive", (f"re-checked with that order enforced: inconclusive ({outcome.result.label}: "
+        return "violated", f"re-checked with the opposite order enforced: still violated by another interleaving{other}"
+    return "inconclusive", (f"re-checked with the opposite order enforced: inconclusive ({outcome.result.label}: "
                             f"{outcome.result.argument})")
 
 
@@ -261,6 +261,8 @@ _EXPLAINED: dict[int, tuple[object, list[RaceClaim]]] = {}
 def races_of(model: Model, outcome) -> list[RaceClaim]:
     """name_races for a checker Outcome, computed once per outcome however many formats
     draw it (the re-checks are searches of their own)."""
+    if is_liveness(model.property(outcome.result.prop)):
+        return []       # a lasso's cause is its cycle, said after it; no single pair of steps decides it
     key = id(outcome)
     if key not in _EXPLAINED or _EXPLAINED[key][0] is not outcome:
         _EXPLAINED[key] = (outcome, name_races(model, outcome.replay, outcome.result.prop))

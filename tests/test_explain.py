@@ -138,7 +138,7 @@ def deadlock():
 
 def test_waits_for_picture_names_each_wait_its_holder_and_the_cycle(deadlock):
     model, outcome = deadlock
-    picture = deadlock_picture(model, "deadlock", outcome.replay)
+    picture = deadlock_picture(model, outcome)
     modprobe, worker = picture.blocked
     assert (modprobe.thread, modprobe.waits_for, modprobe.where) == \
         ("udev: modprobe dax_hmem", "work defer_work", "deadlock.probe:6")
@@ -271,7 +271,7 @@ def test_race_whose_recheck_finds_another_interleaving(deadlock):
     model, outcome = deadlock
     [claim] = name_races(model, outcome.replay, "deadlock")
     assert claim.recheck == "violated"
-    assert claim.detail.startswith("re-checked with that order enforced: still violated by another interleaving (")
+    assert claim.detail.startswith("re-checked with the opposite order enforced: still violated by another interleaving (")
 
 
 def test_no_race_is_claimed_where_the_order_is_fixed():

@@ -541,6 +541,50 @@ def test_rule_device_lock_serializes_with_probe_3_5():
 
 # --- §4 workqueues ---------------------------------------------------------------------------
 
+def test_rule_schedule_work_is_queue_work_on_system_wq():
+    """include/linux/workqueue.h schedule_work: queue_work(system_wq, work), result included.
+    The work runs on system_wq, and a second call while it is pending returns false."""
+    text = """
+        builtin obj {
+          var runs : int 0..2 = 0;
+          var again : bool = true;
+          work w = count;
+          initcall device { schedule_work(w); again = schedule_work(w); }
+        }
+        fn count { runs = runs + 1; }
+        final ran_once_or_twice: runs >= 1 and (runs == 2 or not again);
+    """
+    expect(spec("schedule_work", text), ran_once_or_twice=PROVED)
+    uninitialized = """
+        module m loadable {
+          work w;
+          init { schedule_work(w); }
+        }
+    """
+    expect(spec("schedule_work before INIT_WORK", uninitialized), queue_uninitialized_work=VIOLATED)
+
+
+def test_rule_work_busy_is_pending_or_running():
+    """kernel/workqueue.c work_busy: WORK_BUSY_RUNNING while a worker executes the item, which
+    work_pending (include/linux/workqueue.h, the PENDING bit) no longer shows."""
+    text = """
+        builtin obj {
+          var seen_pending : bool = true;
+          var seen_busy : bool = false;
+          work w = look;
+          initcall device { queue_work(system_wq, w); }
+        }
+        fn look { seen_pending = work_pending(w); seen_busy = work_busy(w); }
+        final running_is_busy_not_pending : seen_busy and not seen_pending;
+    """
+    expect(spec("work_busy while running", text), running_is_busy_not_pending=PROVED)
+    idle = text.replace("initcall device { queue_work(system_wq, w); }",
+                        "initcall device { queue_work(system_wq, w); seen_busy = work_busy(w); }")
+    idle = idle.replace("fn look { seen_pending = work_pending(w); seen_busy = work_busy(w); }",
+                        "fn look { seen_pending = work_pending(w); }")
+    expect(spec("work_busy once idle", idle), running_is_busy_not_pending=VIOLATED)
+
+
 def test_rule_queue_work_on_pending_item_is_noop_4_2():
     """§4.2 queue_work() on an item whose PENDING bit is set returns false and does nothing:
     the item runs once. Once it has run (PENDING cleared), queueing it again runs it again."""

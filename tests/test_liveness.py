@@ -117,10 +117,13 @@ def test_rule_a_bind_during_a_deferring_probe_retriggers_deferred_probing():
     """drivers/base/dd.c: driver_probe_device notes deferred_trigger_count before the probe;
     a probe returning -EPROBE_DEFER after some other device bound meanwhile re-triggers
     deferred probing (driver_deferred_probe_add_trigger). A probe that binds a child and then
-    defers thus re-triggers itself: two such drivers waiting for each other loop forever."""
+    defers thus re-triggers itself: two such drivers waiting for each other loop forever. The
+    boot thread hangs with them: deferred_probe_initcall's flush_work(&deferred_probe_work)
+    waits for the running instance, which deferred_probe_work_func keeps in its loop while each
+    re-trigger refills deferred_probe_active_list."""
     loop, _ = load_file(str(ROOT / "docs/examples/liveness/pmic-deferral-loop.probe"))
     fixed, _ = load_file(str(ROOT / "docs/examples/liveness/pmic-deferral-loop-fixed.probe"))
-    assert live_verdicts(loop) == {"livelock": VIOLATED, "both_bound": VIOLATED}
+    assert live_verdicts(loop) == {"livelock": VIOLATED, "hung_task": VIOLATED, "both_bound": VIOLATED}
     assert live_verdicts(fixed) == {"livelock": PROVED, "hung_task": PROVED, "both_bound": PROVED}
 
 
@@ -282,3 +285,25 @@ def test_spin_agrees_on_random_liveness_specs(seed):
     generated = generate_liveness(random.Random(seed), 1)
     model = load_text(generated.text, file="random.probe")
     assert_spin_agrees(model, live_verdicts(model))
+
+
+def test_livelock_is_a_builtin_of_every_spec():
+    """livelock is on in every spec, as deadlock is: a work item that re-queues itself forever
+    is found in a spec that asks nothing about liveness; hung_task joins only a spec that asks
+    (a liveness property or an expect line on a liveness built-in); `disable livelock;` drops it."""
+    body = """
+        module m loadable { work w = again; init { queue_work(system_wq, w); } }
+        fn again { queue_work(system_wq, w); }
+    """
+    model = load_text(spec("re-queues itself", body), file="rule.probe")
+    names = [p.name for p in model.properties]
+    assert "livelock" in names and "hung_task" not in names
+    assert live_verdicts(model)["livelock"] is VIOLATED
+    assert_spin_agrees(model, {"livelock": VIOLATED})
+    once = load_text(spec("runs once", body.replace("fn again { queue_work(system_wq, w); }", "fn again { }")),
+                     file="rule.probe")
+    assert live_verdicts(once)["livelock"] is PROVED
+    quiet = load_text(spec("re-queues itself", body + "disable livelock;\n"), file="rule.probe")
+    assert "livelock" not in [p.name for p in quiet.properties]
+    asked = load_text(spec("re-queues itself", body + "expect violation livelock;\n"), file="rule.probe")
+    assert "hung_task" in [p.name for p in asked.properties]

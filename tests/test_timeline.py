@@ -32,8 +32,8 @@ platform: (none)
      race: udev: modprobe dax_cxl's "flush_work(defer_work): func is NULL, WARN and return"
          (tour.probe:13) ran before udev: modprobe dax_hmem's "INIT_WORK(defer_work,
          process_defer_work)" (tour.probe:6), which had not run yet; nothing orders them
-       re-checked with that order enforced: the property holds (the violating step can no longer be
-           reached)"""
+       re-checked with the opposite order enforced: the property holds (the violating step can no
+           longer be reached)"""
 
 
 def test_tour_timeline_golden():

@@ -165,17 +165,39 @@ def _lasso_holds(model: Model, doc: dict, initial: State, steps: list, prop) -> 
     return len(steps)
 
 
+class _ReportWithTraces(Exception):
+    """A `check --format json` report whose traces are not exactly one."""
+
+
+def _one_trace(doc):
+    """The trace document itself, or the only trace a `check --format json` report holds;
+    _ReportWithTraces when the report holds none or several."""
+    if not (isinstance(doc, dict) and isinstance(doc.get("specs"), list)):
+        return doc
+    traces = [(p.get("name"), p["trace"]) for spec in doc["specs"] if isinstance(spec, dict)
+              for p in spec.get("properties", []) if isinstance(p, dict) and isinstance(p.get("trace"), dict)]
+    if len(traces) == 1:
+        return traces[0][1]
+    names = ", ".join(str(name) for name, _ in traces)
+    raise _ReportWithTraces(f"{len(traces)} traces ({names})" if traces else "no trace")
+
+
 def run(args) -> int:
     model = load_or_report(args.spec)
     if model is None:
         return 2
     try:
         with open(args.trace, encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = _one_trace(json.load(f))
         prop_name = doc["property"]
         saved_steps = doc["steps"]
+    except _ReportWithTraces as exc:
+        print(f"modelcheck: {args.trace} is a `check --format json` report with {exc}; save one "
+              f"with `modelcheck trace SPEC --property NAME --format json -o FILE` and replay that")
+        return 2
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"modelcheck: {args.trace} is not a trace saved by `modelcheck trace --format json`: {exc}")
+        missing = f"it has no {exc} field" if isinstance(exc, KeyError) else str(exc)
+        print(f"modelcheck: {args.trace} is not a trace saved by `modelcheck trace --format json`: {missing}")
         return 2
     try:
         model.property(prop_name)
@@ -201,6 +223,9 @@ def run(args) -> int:
     if bad is not None:
         extra = "" if bad == len(saved_steps) else f" (the saved trace has {len(saved_steps)} steps)"
         message = f"reproduces: {prop_name} violated at step {bad}{extra}"
+        if doc.get("cycle_start") is not None:
+            message += (f"; the cycle from step {doc['cycle_start']} returns to its first state and "
+                        f"is fair, so it repeats forever")
     elif message is None:
         message = (f"does not reproduce: all {len(saved_steps)} steps replay but {prop_name} "
                    f"is not violated")

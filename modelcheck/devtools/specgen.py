@@ -109,6 +109,8 @@ class _Gen:
             return register_stmt(self, owner)
         work = self.r.choice(self.works)[0]
         if kind == "queue":
+            if self.size >= 1 and self.chance(0.3):    # the soak's sizes only: size 0 draws as before
+                return f"schedule_work({work});"
             return f"queue_work(system_wq, {work});"
         if kind == "flush":
             return f"flush_work({work});"

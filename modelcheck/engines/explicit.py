@@ -66,8 +66,9 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
     is called with a Progress every PROGRESS_EVERY states expanded and at the end of each layer.
     """
     names, live = liveness.split(model, list(dict.fromkeys(props)))
-    if live:    # decided on the whole state graph, apart from the safety search below
-        return {**check_all(model, names, options), **liveness.check_all(model, live, options)}
+    if live:    # decided on the whole state graph, apart from the safety search; one time limit for both
+        shared = replace(options, deadline=options.deadline_from(time.monotonic()))
+        return {**check_all(model, names, shared, progress), **liveness.check_all(model, live, shared)}
     if not names:
         return {}
     if not options.reduction:

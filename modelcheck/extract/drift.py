@@ -95,7 +95,9 @@ def _block_sites(block: ast.Block, where: str, file: str, reached: list[str]) ->
         if isinstance(node, ast.Guard) and node.lock_class in ("mutex", "device"):
             out.append(Site(f"guard({node.lock_class})", (node.lock,), where, file, node.span.line))
         elif isinstance(node, ast.Call):
-            if node.func in ROLES and node.func in P.spec_primitives():
+            if node.func == "schedule_work" and len(node.args) == 1:    # queue_work(system_wq, w), as extract writes it
+                out.append(Site("queue_work", ("system_wq", _arg(node.args[0])), where, file, node.span.line))
+            elif node.func in ROLES and node.func in P.spec_primitives():
                 args = [a for a, role in zip(node.args, ROLES[node.func]) if role != "cond"]
                 out.append(Site(node.func, tuple(_arg(a) for a in args), where, file, node.span.line))
             for a in node.args:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..interp import Interpreter
-from ..ir import BoolOp, Model, Not, Thread
+from ..ir import BoolOp, Model, Not, Thread, is_liveness
+from ..lasso import hung_threads, states_of
 from ..reduce import edge_writes, variables_of
 from ..replay import Replay
 
@@ -70,15 +71,42 @@ def why_blocked(model: Model, replay: Replay) -> Optional[WaitsFor]:
     return WaitsFor(tuple(blocked), cycle, missing)
 
 
-def deadlock_picture(model: Model, prop_name: str, replay: Replay) -> Optional[WaitsFor]:
-    """The waits-for picture when `prop_name` is a deadlock property, else None."""
-    return why_blocked(model, replay) if model.property(prop_name).kind == "deadlock" else None
+def hung_picture(model: Model, outcome) -> Optional[WaitsFor]:
+    """The waits-for picture of the threads a hung_task lasso shows blocked for good (what each
+    waits for, in the state where the cycle starts and ends), or None for other traces."""
+    trace = outcome.result.trace
+    if model.property(outcome.result.prop).kind != "hung_task" or trace is None or trace.cycle is None:
+        return None
+    replay = outcome.replay
+    hung = set(hung_threads(model, trace, states_of(replay)))
+    interp = Interpreter(model)
+    blocked = tuple(_blocked_thread(model, interp, replay, t)[0]
+                    for t, th in enumerate(model.threads) if th.name in hung)
+    if not blocked:
+        return None
+    missing = tuple(f"{b.thread}: {b.waits_for}" for b in blocked
+                    if b.holders and not any(h.could_change for h in b.holders))
+    return WaitsFor(blocked, (), missing)
 
 
-def ending_lines(model: Model, prop_name: str, replay: Replay) -> list[str]:
-    """How the trace ends, for a state property: which state violates it and, for a deadlock,
-    why each blocked thread blocks. Empty for check properties (the failing step says it)."""
-    prop = model.property(prop_name)
+def deadlock_picture(model: Model, outcome) -> Optional[WaitsFor]:
+    """The waits-for picture of a deadlock's end state, or of the threads a hung_task lasso
+    shows blocked for good; None for other properties."""
+    if model.property(outcome.result.prop).kind == "deadlock":
+        return why_blocked(model, outcome.replay)
+    return hung_picture(model, outcome)
+
+
+def ending_lines(model: Model, outcome) -> list[str]:
+    """How the trace ends: which state violates the property and, for a deadlock or a hung
+    task, why each blocked thread blocks; for a liveness property, what the lasso (or the
+    execution that stops) shows. Empty for check properties (the failing step says it)."""
+    from .lasso import end_note
+    prop = model.property(outcome.result.prop)
+    replay = outcome.replay
+    if is_liveness(prop):
+        picture = hung_picture(model, outcome)
+        return [end_note(model, outcome)] + (waits_for_lines(picture) if picture else [])
     if prop.kind == "check":
         return []
     if prop.kind == "invariant":

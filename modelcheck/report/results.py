@@ -44,8 +44,8 @@ def trace_json(model: Model, outcome: Outcome) -> dict:
             "failed": list(s.failed),
             "relevant": s.index in relevant,
         } for s in replay.steps],
-        "ending": ending_lines(model, outcome.result.prop, replay),
-        "waits_for": waits_for_json(deadlock_picture(model, outcome.result.prop, replay)),
+        "ending": ending_lines(model, outcome),
+        "waits_for": waits_for_json(deadlock_picture(model, outcome)),
         "races": claims_json(races_of(model, outcome)),
     }
     if cycle_start(outcome) is not None:   # a lasso: steps from this 1-based index on repeat forever

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .lasso import cycle_label, cycle_start, end_note, prefix_label
+from .lasso import cycle_label, cycle_start, prefix_label
 from ..checker import Outcome
 from ..interp import State
 from ..ir import Model
@@ -95,10 +95,8 @@ def trace_text(model: Model, outcome: Outcome, full: bool = False) -> str:
             if failed == prop.name:
                 message = next(c.message for c in step.edge.checks if c.prop == failed)
                 lines.append(f"         {'':<{thread_width}}    !! {message}")
-    lines += [f"    {line}" for line in ending_lines(model, prop.name, replay)]
+    lines += [f"    {line}" for line in ending_lines(model, outcome)]
     lines += [f"    {line}" for line in claim_lines(races_of(model, outcome))]
-    if end_note(model, outcome):
-        lines.append(f"    {end_note(model, outcome)}")
     return "\n".join(lines)
 
 

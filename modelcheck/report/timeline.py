@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import textwrap
 
-from .lasso import cycle_label, cycle_start, end_note, prefix_label
+from .lasso import cycle_label, cycle_start, prefix_label
 from ..checker import Outcome
 from ..ir import Model
 from ..minimize import fold_lines, fold_summary
@@ -78,9 +78,7 @@ def timeline(model: Model, outcome: Outcome, width: int = 100, changes: bool = F
             rows += [" " * (col + 2) + c for ch in step_changes(model, step.before, step.after)
                      for c in textwrap.wrap(ch, width - col - 2)]
         rows += _failures(step, prop.name, width)
-    if end_note(model, outcome):
-        rows.append(f"  => {end_note(model, outcome)}")
-    ending = [] if end_note(model, outcome) else ending_lines(model, prop.name, replay)
+    ending = ending_lines(model, outcome)
     if ending:
         rows.append(f"  => {ending[0]}")
     for line in ending[1:] + claim_lines(races_of(model, outcome)):

@@ -32,7 +32,7 @@ import html as _html
 import json
 import os
 
-from .lasso import cycle_label, cycle_start, end_note, prefix_label
+from .lasso import cycle_label, cycle_start, prefix_label
 from ..checker import Outcome
 from ..ir import Model, Variable
 from ..minimize import fold_file, fold_lines, fold_summary, relevant_in_replay
@@ -83,15 +83,13 @@ def _fold_where(run) -> str:
 
 def _end_note(model: Model, outcome: Outcome) -> str:
     """The first line of how the trace ends (empty for check properties)."""
-    if end_note(model, outcome):
-        return end_note(model, outcome)
-    lines = ending_lines(model, outcome.result.prop, outcome.replay)
+    lines = ending_lines(model, outcome)
     return lines[0] if lines else ""
 
 
 def _waits_for(model: Model, outcome: Outcome) -> list[str]:
     """The waits-for picture of a deadlock (empty otherwise), then the races, as text lines."""
-    return ending_lines(model, outcome.result.prop, outcome.replay)[1:] + claim_lines(races_of(model, outcome))
+    return ending_lines(model, outcome)[1:] + claim_lines(races_of(model, outcome))
 
 
 def _header(model: Model, outcome: Outcome) -> tuple[str, str, str]:
@@ -146,10 +144,10 @@ def itf_doc(model: Model, outcome: Outcome) -> dict:
             meta["violation"] = messages
         states.append(state(step.after.values, meta))
     meta = {}
-    if ending_lines(model, prop.name, replay):
-        meta["ending"] = ending_lines(model, prop.name, replay)
-    if deadlock_picture(model, prop.name, replay) is not None:
-        meta["waits-for"] = waits_for_json(deadlock_picture(model, prop.name, replay))
+    if ending_lines(model, outcome):
+        meta["ending"] = ending_lines(model, outcome)
+    if deadlock_picture(model, outcome) is not None:
+        meta["waits-for"] = waits_for_json(deadlock_picture(model, outcome))
     meta["races"] = claims_json(races_of(model, outcome))
     doc = {
         "#meta": {**meta, "format": "ITF", "format-description": ITF_ADR, "source": model.file,

@@ -59,6 +59,16 @@ BUILTIN_PROPERTIES = {
 }
 LIVENESS_BUILTINS = ("livelock", "hung_task")
 
+# When a built-in check that is not in every spec joins one, for E207's help
+WHEN_BUILTIN = {
+    "use_after_release": "`kref NAME holds VAR, ...;` or get_device/put_device on a device",
+    "refcount_underflow": "a `kref` or get_device/put_device",
+    "work_outlives_owner": "a work item, delayed work, timer or kthread owned by a module or a driver",
+    "lock_order_inversion": "two locks (a mutex, an rwsem or device_lock)",
+    "hung_task": "a liveness property (`eventually`, `always_eventually`, `leads_to`) or an "
+                 "`expect` line on `hung_task` or `livelock`",
+}
+
 
 class Compiler:
     def __init__(self, spec: ast.Spec):
@@ -267,9 +277,11 @@ class Compiler:
         if shared is not None:
             self.ctx.add_property(shared)
         self.ctx.add_property(Property("deadlock", "deadlock", BUILTIN_PROPERTIES["deadlock"], builtin=True))
+        # livelock is on in every spec, like deadlock; hung_task joins a spec that asks about
+        # liveness, since a thread blocked only now and then may starve under weak fairness
+        self.ctx.add_property(Property("livelock", "livelock", BUILTIN_PROPERTIES["livelock"], builtin=True))
         if self.asks_about_liveness():
-            for name in LIVENESS_BUILTINS:
-                self.ctx.add_property(Property(name, name, BUILTIN_PROPERTIES[name], builtin=True))
+            self.ctx.add_property(Property("hung_task", "hung_task", BUILTIN_PROPERTIES["hung_task"], builtin=True))
         for p in self.spec.properties:
             self.ctx.add_property(self.declared_property(p))
         for name in disabled:
@@ -277,8 +289,8 @@ class Compiler:
         self.attach_expectations(disabled)
 
     def asks_about_liveness(self) -> bool:
-        """livelock and hung_task need the whole state graph, unreduced: they join a spec that
-        declares a liveness property or names them in an `expect` line."""
+        """Whether the spec declares a liveness property or names a liveness built-in in an
+        `expect` line: then hung_task joins it."""
         return (any(p.kind in ("eventually", "always_eventually", "leads_to") for p in self.spec.properties)
                 or any(e.prop in LIVENESS_BUILTINS for e in self.spec.expects))
 
@@ -307,6 +319,9 @@ class Compiler:
             if prop is None:
                 known = ", ".join(sorted(self.ctx.properties))
                 why = " (it is disabled)" if e.prop in disabled else ""
+                if not why and e.prop in BUILTIN_PROPERTIES:
+                    why = (" (a built-in check comes with what it checks, and this spec has none of it: "
+                           + WHEN_BUILTIN.get(e.prop, "see its section in docs/language.md") + ")")
                 raise SpecError("E207", e.span, f"no property named {e.prop!r} in this spec{why}",
                                 f"name one of: {known}")
             self.ctx.properties[e.prop] = replace(prop, expect=e.verdict, span=prop.span or e.span)

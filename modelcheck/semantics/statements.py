@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .compile import Compiler
 
 # Primitives whose true/false result can be assigned: `ok = claim(r, o);`
-RESULT_PRIMITIVES = ({"queue_work", "claim", "flush_work", "cancel_work_sync", "mutex_trylock",
+RESULT_PRIMITIVES = ({"queue_work", "schedule_work", "claim", "flush_work", "cancel_work_sync", "mutex_trylock",
                       "down_read_trylock", "wait_for_completion_timeout", "wait_event_timeout",
                       "queue_delayed_work", "schedule_delayed_work", "mod_delayed_work", "cancel_delayed_work",
                       "cancel_delayed_work_sync", "flush_delayed_work", "mod_timer", "timer_delete", "del_timer",

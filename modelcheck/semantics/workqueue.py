@@ -51,8 +51,13 @@ class Workqueues:
                         self.funcs[key].append(fn)
             if call.func == "cancel_work_sync" and call.args and isinstance(call.args[0], ast.Name):
                 self.cancelled.update(self._copies(call.args[0].id))
+            queued = None
             if call.func == "queue_work" and len(call.args) == 2:
-                q, w = (a.id if isinstance(a, ast.Name) else None for a in call.args)
+                queued = call.args
+            elif call.func == "schedule_work" and len(call.args) == 1:     # queue_work(system_wq, w)
+                queued = (ast.Name("system_wq", call.span), call.args[0])
+            if queued is not None:
+                q, w = (a.id if isinstance(a, ast.Name) else None for a in queued)
                 for key in self._copies(w):
                     if key in self.targets and q in self.wqs and q not in self.targets[key]:
                         self.targets[key].append(q)
@@ -118,13 +123,19 @@ class Workqueues:
 
     # -- statements --
     def statements(self) -> dict:
-        return {"init_work": self.init_work, "queue_work": self.queue_work,
+        return {"init_work": self.init_work, "queue_work": self.queue_work, "schedule_work": self.schedule_work,
                 "flush_work": self.flush_work, "cancel_work_sync": self.cancel_work_sync,
                 "flush_workqueue": self.flush_workqueue, "destroy_workqueue": self.destroy_workqueue,
                 "alloc_workqueue": self.alloc_workqueue}
 
     def queries(self) -> dict:
-        return {"work_pending": self.work_pending}
+        return {"work_pending": self.work_pending, "work_busy": self.work_busy}
+
+    def schedule_work(self, call, frame, at, nxt, target) -> None:
+        """include/linux/workqueue.h schedule_work: queue_work(system_wq, work), with its result."""
+        arity(call, 1)
+        as_queue = ast.Call("queue_work", (ast.Name("system_wq", call.span), call.args[0]), call.span)
+        self.queue_work(as_queue, frame, at, nxt, target)
 
     def work(self, call: ast.Call, i: int, frame: Frame) -> str:
         if call.func in DELAYED_CALLS:
@@ -137,8 +148,16 @@ class Workqueues:
         return self.c.exprs.symbol_arg(call, i, ("wq",), "a workqueue").name
 
     def work_pending(self, call: ast.Call, frame: Frame) -> Expr:
+        """include/linux/workqueue.h work_pending: the PENDING bit."""
         arity(call, 1)
         return eq(f"{self.work(call, 0, frame)}.pending", 1)
+
+    def work_busy(self, call: ast.Call, frame: Frame) -> Expr:
+        """kernel/workqueue.c work_busy: WORK_BUSY_PENDING or WORK_BUSY_RUNNING (a worker is
+        executing it), as one truth value: queued, or its function is running."""
+        arity(call, 1)
+        w = self.work(call, 0, frame)
+        return disj(eq(f"{w}.pending", 1), eq(f"{w}.running", 1))
 
     def init_work(self, call, frame, at, nxt, target) -> None:
         arity(call, 2)

@@ -1,6 +1,8 @@
 """Text to AST: lark parses with positions, then a separate pass builds the frozen AST."""
 from __future__ import annotations
 
+import re
+
 from functools import lru_cache
 from importlib import resources
 
@@ -91,8 +93,14 @@ def _describe_expected(names) -> str:
             shown.append(_TERMINAL_TEXT[name])
         elif name.isupper() and not name.startswith("__") and name in _terminal_names():
             pattern = _parser().get_terminal(name).pattern
-            shown.append(repr(pattern.value) if pattern.type == "str" else name.lower())
+            words = re.fullmatch(r"\(\?:([a-z_|]+)\)", pattern.value) if pattern.type == "re" else None
+            if pattern.type == "str":
+                shown.append(repr(pattern.value))
+            elif words:      # a keyword class such as SYNC_KIND: its keywords, not the grammar's name
+                shown += [repr(w) for w in words.group(1).split("|")]
+            else:
+                shown.append(name.lower())
     shown = sorted(set(shown), key=lambda s: (s.startswith("'"), s))   # a name, a number, ... before keywords
-    if len(shown) > 8:
-        shown = shown[:8] + ["..."]
+    if len(shown) > 30:      # every keyword of a block fits; the whole grammar does not help
+        shown = shown[:30] + ["..."]
     return ", ".join(shown)
