@@ -268,6 +268,7 @@ class DeviceDecl:
     driver: str
     present: bool                 # added at boot, before any initcall
     span: Span
+    instances: int = 1            # `instances N`: struct devices platform_device_add can allocate
 
 
 @dataclass(frozen=True)
