@@ -141,6 +141,19 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
     ErrorKind("E235", "kthread_should_stop() outside a kernel thread",
               'module m loadable { var x : bool = false; init { if kthread_should_stop() { x = true; } } }',
               "ask kthread_should_stop() in the function a `kthread NAME = FN;` runs, or in a function it calls"),
+    ErrorKind("E236", "a device with too few or too many instances",
+              'module m loadable {\n  driver d { probe { } }\n  device d0 : d instances 9;\n'
+              '  init { register_driver(d); platform_device_add(d0); }\n}',
+              "write `instances N` with N from 1 to 4: as many devices as the scenario allocates for the "
+              "name (each platform_device_alloc + platform_device_add); a run that needs more reports "
+              "device_instances"),
+    ErrorKind("E237", "one device named where the declaration has several instances",
+              'module m loadable {\n  driver d { probe { } }\n  device d0 : d instances 2;\n'
+              '  init { register_driver(d); platform_device_add(d0); device_lock(d0); }\n}',
+              "device_add (the first instance), platform_device_add (the next one), device_del, unbind and "
+              "bound() (every instance) take such a device; a statement about one "
+              "struct device (bind, device_lock, device_link_add, get_device, ...) needs a device declared "
+              "with one instance"),
     ErrorKind("E245", "a guard class that is not modelled",
               'builtin b { mutex lk; }\nfn f { guard(spinlock)(lk); }',
               "write guard(mutex)(NAME) for a mutex declared with `mutex NAME;`, or lock and unlock by hand"),

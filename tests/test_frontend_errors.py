@@ -52,6 +52,8 @@ EXAMPLE_AT = {
     "E233": (2, 19, "return;"),
     "E234": (5, 30, "queue_delayed_work(q, d)"),
     "E235": (2, 53, "kthread_should_stop()"),
+    "E236": (4, 27, "9;"),
+    "E237": (5, 55, "device_lock(d0)"),
     "E245": (3, 8, "guard(spinlock)"),
     "E246": (2, 13, "mutex lk holds count;"),
     "E247": (3, 25, "ref)"),

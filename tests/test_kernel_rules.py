@@ -1319,3 +1319,97 @@ def test_rule_builtin_code_cannot_use_module_exports():
     """
     expect(spec("uses: importer at most provider", text), importer_not_above_provider=PROVED)
     expect(spec("no uses: any pair", text.replace(" uses b;", "")), importer_not_above_provider=VIOLATED)
+
+
+def test_device_add_twice_is_flagged():
+    """drivers/base/core.c device_add -> kobject_add (lib/kobject.c kobject_add_internal ->
+    create_dir -> fs/sysfs/dir.c sysfs_create_dir_ns): a device that is in sysfs already gets
+    -EEXIST (sysfs_warn_dup: "cannot create duplicate filename", a stack dump) and device_add
+    returns the error without probing. The built-in check device_added_twice flags it; one
+    device_add, or a device_add again after device_del, is fine."""
+    text = """
+        module m loadable {
+          driver d { probe { } remove { } }
+          device d0 : d;
+          init { register_driver(d); device_add(d0); %s device_add(d0); }
+        }
+    """
+    expect(spec("added twice", text % ""), device_added_twice=VIOLATED)
+    expect(spec("deleted, then added again", text % "device_del(d0);"), device_added_twice=PROVED)
+    present = """
+        module m loadable {
+          driver d { probe { } }
+          device d0 : d present;
+          init { register_driver(d); device_add(d0); }
+        }
+    """
+    expect(spec("a device present at boot added again", present), device_added_twice=VIOLATED)
+
+
+def test_device_add_twice_does_not_probe_again():
+    """drivers/base/core.c device_add: kobject_add fails before bus_probe_device, so the
+    second device_add of a device whose probe failed does not retry the probe (with the check
+    switched off, `disable device_added_twice;`, the run goes on as the kernel's does)."""
+    text = """
+        module m loadable {
+          var tries : int 0..3 = 0;
+          driver d { probe { tries = tries + 1; return -ENODEV; } }
+          device d0 : d;
+          init { register_driver(d); device_add(d0); device_add(d0); }
+        }
+        disable device_added_twice;
+        final probed_once: tries == 1;
+    """
+    expect(spec("second add of a device whose probe failed", text), probed_once=PROVED)
+
+
+def test_platform_device_add_new_instance_probes():
+    """drivers/base/platform.c platform_device_alloc + platform_device_add, as
+    drivers/dax/hmem/hmem.c __hmem_register_device calls them for every range it registers:
+    each call adds a new struct device, which is probed as device_add probes. Two such calls
+    for one range with `instances 2` add two devices, and both probe; bound() asks about any
+    instance."""
+    text = """
+        range sr0 : soft_reserved @ 0x1000 .. 0x1fff;
+        module m loadable {
+          var probes : int 0..3 = 0;
+          driver d { probe(r) { probes = probes + 1; } }
+          device hmem[r in soft_reserved] : d instances 2;
+          init { register_driver(d); platform_device_add(hmem, sr0); platform_device_add(hmem, sr0); }
+        }
+        final both_probed: probes == 2 and bound(hmem, sr0);
+    """
+    expect(spec("two platform devices for one range", text), device_instances=PROVED, both_probed=PROVED)
+
+
+def test_platform_device_add_beyond_the_instances_bound_is_reported():
+    """The spec's `instances N` is a modelling bound, not a kernel limit (platform_device_alloc
+    allocates without one): a run that adds one more is reported as the built-in property
+    device_instances, so no verdict rests silently on a cut model."""
+    text = """
+        module m loadable {
+          driver d { probe { } }
+          device d0 : d instances %d;
+          init { register_driver(d); platform_device_add(d0); platform_device_add(d0); }
+        }
+    """
+    expect(spec("one instance, two adds", text % 1), device_instances=VIOLATED)
+    expect(spec("two instances, two adds", text % 2), device_instances=PROVED)
+
+
+def test_platform_device_add_after_device_add_takes_the_next_instance():
+    """device_add names the declared struct device (the first instance); platform_device_add
+    allocates one that was never added, so the two together add two devices; device_del of a
+    name with several instances deletes each (platform_device_unregister of every pdev, as
+    __hmem_register_device's devm action release_hmem does when its host unbinds)."""
+    text = """
+        module m loadable {
+          driver d { probe { } remove { } }
+          device d0 : d instances 2;
+          init { register_driver(d); device_add(d0); platform_device_add(d0); %s }
+        }
+        final any_bound: bound(d0);
+    """
+    expect(spec("device_add, then platform_device_add", text % ""), device_added_twice=PROVED,
+           device_instances=PROVED, any_bound=PROVED)
+    expect(spec("then both deleted", text % "device_del(d0);"), any_bound=VIOLATED)

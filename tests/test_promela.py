@@ -139,3 +139,36 @@ def test_spin_agrees_on_every_liveness_verdict_of_the_examples(path):
     with LivenessBuild(model, names) as build:
         theirs = {name: build.run(name).verdict for name in names}
     assert {n: {"VIOLATED": "violated", "PROVED": "holds"}[v] for n, v in mine.items()} == theirs
+
+
+DEVICE_INSTANCE_SPECS = {
+    "added twice": ("device_add(d0); device_add(d0);", ""),
+    "two platform devices": ("platform_device_add(d0); platform_device_add(d0);", " instances 2"),
+    "past the bound": ("device_add(d0); platform_device_add(d0); platform_device_add(d0);", " instances 2"),
+}
+
+
+@pytest.mark.parametrize("title", sorted(DEVICE_INSTANCE_SPECS))
+def test_spin_agrees_on_device_added_twice_and_device_instances(title, tmp_path):
+    """device_add of an added device (drivers/base/core.c device_add -> kobject_add: -EEXIST)
+    and platform_device_add past the spec's `instances N` export to Promela (instance names
+    such as `d0#2` become identifiers) and SPIN gives the explicit engine's verdicts."""
+    _require_spin()
+    adds, instances = DEVICE_INSTANCE_SPECS[title]
+    text = f'''spec "{title}"
+module m loadable {{
+  driver d {{ probe {{ }} remove {{ }} }}
+  device d0 : d{instances};
+  init {{ register_driver(d); {adds} }}
+}}
+'''
+    model = load_text(text, "instances.probe")
+    names = [p.name for p in model.properties if p.name in ("device_added_twice", "device_instances")]
+    assert names
+    ours = {o.prop.name: "violated" if o.result.verdict is Verdict.VIOLATED else "holds"
+            for o in check_model(model, "explicit", only=names)}
+    with SpinBuild(model, names, str(tmp_path)) as build:
+        spin = {name: build.run(name) for name in names}
+    assert all(run.complete for run in spin.values())
+    assert {name: run.verdict for name, run in spin.items()} == ours
+    assert "violated" in ours.values() or title == "two platform devices"

@@ -210,10 +210,11 @@ class _Gen:
                                f"{pm_callbacks(self)} }}")
                 extra_fns += data_fns
                 present = " present" if self.device_present else ""
-                members.append(f"device {self.device} : {self.driver}{present};")
+                adds, instances = device_adds(self, init)
+                members.append(f"device {self.device} : {self.driver}{present}{instances};")
                 init.insert(r.randint(0, len(init)), f"register_driver({self.driver});")
-                if not self.device_present:
-                    init.insert(r.randint(0, len(init)), f"device_add({self.device});")
+                for add in adds:
+                    init.insert(r.randint(0, len(init)), add)
             members.append("init { " + " ".join(init) + " }")
             if self.size >= 1 and mode != "builtin" and self.chance(0.4):
                 members.append("exit { " + " ".join(self.body(mod, 0, 1)) + " }")
@@ -248,7 +249,7 @@ class _Gen:
         self.user_threads = sum(line.startswith("userspace ") for line in lines)
         lines += self.extra_items(modules)
         lines += self.properties()
-        return GeneratedSpec("\n".join(lines) + "\n", list(self.flags))
+        return GeneratedSpec(one_instance_if_named_alone("\n".join(lines) + "\n"), list(self.flags))
 
     def flag_writes(self) -> list[str]:
         return [f"{self.r.choice(self.flags)} = {self.r.choice(['true', 'false', self.cond()])};"
@@ -323,6 +324,43 @@ class _Gen:
         a, b = self.r.choice(self.flags), self.cond()
         op = self.r.choice(["->", "or", "and"])
         return f"{a} {op} {b}" if self.chance(0.8) else f"not {a}"
+
+
+def device_adds(gen: _Gen, init: list[str]) -> tuple[list[str], str]:
+    """How a device that is not present is added: device_add; at sizes 1-2, from a generator of
+    its own (so the rest of each seed's spec stays as it was), sometimes platform_device_add
+    with `instances 1` or `2`, called once or twice (a second call past the bound is
+    device_instances), or a second device_add (device_added_twice). Returns (the statements,
+    the declaration's ` instances N` or "")."""
+    if gen.device_present:
+        return [], ""
+    plain = [f"device_add({gen.device});"]
+    if gen.size == 0:
+        return plain, ""
+    pick = random.Random(zlib.crc32(f"{gen.device} {' '.join(init)}".encode()))
+    roll = pick.random()
+    if roll < 0.1:
+        return plain * 2, ""
+    if roll < 0.4:
+        n = pick.choice([1, 2])
+        calls = pick.choice([1, 2])
+        return [f"platform_device_add({gen.device});"] * calls, f" instances {n}" if n > 1 else ""
+    return plain, ""
+
+
+def one_instance_if_named_alone(text: str) -> str:
+    """A device with `instances 2` that a statement about one struct device names (device_lock,
+    a device link, get_device, ...: E237) goes back to one instance."""
+    if " instances " not in text:
+        return text
+    from ..errors import SpecError
+    from ..frontend import load_text
+    try:
+        load_text(text, file="random.probe")
+    except SpecError as e:
+        if e.code == "E237":
+            return text.replace(" instances 2;", ";")
+    return text
 
 
 def register_stmt(gen: _Gen, owner: str) -> str:

@@ -40,6 +40,10 @@ BUILTIN_PROPERTIES = {
     "queue_uninitialized_work": "queue_work never queues a work item whose func is NULL (§4.2)",
     "reinit_busy_work": "INIT_WORK never re-initializes a pending or running work item (§4.1)",
     "queue_on_dead_workqueue": "no queue/flush/destroy on a NULL or destroyed workqueue (§4.2, §4.4)",
+    "device_added_twice": "device_add never adds a device that is added already "
+                          "(kobject_add: -EEXIST, drivers/base/core.c)",
+    "device_instances": "platform_device_add always finds a free instance: the spec's `instances N` "
+                        "bound is never reached (raise it if violated)",
     "module_unload_leaks": "a module is never freed while its work runs or its driver is registered (§2.2)",
     "work_outlives_owner": "nothing asynchronous held by device data or a module is pending or running when it is freed",
     "kthread_misuse": "kthread_run never replaces a thread that was not stopped, kthread_stop never stops no thread",
@@ -113,6 +117,7 @@ class Compiler:
             self.exprs.register(area.queries())
         self.driver_core.devres_undo.update(self.iomem.devres())
         self.resources.prescan(calls)
+        self.driver_core.prescan(calls)
         self.devlinks.prescan(calls)
         self.matching.prescan(calls)
         self.iomem.prescan(calls, _probe_calls(spec))

@@ -21,6 +21,7 @@ from ..errors import SpecError
 from ..ir import TRUE, BoolConst, Check, Const, Expr, conj, neg
 from ..syntax import ast
 from .context import Frame
+from .driver_core import instance_names
 from .symbols import Symbol
 
 if TYPE_CHECKING:
@@ -41,10 +42,8 @@ class DeviceData:
             decl = sym.decl
             if decl.driver not in drivers:
                 continue   # driver_core reports the unknown driver
-            names = [decl.name]
-            if decl.index_var:
-                names = [f"{decl.name}[{ext}]" for ext in compiler.resources.domain(decl.index_domain, decl.span)]
-            for name in names:
+            extents = compiler.resources.domain(decl.index_domain, decl.span) if decl.index_var else []
+            for name, _, _ in instance_names(decl, extents):
                 self.devices.setdefault(decl.driver, []).append(name)
                 self.driver_of[name] = decl.driver
         self.home: dict[str, str] = {}               # copy key -> the device whose data holds it

@@ -104,6 +104,10 @@ class DeviceLinks:
             if sym.decl.index_var:
                 raise SpecError("E267", call.args[k].span, f"{sym.name} is a device array; {call.func}() "
                                 "links single devices here", f"declare the device on its own: `device NAME : DRIVER;`")
+            if sym.decl.instances > 1:
+                raise SpecError("E237", call.args[k].span, f"{call.func}() links one struct device, and {sym.name} "
+                                f"is declared with instances {sym.decl.instances}",
+                                "declare the device without `instances`")
             names.append(sym.name)
         if names[0] == names[1]:
             raise SpecError("E265", call.span, f"{call.func}() links {names[0]} to itself: the kernel returns NULL "
@@ -203,7 +207,7 @@ class DeviceLinks:
             if self._autoprobed(n):
                 ctx.flag(f"{n}.can_match")       # dev->can_match: a matching driver has tried it
             if self._tracks_registration(n):
-                ctx.flag(f"{n}.pm_initialized", 1 if inst.decl.present else 0)
+                ctx.flag(f"{n}.pm_initialized", 1 if inst.decl.present and inst.copy == 1 else 0)
 
     def _registered(self, name: str) -> Expr:
         """device_pm_initialized: on dpm_list from device_add's device_pm_add to device_del's device_pm_remove."""

@@ -27,10 +27,22 @@ DEFERRED_WORK_RUNNING = internal("deferred_probe_work.running")
 
 @dataclass(frozen=True)
 class Instance:
-    """One device: a plain device, or one element of a device array (device d[r in KIND])."""
+    """One device: a plain device, or one element of a device array (device d[r in KIND]);
+    with `instances N`, each of the N struct devices of that name (copy 1 is the declared one)."""
     name: str
     decl: ast.DeviceDecl
     extent: Optional[str]
+    copy: int = 1
+
+
+def instance_names(decl: ast.DeviceDecl, extents) -> list[tuple[str, Optional[str], int]]:
+    """(name, extent, copy) of every struct device a declaration stands for: `d`, `d[r]`, and
+    with `instances N` the further copies `d#2`, `d[r]#2`, ... (platform_device_alloc'ed ones)."""
+    out = []
+    for ext in (extents if decl.index_var else [None]):
+        base = f"{decl.name}[{ext}]" if ext is not None else decl.name
+        out += [(base if k == 1 else f"{base}#{k}", ext, k) for k in range(1, decl.instances + 1)]
+    return out
 
 
 class DriverCore:
@@ -41,6 +53,11 @@ class DriverCore:
         self.devm_sites: dict[str, list[ast.Call]] = {d: [] for d in self.drivers}
         # devres entries other areas add: primitive -> undo(inst, site) giving (label, assigns)
         self.devres_undo: dict = {}
+        self.allocated: set[str] = set()     # device names platform_device_add adds
+
+    def prescan(self, calls) -> None:
+        self.allocated = {c.args[0].id for c in calls
+                          if c.func == "platform_device_add" and c.args and isinstance(c.args[0], ast.Name)}
 
     # -- setup --
     def declare(self) -> None:
@@ -49,16 +66,17 @@ class DriverCore:
             decl = sym.decl
             for d in decl.all_drivers:
                 self.c.sym.require(d, ("driver",), decl.span, "a driver")
-            if decl.index_var:
-                for ext in self.c.resources.domain(decl.index_domain, decl.span):
-                    self.instances.append(Instance(f"{decl.name}[{ext}]", decl, ext))
-            else:
-                self.instances.append(Instance(decl.name, decl, None))
+            extents = self.c.resources.domain(decl.index_domain, decl.span) if decl.index_var else []
+            for name, ext, k in instance_names(decl, extents):
+                self.instances.append(Instance(name, decl, ext, k))
         for d in self.drivers:
             ctx.flag(f"{d}.registered")
             self.devm_sites[d] = _devm_calls(self.drivers[d].decl, {"devm_add_action", *self.devres_undo})
         for inst in self.instances:
-            ctx.flag(f"{inst.name}.added", 1 if inst.decl.present else 0)
+            ctx.flag(f"{inst.name}.added", 1 if inst.decl.present and inst.copy == 1 else 0)
+            if inst.copy == 1 and self.counts_instances(inst.decl):
+                # How many of the name's struct devices were ever added (platform_device_add takes the next).
+                ctx.var(self.used_var(inst), 0, inst.decl.instances, 1 if inst.decl.present else 0)
             ctx.flag(f"{inst.name}.bound")
             ctx.flag(f"{inst.name}.locked")
             ctx.flag(f"{inst.name}.probing")
@@ -76,6 +94,18 @@ class DriverCore:
             ctx.flag(DEFERRED_PROBE_ENABLE)
             ctx.flag(DEFERRED_WORK_PENDING)
             ctx.flag(DEFERRED_WORK_RUNNING)
+
+    def counts_instances(self, decl: ast.DeviceDecl) -> bool:
+        return decl.instances > 1 or decl.name in self.allocated
+
+    def used_var(self, inst: Instance) -> str:
+        """The counter of a name's instances ever added, kept under its first instance."""
+        first = inst.name if inst.copy == 1 else inst.name.rsplit("#", 1)[0]
+        return f"{first}.instances_used"
+
+    def copies(self, inst: Instance) -> list[Instance]:
+        """Every instance of inst's name (same declaration and range), first to last."""
+        return [i for i in self.instances if i.decl is inst.decl and i.extent == inst.extent]
 
     def driver_of(self, inst: Instance):
         return self.drivers[inst.decl.driver].decl
@@ -373,6 +403,7 @@ class DriverCore:
     def statements(self) -> dict:
         return {"register_driver": self.register_driver, "unregister_driver": self.unregister_driver,
                 "device_add": self.device_add, "device_del": self.device_del,
+                "platform_device_add": self.platform_device_add,
                 "bus_rescan": self.bus_rescan, "wait_for_device_probe": self.wait_for_device_probe,
                 "device_lock": self.device_lock, "device_unlock": self.device_unlock,
                 "devm_add_action": self.devm_add_action, "bind": self.bind, "unbind": self.unbind_stmt}
@@ -380,12 +411,20 @@ class DriverCore:
     def queries(self) -> dict:
         return {"bound": self.q_bound, "registered": self.q_registered}
 
-    def device_arg(self, call: ast.Call, frame: Frame) -> Instance:
+    def device_arg(self, call: ast.Call, frame: Frame, several: bool = False) -> Instance:
+        """The device a call names (its first instance). several: the call is one that takes a
+        name with `instances N` (device_add, platform_device_add, device_del, unbind, bound);
+        any other names one struct device, so a name with several instances is E237."""
         arity(call, 1, 2)
         sym = self.c.exprs.symbol_arg(call, 0, ("device",), "a device")
         ext = self.c.exprs.extent_arg(call, 1, frame) if len(call.args) == 2 else None
+        if sym.decl.instances > 1 and not several:
+            raise SpecError("E237", call.span, f"{call.func}() names one struct device, and {sym.name} is declared "
+                            f"with instances {sym.decl.instances}",
+                            "declare the device without `instances`, or use device_del/unbind/bound, "
+                            "which take every instance")
         for inst in self.instances:
-            if inst.decl.name == sym.name and inst.extent == ext:
+            if inst.decl.name == sym.name and inst.extent == ext and inst.copy == 1:
                 return inst
         if ext is None:
             raise SpecError("E204", call.span, f"{sym.name} is a device array; name the element: "
@@ -397,7 +436,8 @@ class DriverCore:
         return self.c.exprs.symbol_arg(call, 0, ("driver",), "a driver").name
 
     def q_bound(self, call, frame) -> Expr:
-        return eq(f"{self.device_arg(call, frame).name}.bound", 1)
+        """bound(d): d's driver is bound to it; with `instances N`, to any of its instances."""
+        return disj(*(eq(f"{i.name}.bound", 1) for i in self.copies(self.device_arg(call, frame, several=True))))
 
     def q_registered(self, call, frame) -> Expr:
         return eq(f"{self.driver_arg(call)}.registered", 1)
@@ -434,18 +474,57 @@ class DriverCore:
             at = after
 
     def device_add(self, call, frame, at, nxt, target) -> None:
-        inst = self.device_arg(call, frame)
+        """drivers/base/core.c device_add: kobject_add puts the device in sysfs, then
+        bus_probe_device. On a device that is added already, kobject_add_internal -> create_dir
+        -> sysfs_create_dir_ns fails with -EEXIST (sysfs_warn_dup: "cannot create duplicate
+        filename", a stack dump) and device_add returns the error without probing: the
+        check device_added_twice. With `instances N`, device_add adds the first instance."""
+        inst = self.device_arg(call, frame, several=True)
         at = self.c.parents.device_add(inst, frame, at, nxt, call.span)
-        at = frame.b.step(at, f"device_add({inst.name})", call.span,
-                          assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst)
+        added = eq(f"{inst.name}.added", 1)
+        check = self.c.ctx.check("device_added_twice", neg(added),
+                                 f"device_add({inst.name}) of a device that is added already: "
+                                 "kobject_add fails with -EEXIST")
+        used = ((self.used_var(inst), Ite(eq(self.used_var(inst), 0), Const(1), Ref(self.used_var(inst)))),) \
+            if self.counts_instances(inst.decl) else ()
+        frame.b.edge(at, nxt, f"device_add({inst.name}): kobject_add fails with -EEXIST, {inst.name} is "
+                     "added already", call.span, guard=added, checks=(check,))
+        at = frame.b.step(at, f"device_add({inst.name})", call.span, guard=neg(added), checks=(check,),
+                          assigns=((f"{inst.name}.added", Const(1)),) + used + self.c.pm.on_device_add(inst)
                           + self.c.devlinks.on_device_add(inst.name))
         self.attach(inst, frame, at, nxt, "bus_probe_device")
+
+    def platform_device_add(self, call, frame, at, nxt, target) -> None:
+        """platform_device_alloc + platform_device_add (drivers/base/platform.c), as
+        __hmem_register_device (drivers/dax/hmem/hmem.c) does for each range it registers:
+        a new struct device each time, added and probed as device_add does. The spec bounds
+        how many there can be (`instances N`); a run that needs one more is reported as the
+        property device_instances, not cut silently."""
+        first = self.device_arg(call, frame, several=True)
+        used = self.used_var(first)
+        copies = self.copies(first)
+        bound = self.c.ctx.check("device_instances", neg(eq(used, len(copies))),
+                                 f"platform_device_add({first.decl.name}): all {len(copies)} instances the spec "
+                                 f"declares for {first.name} are used; raise `instances` on device "
+                                 f"{first.decl.name}")
+        for k, inst in enumerate(copies):
+            mine = eq(used, k)
+            after = frame.b.new()
+            frame.b.edge(at, after, f"platform_device_add({inst.name}): a new struct device, added", call.span,
+                         guard=mine, checks=(bound,), assigns=((used, Const(k + 1)), (f"{inst.name}.added", Const(1)))
+                         + self.c.pm.on_device_add(inst) + self.c.devlinks.on_device_add(inst.name))
+            self.attach(inst, frame, after, nxt, "bus_probe_device")
+        frame.b.edge(at, nxt, f"platform_device_add({first.name}): no instance left (the spec's bound)",
+                     call.span, guard=eq(used, len(copies)), checks=(bound,))
 
     def device_del(self, call, frame, at, nxt, target) -> None:
         """drivers/base/core.c device_del: kill_device under the device lock first (a probe
         that comes later sees dev->p->dead and fails with -ENODEV), then bus_remove_device
         unbinds the driver, then driver_deferred_probe_del."""
-        inst = self.device_arg(call, frame)
+        first = self.device_arg(call, frame, several=True)
+        self._each(self.copies(first), frame, at, nxt, lambda i, a, n: self._device_del(call, i, frame, a, n))
+
+    def _device_del(self, call, inst: Instance, frame, at, nxt) -> None:
         killed, unbound = frame.b.new(), frame.b.new()
         frame.b.edge(at, killed, f"device_del({inst.name}): kill_device (under the device lock)", call.span,
                      guard=eq(f"{inst.name}.locked", 0), assigns=((f"{inst.name}.added", Const(0)),))
@@ -465,9 +544,10 @@ class DriverCore:
                               emit=lambda a, n: self.probe(inst, frame, a, n, "bind (sysfs)", counted=False))
 
     def unbind_stmt(self, call, frame, at, nxt, target) -> None:
-        inst = self.device_arg(call, frame)
-        self.c.parents.locked(inst, frame, at, nxt, "unbind (sysfs)", unbind=True,
-                              emit=lambda a, n: self.unbind(inst, frame, a, n, "unbind (sysfs)"))
+        first = self.device_arg(call, frame, several=True)
+        self._each(self.copies(first), frame, at, nxt, lambda i, a, n: self.c.parents.locked(
+            i, frame, a, n, "unbind (sysfs)", unbind=True,
+            emit=lambda a2, n2: self.unbind(i, frame, a2, n2, "unbind (sysfs)")))
 
     def bus_rescan(self, call, frame, at, nxt, target) -> None:
         """bus_rescan_devices: device_attach on every unbound device, always synchronously (§3.1)."""

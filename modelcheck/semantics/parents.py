@@ -62,9 +62,9 @@ class Parents:
             if sym is None or sym.kind != "device":
                 raise SpecError("E249", span, f"the parent of {decl.name}, {decl.parent}, is not a device",
                                 f"declare it first: `device {decl.parent} : DRIVER;`")
-            if decl.index_var or sym.decl.index_var:
-                raise SpecError("E249", span, f"{decl.name} or its parent {decl.parent} is a device array: "
-                                "parents and children are single devices here",
+            if decl.index_var or sym.decl.index_var or decl.instances > 1 or sym.decl.instances > 1:
+                raise SpecError("E249", span, f"{decl.name} or its parent {decl.parent} is a device array "
+                                "or has `instances`: parents and children are single devices here",
                                 "declare both devices on their own: `device NAME : DRIVER;`")
             if decl.parent == decl.name:
                 raise SpecError("E249", span, f"{decl.name} is its own parent", "name another device")

@@ -41,7 +41,8 @@ class PowerManagement:
     @property
     def dynamic_order(self) -> bool:
         """dpm_list order changes at run time only when the spec adds or deletes devices."""
-        return self.used and (self.c.uses("device_add") or self.c.uses("device_del"))
+        return self.used and (self.c.uses("device_add") or self.c.uses("platform_device_add")
+                              or self.c.uses("device_del"))
 
     # -- setup --
     def declare(self) -> None:
@@ -63,7 +64,7 @@ class PowerManagement:
     def boot_position(self, inst: "Instance") -> int:
         """Devices present at boot are on dpm_list in declaration order, each parent before its
         children (semantics/parents.py); others are not on it."""
-        present = [i for i in self.c.parents.dpm_order(self.c.driver_core.instances) if i.decl.present]
+        present = [i for i in self.c.parents.dpm_order(self.c.driver_core.instances) if i.decl.present and i.copy == 1]
         return present.index(inst) + 1 if inst in present else 0
 
     @staticmethod

@@ -272,6 +272,7 @@ class DeviceDecl:
     parent: Optional[str] = None  # device c0 : cd parent p0;  (dev->parent)
     need_parent_lock: bool = False   # ... parent p0 need_parent_lock;  (bus->need_parent_lock)
     parent_span: Optional[Span] = None
+    instances: int = 1            # `instances N`: struct devices platform_device_add can allocate
     drivers: tuple[str, ...] = ()  # device d0 : a, b;  every driver named, in the spec's order
 
     @property

@@ -15,6 +15,17 @@ class AstBuilder:
         self.file = file
 
     # -- helpers --
+    def device_instances(self, node) -> int:
+        """`instances N` of a device declaration: 1 without it; E236 outside 1..MAX_INSTANCES."""
+        if node is None:
+            return 1
+        token = node.children[0]
+        n = literal(token, self.span(token))
+        if not 1 <= n <= MAX_INSTANCES:
+            raise SpecError("E236", self.span(token), f"instances {n}: a device has 1 to {MAX_INSTANCES} instances",
+                            "each instance is a whole device in the state; model the few the scenario adds")
+        return n
+
     def span(self, node) -> Span:
         if isinstance(node, Token):
             return Span(self.file, node.line, node.column, node.end_line or node.line,
@@ -164,12 +175,13 @@ class AstBuilder:
                 parts["drivers"].append(self.driver(m))
             elif k == "device_decl":
                 names = tuple(str(n) for n in mc[3].children)
-                par = mc[5]
+                par = mc[6]
                 parts["devices"].append(ast.DeviceDecl(
                     str(mc[0]), _opt(mc[1]), _opt(mc[2]), names[0], mc[4] is not None, self.span(m),
                     str(par.children[0]) if par is not None else None,
                     par is not None and par.children[1] is not None,
-                    self.span(par.children[0]) if par is not None else None, drivers=names))
+                    self.span(par.children[0]) if par is not None else None, drivers=names,
+                    instances=self.device_instances(mc[5])))
             elif k == "init_block":
                 self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
@@ -332,6 +344,7 @@ def _opt(token) -> Optional[str]:
     return None if token is None else str(token)
 
 
+MAX_INSTANCES = 4           # `instances N` on a device: each instance is a whole device in the state
 MAX_LITERAL = 2 ** 64 - 1    # addresses and counts fit in 64 bits; larger literals are typos
 
 
