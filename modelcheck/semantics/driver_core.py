@@ -389,22 +389,33 @@ class DriverCore:
             at = after
 
     def device_add(self, call, frame, at, nxt, target) -> None:
-        inst = self.device_arg(call, frame)
-        at = frame.b.step(at, f"device_add({inst.name})", call.span,
+        self.c.hotplug.reject_code_on(call, frame)
+        self.add_device(self.device_arg(call, frame), frame, at, nxt, call.span)
+
+    def add_device(self, inst: Instance, frame: Frame, at: int, nxt: int, span, *, guard: Expr = TRUE,
+                   label: str = "", extra: tuple = ()) -> None:
+        """drivers/base/core.c device_add: on the bus and dpm_list, then bus_probe_device.
+        guard, label, extra: a hotplug add (semantics/hotplug.py) waits for the platform's
+        choice and raises the KOBJ_ADD uevent in the same step."""
+        at = frame.b.step(at, label or f"device_add({inst.name})", span, guard=guard,
                           assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst)
-                          + self.c.devlinks.on_device_add(inst.name))
+                          + self.c.devlinks.on_device_add(inst.name) + extra)
         self.attach(inst, frame, at, nxt, "bus_probe_device")
 
     def device_del(self, call, frame, at, nxt, target) -> None:
+        self.c.hotplug.reject_code_on(call, frame)
+        self.del_device(self.device_arg(call, frame), frame, at, nxt, call.span)
+
+    def del_device(self, inst: Instance, frame: Frame, at: int, nxt: int, span, *, guard: Expr = TRUE,
+                   label: str = "") -> None:
         """drivers/base/core.c device_del: kill_device under the device lock first (a probe
         that comes later sees dev->p->dead and fails with -ENODEV), then bus_remove_device
         unbinds the driver, then driver_deferred_probe_del."""
-        inst = self.device_arg(call, frame)
         killed, unbound = frame.b.new(), frame.b.new()
-        frame.b.edge(at, killed, f"device_del({inst.name}): kill_device (under the device lock)", call.span,
-                     guard=eq(f"{inst.name}.locked", 0), assigns=((f"{inst.name}.added", Const(0)),))
+        frame.b.edge(at, killed, label or f"device_del({inst.name}): kill_device (under the device lock)", span,
+                     guard=conj(guard, eq(f"{inst.name}.locked", 0)), assigns=((f"{inst.name}.added", Const(0)),))
         self.unbind(inst, frame, killed, unbound, "device_del")
-        frame.b.edge(unbound, nxt, f"device_del({inst.name}): off the deferred list", call.span,
+        frame.b.edge(unbound, nxt, f"device_del({inst.name}): off the deferred list", span,
                      assigns=self._off_deferred_list(inst) + self.c.pm.on_device_del(inst)
                      + self.c.devlinks.purge(inst.name))
 

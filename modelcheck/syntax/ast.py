@@ -268,6 +268,7 @@ class DeviceDecl:
     driver: str
     present: bool                 # added at boot, before any initcall
     span: Span
+    hotplug: bool = False         # `hotplug device ...`: the platform adds (removes) it after boot
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,10 @@ class AstBuilder:
             elif k == "device_decl":
                 parts["devices"].append(ast.DeviceDecl(
                     str(mc[0]), _opt(mc[1]), _opt(mc[2]), str(mc[3]), mc[4] is not None, self.span(m)))
+            elif k == "hotplug_device_decl":
+                d = mc[0].children
+                parts["devices"].append(ast.DeviceDecl(
+                    str(d[0]), _opt(d[1]), _opt(d[2]), str(d[3]), d[4] is not None, self.span(m), hotplug=True))
             elif k == "init_block":
                 self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
