@@ -200,6 +200,15 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}\nuserspace u { suspend(); }',
               "check the links and the suspend or reboot in separate specs: the dpm_list reordering of "
               "device_link_add is not modelled"),
+    ErrorKind("E278", "device_add or device_del of a hotplug device in code",
+              'module m loadable {\n  driver d { probe { } }\n  hotplug device d0 : d;\n'
+              '  init { register_driver(d); device_add(d0); }\n}',
+              "the platform adds and removes a hotplug device (thread `hotplug: NAME`): drop the call, "
+              "or declare the device without `hotplug` to add and delete it from code"),
+    ErrorKind("E279", "a hotplug device array",
+              'range r0 : soft_reserved @ 0x1000 .. 0x1fff;\nmodule m loadable {\n  driver d { probe(r) { } }\n'
+              '  hotplug device h[r in soft_reserved] : d;\n}',
+              "declare each hotplugged device on its own: `hotplug device NAME : DRIVER;`"),
     ErrorKind("E280", "leads_to without ~>",
               'module m loadable { var up : bool = false; init { up = true; } }\nleads_to up_stays : up -> up;',
               "write `leads_to NAME : A ~> B;`: whenever A holds, B holds then or later"),
