@@ -200,6 +200,11 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               '  device c0 : cd present;\n  device s0 : sd present;\n  init { register_driver(sd); register_driver(cd); }\n}\nuserspace u { suspend(); }',
               "check the links and the suspend or reboot in separate specs: the dpm_list reordering of "
               "device_link_add is not modelled"),
+    ErrorKind("E277", "hotplug devices in a spec that suspends or reboots",
+              'module m loadable {\n  driver d { probe { } }\n  hotplug device d0 : d;\n'
+              '  init { register_driver(d); }\n}\nuserspace u { suspend(); }',
+              "check the hotplug and the suspend or reboot in separate specs: a device added or deleted "
+              "while dpm_list is walked is not modelled"),
     ErrorKind("E278", "device_add or device_del of a hotplug device in code",
               'module m loadable {\n  driver d { probe { } }\n  hotplug device d0 : d;\n'
               '  init { register_driver(d); device_add(d0); }\n}',

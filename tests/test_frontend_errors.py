@@ -65,6 +65,7 @@ EXAMPLE_AT = {
     "E266": (4, 62, "device_link_add(c0, s0, DL_FLAG_STATELESS)"),
     "E267": (5, 43, "s, 0)"),
     "E268": (4, 23, "device_link_add(c0, s0, 0)"),
+    "E277": (4, 3, "hotplug device d0"),
     "E278": (5, 30, "device_add(d0)"),
     "E279": (5, 3, "hotplug device h"),
     "E280": (3, 21, "up -> up"),

@@ -173,6 +173,7 @@ def test_spin_agrees_on_the_probe_during_the_init(tmp_path):
     ("module m loadable { driver d { probe { } } hotplug device d0 : d present; exit { device_del(d0); } }", "E278"),
     ("range r0 : soft_reserved @ 0x1000 .. 0x1fff;\n"
      "module m loadable { driver d { probe(r) { } } hotplug device h[r in soft_reserved] : d; }", "E279"),
+    ("module m loadable { driver d { probe { } } hotplug device d0 : d; }\nuserspace u { reboot(); }", "E277"),
 ])
 def test_hotplug_errors(body, code):
     with pytest.raises(SpecError) as info:

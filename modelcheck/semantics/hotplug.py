@@ -108,6 +108,12 @@ class Hotplug:
 
     # -- setup --
     def declare(self) -> None:
+        if self.used and self.c.pm.used:
+            _, first = self.decls[0]
+            raise SpecError("E277", first.span, f"hotplug device {first.name} and suspend()/reboot() in one spec: "
+                            "a device the platform adds or removes while dpm_suspend, dpm_resume or "
+                            "device_shutdown walks dpm_list is not modelled",
+                            "check the hotplug and the suspend or reboot in separate specs")
         for inst in self.instances():
             labels = PRESENT_LABELS if inst.decl.present else ABSENT_LABELS
             self.c.ctx.var(self.choice(inst), 0, 2, None, "platform", labels, inst.decl.span)
