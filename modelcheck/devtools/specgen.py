@@ -10,7 +10,8 @@ init_work / queue_work / flush_work / cancel_work_sync, a driver whose probe ret
 -EPROBE_DEFER and its device (with per-device data: a flag and a work item, delayed work,
 timer or kthread, see device_data), claims on one or two soft_reserved ranges, requests and
 mappings of one or two mmio register ranges (plain, and devm_* in the probe), a supplier and a
-consumer joined by device_link_add (sizes 1-2, see device_links), suspend/resume/
+consumer joined by device_link_add (sizes 1-2, see device_links), hotplug devices whose
+uevent loads their driver's module (sizes 1-2, see hotplug), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
@@ -223,8 +224,14 @@ class _Gen:
             # inlines one unbind in another, longer runs than CI's size-0 budget allows), drawn
             # from a generator of its own so that the rest of each seed's spec stays as it was
             main, self.r = self.r, random.Random(zlib.crc32("\n".join(lines).encode()))
-            if self.chance(0.2):
+            linked = self.chance(0.2)
+            if linked:
                 lines += device_links(self, sum(line.startswith("userspace ") for line in lines))
+            # hotplug devices, likewise from a generator of their own (device_links draws as before),
+            # in specs without links: both add threads, and together they take foata minutes
+            self.r = random.Random(zlib.crc32(("hotplug\n" + "\n".join(lines)).encode()))
+            if not linked and self.chance(0.2):
+                lines += hotplug(self)
             self.r = main
         self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
                          if " loadable " in line]
@@ -460,6 +467,27 @@ def device_links(gen: _Gen, user_threads: int) -> list[str]:
         lines.append("userspace relink { " + r.choice(["unbind(ls0);", "unbind(lc0); bind(lc0);",
                                                        "unbind(ls0); bind(ls0);"]) + " }")
     return lines
+
+
+def hotplug(gen: _Gen) -> list[str]:
+    """One or two hotplug devices of a driver (semantics/hotplug.py): the platform adds and
+    removes them after boot (drivers/base/core.c device_add, device_del), and when the driver's
+    module is loadable and not manual their KOBJ_ADD uevent makes udev load it; the init
+    registers the driver anywhere among statements that touch the flags, the probe and remove
+    touch them too, and the driver may probe asynchronously."""
+    r = gen.r
+    mode = r.choice(["loadable", "loadable", "builtin"])
+    manual = "manual; " if mode == "loadable" and gen.chance(0.2) else ""
+    probe_type = " : prefer_async" if gen.chance(0.3) else ""
+    init = gen.body("mh", 0, 1)
+    init.insert(r.randint(0, len(init)), "register_driver(hd);")
+    devices = [f"  hotplug device hp{i} : hd{' present' if gen.chance(0.3) else ''};"
+               for i in range(r.randint(1, 1 + (gen.size >= 2)))]
+    return [f"module mh {mode} {{",
+            f"  {manual}driver hd{probe_type} {{ probe {{ {' '.join(gen.body('mh', 0, 1))} }} "
+            f"remove {{ {' '.join(gen.body('mh', 0, 1))} }} }}",
+            *devices,
+            f"  init {{ {' '.join(init)} }}", "}"]
 
 
 def pm_callbacks(gen: _Gen) -> str:
