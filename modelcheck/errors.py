@@ -253,6 +253,20 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               'config DEBUG_TEST_DRIVER_REMOVE : tristate;\nmodule m builtin { driver a { probe { } } device d0 : a present; }',
               "it is a bool in lib/Kconfig.debug: `config DEBUG_TEST_DRIVER_REMOVE : bool = y;` turns the "
               "test remove on, `: bool;` explores both"),
+    ErrorKind("E277", "hotplug devices in a spec that suspends or reboots",
+              'module m loadable {\n  driver d { probe { } }\n  hotplug device d0 : d;\n'
+              '  init { register_driver(d); }\n}\nuserspace u { suspend(); }',
+              "check the hotplug and the suspend or reboot in separate specs: a device added or deleted "
+              "while dpm_list is walked is not modelled"),
+    ErrorKind("E278", "device_add or device_del of a hotplug device in code",
+              'module m loadable {\n  driver d { probe { } }\n  hotplug device d0 : d;\n'
+              '  init { register_driver(d); device_add(d0); }\n}',
+              "the platform adds and removes a hotplug device (thread `hotplug: NAME`): drop the call, "
+              "or declare the device without `hotplug` to add and delete it from code"),
+    ErrorKind("E279", "a hotplug device array, or one with instances, a parent, children or several drivers",
+              'range r0 : soft_reserved @ 0x1000 .. 0x1fff;\nmodule m loadable {\n  driver d { probe(r) { } }\n'
+              '  hotplug device h[r in soft_reserved] : d;\n}',
+              "declare each hotplugged device on its own: `hotplug device NAME : DRIVER;`"),
     ErrorKind("E280", "leads_to without ~>",
               'module m loadable { var up : bool = false; init { up = true; } }\nleads_to up_stays : up -> up;',
               "write `leads_to NAME : A ~> B;`: whenever A holds, B holds then or later"),

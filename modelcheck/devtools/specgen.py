@@ -13,7 +13,8 @@ mappings of one or two mmio register ranges (plain, and devm_* in the probe), a 
 consumer joined by device_link_add or declared with `supplier S -> C;` (sizes 1-2, see
 device_links), one device two drivers match (sizes 1-2, see several_drivers),
 CONFIG_DEBUG_TEST_DRIVER_REMOVE (sizes 1-2), a parent and a child device
-(sizes 1-2, see parent_child), suspend/resume/
+(sizes 1-2, see parent_child), hotplug devices whose uevent loads their
+driver's module (sizes 1-2, see hotplug), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
 fact, `uses` lines (acyclic), `exit` bodies, userspace threads (flag writes, work, reloads:
@@ -224,12 +225,14 @@ class _Gen:
         for w, _ in self.works:
             lines.append(f"fn fn_{w} {{ {' '.join(self.work_body(w))} }}")
         lines += pm_request(self)
+        linked = False
         if self.size >= 1 and self.pm_request is None:
             # a linked supplier and consumer (soak sizes only: the forced unbind of consumers
             # inlines one unbind in another, longer runs than CI's size-0 budget allows), drawn
             # from a generator of its own so that the rest of each seed's spec stays as it was
             main, self.r = self.r, random.Random(zlib.crc32("\n".join(lines).encode()))
-            if self.chance(0.2):
+            linked = self.chance(0.2)
+            if linked:
                 lines += device_links(self, sum(line.startswith("userspace ") for line in lines))
             if self.chance(0.2):
                 lines += several_drivers(self, sum(line.startswith("userspace ") for line in lines))
@@ -242,6 +245,13 @@ class _Gen:
             main, self.r = self.r, random.Random(zlib.crc32(("parent\n" + "\n".join(lines)).encode()))
             if self.chance(0.2):
                 lines += parent_child(self, sum(line.startswith("userspace ") for line in lines))
+            self.r = main
+            # hotplug devices, likewise from a generator of their own, in specs without device
+            # links or a parent and child: each adds threads, and together they take foata minutes
+            main, self.r = self.r, random.Random(zlib.crc32(("hotplug\n" + "\n".join(lines)).encode()))
+            parents = any(" parent " in line for line in lines)
+            if self.pm_request is None and not linked and not parents and self.chance(0.2):
+                lines += hotplug(self)
             self.r = main
         self.loadable = [m for m, line in zip(modules, [l for l in lines if l.startswith("module ")])
                          if " loadable " in line]
@@ -582,6 +592,27 @@ def several_drivers(gen: _Gen, user_threads: int) -> list[str]:
         lines.append("userspace rebind { " + r.choice(["unbind(md0);", "unregister_driver(ma);",
                                                        "unregister_driver(mb); register_driver(mb);"]) + " }")
     return lines
+
+
+def hotplug(gen: _Gen) -> list[str]:
+    """One or two hotplug devices of a driver (semantics/hotplug.py): the platform adds and
+    removes them after boot (drivers/base/core.c device_add, device_del), and when the driver's
+    module is loadable and not manual their KOBJ_ADD uevent makes udev load it; the init
+    registers the driver anywhere among statements that touch the flags, the probe and remove
+    touch them too, and the driver may probe asynchronously."""
+    r = gen.r
+    mode = r.choice(["loadable", "loadable", "builtin"])
+    manual = "manual; " if mode == "loadable" and gen.chance(0.2) else ""
+    probe_type = " : prefer_async" if gen.chance(0.3) else ""
+    init = gen.body("mh", 0, 1)
+    init.insert(r.randint(0, len(init)), "register_driver(hd);")
+    devices = [f"  hotplug device hp{i} : hd{' present' if gen.chance(0.3) else ''};"
+               for i in range(r.randint(1, 1 + (gen.size >= 2)))]
+    return [f"module mh {mode} {{",
+            f"  {manual}driver hd{probe_type} {{ probe {{ {' '.join(gen.body('mh', 0, 1))} }} "
+            f"remove {{ {' '.join(gen.body('mh', 0, 1))} }} }}",
+            *devices,
+            f"  init {{ {' '.join(init)} }}", "}"]
 
 
 def pm_callbacks(gen: _Gen) -> str:

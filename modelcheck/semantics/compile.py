@@ -22,6 +22,7 @@ from .locks import Locks
 from .completions import Completions
 from .exprs import Expressions
 from .fnresult import FunctionResults
+from .hotplug import Hotplug
 from .iomem import IoMem
 from .modules import Modules
 from .pm import PowerManagement
@@ -104,8 +105,11 @@ class Compiler:
         self.modules = Modules(self)
         self.pm = PowerManagement(self)
         self.probe_timeout = ProbeTimeout(self)
+        self.hotplug = Hotplug(self)
         calls = list(_all_calls(spec))
         self.called = {c.func for c in calls}
+        if self.hotplug.used:
+            self.called |= {"device_add", "device_del"}     # the platform's hotplug events run both
         self.uses_request_module = "request_module" in self.called
         self.statements = {}
         may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
@@ -156,9 +160,11 @@ class Compiler:
         self.refcounts.declare()
         self.pm.declare()
         self.probe_timeout.declare()
+        self.hotplug.declare()
         self.modules.declare()
         self.modules.build_boot()
         self.modules.build_userspace()
+        self.hotplug.build_threads()
         self.workqueues.build_workers()
         self.timers.build_threads()
         self.kthreads.build_threads()

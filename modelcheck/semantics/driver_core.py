@@ -479,6 +479,7 @@ class DriverCore:
         -> sysfs_create_dir_ns fails with -EEXIST (sysfs_warn_dup: "cannot create duplicate
         filename", a stack dump) and device_add returns the error without probing: the
         check device_added_twice. With `instances N`, device_add adds the first instance."""
+        self.c.hotplug.reject_code_on(call, frame)
         inst = self.device_arg(call, frame, several=True)
         at = self.c.parents.device_add(inst, frame, at, nxt, call.span)
         added = eq(f"{inst.name}.added", 1)
@@ -489,9 +490,17 @@ class DriverCore:
             if self.counts_instances(inst.decl) else ()
         frame.b.edge(at, nxt, f"device_add({inst.name}): kobject_add fails with -EEXIST, {inst.name} is "
                      "added already", call.span, guard=added, checks=(check,))
-        at = frame.b.step(at, f"device_add({inst.name})", call.span, guard=neg(added), checks=(check,),
-                          assigns=((f"{inst.name}.added", Const(1)),) + used + self.c.pm.on_device_add(inst)
-                          + self.c.devlinks.on_device_add(inst.name))
+        self.add_device(inst, frame, at, nxt, call.span, guard=neg(added), checks=(check,), extra=used)
+
+    def add_device(self, inst: Instance, frame: Frame, at: int, nxt: int, span, *, guard: Expr = TRUE,
+                   label: str = "", extra: tuple = (), checks: tuple = ()) -> None:
+        """drivers/base/core.c device_add: on the bus and dpm_list, then bus_probe_device.
+        guard, label, extra: a hotplug add (semantics/hotplug.py) waits for the platform's
+        choice and raises the KOBJ_ADD uevent in the same step; checks: device_add's
+        device_added_twice."""
+        at = frame.b.step(at, label or f"device_add({inst.name})", span, guard=guard, checks=checks,
+                          assigns=((f"{inst.name}.added", Const(1)),) + self.c.pm.on_device_add(inst)
+                          + self.c.devlinks.on_device_add(inst.name) + extra)
         self.attach(inst, frame, at, nxt, "bus_probe_device")
 
     def platform_device_add(self, call, frame, at, nxt, target) -> None:
@@ -500,6 +509,7 @@ class DriverCore:
         a new struct device each time, added and probed as device_add does. The spec bounds
         how many there can be (`instances N`); a run that needs one more is reported as the
         property device_instances, not cut silently."""
+        self.c.hotplug.reject_code_on(call, frame)
         first = self.device_arg(call, frame, several=True)
         used = self.used_var(first)
         copies = self.copies(first)
@@ -518,18 +528,20 @@ class DriverCore:
                      call.span, guard=eq(used, len(copies)), checks=(bound,))
 
     def device_del(self, call, frame, at, nxt, target) -> None:
+        self.c.hotplug.reject_code_on(call, frame)
+        first = self.device_arg(call, frame, several=True)
+        self._each(self.copies(first), frame, at, nxt, lambda i, a, n: self.del_device(i, frame, a, n, call.span))
+
+    def del_device(self, inst: Instance, frame: Frame, at: int, nxt: int, span, *, guard: Expr = TRUE,
+                   label: str = "") -> None:
         """drivers/base/core.c device_del: kill_device under the device lock first (a probe
         that comes later sees dev->p->dead and fails with -ENODEV), then bus_remove_device
         unbinds the driver, then driver_deferred_probe_del."""
-        first = self.device_arg(call, frame, several=True)
-        self._each(self.copies(first), frame, at, nxt, lambda i, a, n: self._device_del(call, i, frame, a, n))
-
-    def _device_del(self, call, inst: Instance, frame, at, nxt) -> None:
         killed, unbound = frame.b.new(), frame.b.new()
-        frame.b.edge(at, killed, f"device_del({inst.name}): kill_device (under the device lock)", call.span,
-                     guard=eq(f"{inst.name}.locked", 0), assigns=((f"{inst.name}.added", Const(0)),))
+        frame.b.edge(at, killed, label or f"device_del({inst.name}): kill_device (under the device lock)", span,
+                     guard=conj(guard, eq(f"{inst.name}.locked", 0)), assigns=((f"{inst.name}.added", Const(0)),))
         self.unbind(inst, frame, killed, unbound, "device_del")
-        frame.b.edge(unbound, nxt, f"device_del({inst.name}): off the deferred list", call.span,
+        frame.b.edge(unbound, nxt, f"device_del({inst.name}): off the deferred list", span,
                      assigns=self._off_deferred_list(inst) + self.c.pm.on_device_del(inst)
                      + self.c.devlinks.purge(inst.name))
 

@@ -365,12 +365,14 @@ class Modules:
 
     # -- userspace (§1.1: every loadable module loads after boot, in any order) --
     def udev_modules(self) -> list[ast.ModuleDecl]:
-        """Modules udev may load at any moment after boot (loadable and not `manual`)."""
-        return [m for m in self.modules if not m.manual and self.loadable(m) != FALSE]
+        """Modules udev may load at any moment after boot (loadable and not `manual`); one whose
+        drivers match only hotplug devices is loaded on their KOBJ_ADD instead (hotplug.py)."""
+        return [m for m in self.modules if not m.manual and self.loadable(m) != FALSE
+                and not self.c.hotplug.only_hotplugged(m)]
 
     def userspace_thread_names(self) -> list[str]:
         return ([f"udev: modprobe {m.name}" for m in self.udev_modules()]
-                + [f"userspace:{u.name}" for u in self.spec.userspaces])
+                + [f"userspace:{u.name}" for u in self.spec.userspaces] + self.c.hotplug.udev_thread_names())
 
     def build_userspace(self) -> None:
         """One thread per udev load and per userspace block. Each system call (a modprobe, a

@@ -273,6 +273,7 @@ class DeviceDecl:
     need_parent_lock: bool = False   # ... parent p0 need_parent_lock;  (bus->need_parent_lock)
     parent_span: Optional[Span] = None
     instances: int = 1            # `instances N`: struct devices platform_device_add can allocate
+    hotplug: bool = False         # `hotplug device ...`: the platform adds (removes) it after boot
     drivers: tuple[str, ...] = ()  # device d0 : a, b;  every driver named, in the spec's order
 
     @property

@@ -182,6 +182,16 @@ class AstBuilder:
                     par is not None and par.children[1] is not None,
                     self.span(par.children[0]) if par is not None else None, drivers=names,
                     instances=self.device_instances(mc[5])))
+            elif k == "hotplug_device_decl":
+                d = mc[0].children
+                names = tuple(str(n) for n in d[3].children)
+                par = d[6]
+                parts["devices"].append(ast.DeviceDecl(
+                    str(d[0]), _opt(d[1]), _opt(d[2]), names[0], d[4] is not None, self.span(m),
+                    str(par.children[0]) if par is not None else None,
+                    par is not None and par.children[1] is not None,
+                    self.span(par.children[0]) if par is not None else None, drivers=names,
+                    instances=self.device_instances(d[5]), hotplug=True))
             elif k == "init_block":
                 self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
