@@ -249,6 +249,12 @@ ERRORS: dict[str, ErrorKind] = {e.code: e for e in (
               "check that feature in a spec with one driver for the device: asynchronous probing, "
               "per-device data, suspend/resume/shutdown callbacks, register ranges in a driver named "
               "after the first, device arrays and sysfs bind are not modelled with several drivers"),
+    ErrorKind("E273", "a probe that reaches itself",
+              'module m builtin {\n  driver a { probe { register_driver(b); } }\n'
+              '  driver b { probe { register_driver(a); } }\n  device d0 : a present;\n  device d1 : b present;\n'
+              '  init { register_driver(a); }\n}',
+              "probes are inlined where they can run; a probe whose body registers a driver or adds a "
+              "device whose probe leads back to it nests without end: register or add outside the probe"),
     ErrorKind("E272", "DEBUG_TEST_DRIVER_REMOVE declared as a tristate",
               'config DEBUG_TEST_DRIVER_REMOVE : tristate;\nmodule m builtin { driver a { probe { } } device d0 : a present; }',
               "it is a bool in lib/Kconfig.debug: `config DEBUG_TEST_DRIVER_REMOVE : bool = y;` turns the "

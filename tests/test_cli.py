@@ -153,7 +153,7 @@ def test_directory_with_good_and_bad_spec_reports_both_and_exits_2(tmp_path):
     assert f"{tmp_path / 'good.probe'}: one property" in proc.stdout
     assert "[expected violation]" in proc.stdout                 # the good spec's verdicts
     assert f"{bad}:3:14: error[E100]" in proc.stderr and "^" in proc.stderr
-    assert "1 ok, 1 spec error in " in proc.stdout and "s (exit 2:" in proc.stdout
+    assert "2 ok, 1 spec error in " in proc.stdout and "s (exit 2:" in proc.stdout
 
 
 def test_bad_spec_before_good_one_does_not_stop_the_run(tmp_path):

@@ -14,6 +14,7 @@ from modelcheck.extract.skeleton import Skeleton
 from modelcheck.frontend import load_text
 from modelcheck.semantics.compile import Compiler
 from modelcheck.syntax.parser import parse
+from spin_agreement import spin_verdicts
 
 DATA = Path(__file__).parent / "data" / "extract"
 C_FILES = sorted(DATA.glob("*.c"))
@@ -224,7 +225,6 @@ def test_choose_in_promela_spin_agrees(tmp_path):
     explicit engine finds."""
     from test_promela import _require_spin
     from modelcheck.checker import check_model
-    from modelcheck.promela import SpinBuild
     from modelcheck.result import Verdict
     _require_spin()
     model = load_text('spec "choose"\nrange sr0 : soft_reserved @ 0x1000 .. 0x1fff;\n'
@@ -236,9 +236,7 @@ def test_choose_in_promela_spin_agrees(tmp_path):
     ours = {o.result.prop: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")
             for o in check_model(model, "explicit") if o.result.verdict in (Verdict.VIOLATED, Verdict.PROVED)}
     assert ours["not_one"] == "violated" and ours["bounded"] == "holds"
-    with SpinBuild(model, list(ours), str(tmp_path)) as build:
-        spin = build.decide_all()
-    assert {name: run.verdict for name, run in spin.items()} == ours
+    assert spin_verdicts(model, ours, tmp_path) == ours
 
 
 def test_choose_inside_an_expression_is_e502():

@@ -44,7 +44,7 @@ def test_junit_has_one_case_per_property_and_fails_the_unexpected_violation():
     suites = ET.fromstring(proc.stdout)
     [suite] = suites.findall("testsuite")
     cases = {c.get("name"): c for c in suite.findall("testcase")}
-    assert set(cases) == {"flush_uninitialized_work", "reinit_busy_work", "deadlock"}
+    assert set(cases) == {"flush_uninitialized_work", "reinit_busy_work", "deadlock", "livelock"}
     assert cases["flush_uninitialized_work"].find("failure") is not None
     assert cases["deadlock"].find("failure") is None
     assert suite.get("failures") == "1"

@@ -76,6 +76,7 @@ EXAMPLE_AT = {
     "E270": (3, 22, "return 2;"),
     "E271": (5, 3, "device d0 : a, b present;"),
     "E272": (2, 1, "config DEBUG_TEST_DRIVER_REMOVE : tristate;"),
+    "E273": (3, 14, "probe { register_driver(b); }"),
     "E277": (4, 3, "hotplug device d0"),
     "E278": (5, 30, "device_add(d0)"),
     "E279": (5, 3, "hotplug device h"),

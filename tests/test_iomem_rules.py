@@ -5,6 +5,7 @@ import pytest
 from modelcheck.checker import check_model
 from modelcheck.frontend import load_text
 from modelcheck.result import EngineOptions, Verdict
+from spin_agreement import spin_verdicts
 
 GEOMETRY = """
 spec "iomem"
@@ -207,7 +208,7 @@ def test_register_ranges_export_to_promela_and_spin_agrees(tmp_path):
     """Requests, devres release, mappings and no_shared_registers lower to plain IR: SPIN
     decides every property as the explicit engine does."""
     import pytest
-    from modelcheck.promela import SpinBuild, spin_available
+    from modelcheck.promela import spin_available
     if not spin_available():
         pytest.skip("spin or gcc is not installed")
     text = spec("spin registers", REGISTERS + """
@@ -227,9 +228,7 @@ def test_register_ranges_export_to_promela_and_spin_agrees(tmp_path):
     ours = {o.prop.name: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")
             for o in check_model(model, "explicit")}
     assert ours["no_shared_registers"] == "violated" and ours["port_free_or_held"] == "holds"
-    with SpinBuild(model, list(ours), str(tmp_path)) as build:
-        spin = build.decide_all()
-    assert {name: run.verdict for name, run in spin.items()} == ours
+    assert spin_verdicts(model, ours, tmp_path) == ours
 
 
 @pytest.mark.parametrize("call", ["iounmap(io0, m0);", "release_mem_region(io0, m0);"])

@@ -8,6 +8,7 @@ from modelcheck.errors import SpecError
 from modelcheck.frontend import load_text
 from modelcheck.result import EngineOptions
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import spin_verdicts
 
 
 @pytest.fixture(autouse=True)
@@ -126,7 +127,7 @@ def test_suspend_and_reboot_export_to_promela_and_spin_agrees(tmp_path):
     """The freezer, the dpm_list passes and the blocked probe lower to plain IR: SPIN decides
     every property as the explicit engine does."""
     from modelcheck.checker import check_model
-    from modelcheck.promela import SpinBuild, spin_available
+    from modelcheck.promela import spin_available
     from modelcheck.result import Verdict
     if not spin_available():
         pytest.skip("spin or gcc is not installed")
@@ -136,6 +137,4 @@ def test_suspend_and_reboot_export_to_promela_and_spin_agrees(tmp_path):
     ours = {o.prop.name: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")
             for o in check_model(model, "explicit")}
     assert ours["probed_on_resume"] == "violated"
-    with SpinBuild(model, list(ours), str(tmp_path)) as build:
-        spin = build.decide_all()
-    assert {name: run.verdict for name, run in spin.items()} == ours
+    assert spin_verdicts(model, ours, tmp_path) == ours

@@ -5,6 +5,7 @@ import pytest
 import rule_helpers
 from modelcheck.result import EngineOptions
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import spin_verdicts
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +97,7 @@ def test_probe_timeout_exports_to_promela_and_spin_agrees(tmp_path):
     """initcalls_done, the timeout work and the check-state query lower to plain IR."""
     from modelcheck.checker import check_model
     from modelcheck.frontend import load_text
-    from modelcheck.promela import SpinBuild, spin_available
+    from modelcheck.promela import spin_available
     from modelcheck.result import Verdict
     if not spin_available():
         pytest.skip("spin or gcc is not installed")
@@ -105,6 +106,4 @@ def test_probe_timeout_exports_to_promela_and_spin_agrees(tmp_path):
         .replace("final consumer_bound", "final consumer2_bound")), "spin.probe")
     ours = {o.prop.name: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")
             for o in check_model(model, "explicit")}
-    with SpinBuild(model, list(ours), str(tmp_path)) as build:
-        spin = build.decide_all()
-    assert {name: run.verdict for name, run in spin.items()} == ours
+    assert spin_verdicts(model, ours, tmp_path) == ours

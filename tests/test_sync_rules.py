@@ -7,6 +7,7 @@ that relies on the rule checks clean (PROVED), one that relies on the opposite i
 from __future__ import annotations
 
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import spin_verdicts
 
 # Two threads that run at once after boot: a module's init (from modprobe) and a userspace task;
 # the locks belong to built-in code, so both may use them at any time.
@@ -367,7 +368,6 @@ from pathlib import Path  # noqa: E402
 
 from modelcheck.checker import check_model  # noqa: E402
 from modelcheck.frontend import load_text  # noqa: E402
-from modelcheck.promela import SpinBuild  # noqa: E402
 from modelcheck.result import Verdict  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -385,10 +385,7 @@ def test_spin_agrees_on_the_sync_examples(rel_path, tmp_path):
             for o in check_model(model, "explicit")
             if o.result.verdict in (Verdict.VIOLATED, Verdict.PROVED)}
     assert ours.get("deadlock") is not None
-    with SpinBuild(model, list(ours), str(tmp_path)) as build:
-        spin = build.decide_all()
-    assert all(run.complete for run in spin.values())
-    assert {name: run.verdict for name, run in spin.items()} == ours
+    assert spin_verdicts(model, ours, tmp_path) == ours
 
 
 SPIN_RULE_SPECS = {
@@ -426,10 +423,7 @@ def test_spin_agrees_on_rule_specs(title, tmp_path):
     ours = {o.result.prop: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")
             for o in check_model(model, "explicit")
             if o.result.verdict in (Verdict.VIOLATED, Verdict.PROVED)}
-    with SpinBuild(model, list(ours), str(tmp_path)) as build:
-        spin = build.decide_all()
-    assert all(run.complete for run in spin.values())
-    assert {name: run.verdict for name, run in spin.items()} == ours
+    assert spin_verdicts(model, ours, tmp_path) == ours
     assert "deadlock" in ours
 
 

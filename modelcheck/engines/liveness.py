@@ -389,7 +389,13 @@ def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[st
                                   argument=f"no infinite execution exists: {finite}")
                 for p in props}
     graph = build_graph(model, options, deadline)
-    search = _Search(model, graph, deadline)
+    try:
+        search = _Search(model, graph, deadline)
+    except _OutOfTime:      # finding the states on cycles is itself a search the deadline stops
+        return {p: PropertyResult(p, Verdict.TIMEOUT, ENGINE, time.monotonic() - started,
+                                  argument=f"the time limit ({options.timeout:g} s) ran out while the "
+                                           "states on cycles were being found; no conclusion")
+                for p in props}
     results = {}
     for name in props:
         prop = model.property(name)

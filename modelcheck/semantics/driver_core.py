@@ -54,6 +54,7 @@ class DriverCore:
         # devres entries other areas add: primitive -> undo(inst, site) giving (label, assigns)
         self.devres_undo: dict = {}
         self.allocated: set[str] = set()     # device names platform_device_add adds
+        self.inlining: list[tuple[str, str]] = []   # (driver, device) of the probes being inlined
 
     def prescan(self, calls) -> None:
         self.allocated = {c.args[0].id for c in calls
@@ -220,7 +221,18 @@ class DriverCore:
                                     f"probe({decl.probe.param}) needs a device array, and {n} is a single device",
                                     f"declare it as `device {inst.decl.name}[r in soft_reserved] : {d};`")
                 inner = inner.bind(decl.probe.param, ("extent", inst.extent))
-            self.c.stmts.block(decl.probe.body, inner, start, end)
+            if (d, n) in self.inlining:
+                # every call site inlines the probe it can reach: a probe that reaches itself never ends
+                chain = " -> ".join(f"{drv}.probe({dev})" for drv, dev in
+                                    self.inlining[self.inlining.index((d, n)):] + [(d, n)])
+                raise SpecError("E273", decl.probe.span, f"the probe of {d} for {n} is reached from inside "
+                                f"itself: {chain}", "register the driver or add the device outside the probe "
+                                "(in init, or in a work item the probe queues)")
+            self.inlining.append((d, n))
+            try:
+                self.c.stmts.block(decl.probe.body, inner, start, end)
+            finally:
+                self.inlining.pop()
 
         # CONFIG_DEBUG_TEST_DRIVER_REMOVE: remove, devres release and a second probe (debug_remove.py)
         run_probe(body, self.c.debug_remove.probed(inst, d, frame, rc, post, run_probe))
