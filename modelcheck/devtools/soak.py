@@ -45,6 +45,24 @@ OPTIONS = EngineOptions(max_depth=80, timeout=120, solver_rlimit=20_000_000)
 # not depend on the machine's load; the time limit is only a backstop
 INCONCLUSIVE = (Verdict.BOUNDED, Verdict.TIMEOUT)
 
+# what the random specs use, tallied per spec so a soak says how much of the language it covered:
+# (label, text whose presence in a spec marks the feature)
+FEATURES = (
+    ("mutex", "mutex "), ("rwsem", "rwsem "), ("completion", "completion "), ("waitqueue", "waitqueue "),
+    ("delayed_work", "delayed_work "), ("timer", "timer "), ("kthread", "kthread "), ("kref", "kref "),
+    ("fn returning a value", "-> bool"), ("per-device data", "driver d0 { var"),
+    ("device_link_add", "device_link_add("), ("fw_devlink supplier", "supplier "),
+    ("deferred-probe timeout", "deferred_probe_timeout"), ("hotplug device", "hotplug device"),
+    ("parent device", " parent "), ("several drivers", "device md0 :"), ("match block", "match {"),
+    ("DEBUG_TEST_DRIVER_REMOVE", "DEBUG_TEST_DRIVER_REMOVE"), ("suspend()/reboot()", "suspend();"),
+    ("mmio range", ": mmio"), ("instances", " instances "), ("platform_device_add", "platform_device_add("),
+)
+
+
+def features_of(text: str) -> list[str]:
+    """The FEATURES labels whose marker text occurs in a spec's text."""
+    return [label for label, marker in FEATURES if marker in text]
+
 
 @dataclass
 class Comparison:
@@ -99,6 +117,9 @@ def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS
         by_search = set(explicit.outcomes(model, observe, options))
     except ValueError:
         by_search = None                # a cycle: the outcome set is still defined, recompute below
+    except explicit.SearchIncomplete:   # runs longer than max_depth: the set is not known, not compared
+        out.inconclusive.append("outcomes")
+        return out
     if by_search is None:
         by_search = explicit.terminal_projections(model, observe)
     out.outcomes = len(by_search)
@@ -215,10 +236,13 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int =
     errors: list[tuple[int, str, str]] = []
     outcome_sizes: dict[int, int] = {}
     verdict_counts: dict[str, int] = {}
+    feature_counts: dict[str, int] = {label: 0 for label, _ in FEATURES}
     if scheduler:
         jobs = parallel.worker_count(scheduler)
     for answer in _results(count, seed, size, jobs, stop, liveness, scheduler):
         tried += 1
+        for label in features_of(answer[2] if len(answer) == 3 else answer[1].text):
+            feature_counts[label] += 1
         if len(answer) == 3:
             errors.append(answer)
             continue
@@ -242,7 +266,7 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int =
                 inconclusive_specs=inconclusive_specs, inconclusive_props=inconclusive_props,
                 inconclusive_outcomes=inconclusive_outcomes,
                 compared_props=compared_props, outcome_sizes=outcome_sizes,
-                verdict_counts=verdict_counts, stopped_by_time=tried < count, jobs=jobs,
+                verdict_counts=verdict_counts, feature_counts=feature_counts, stopped_by_time=tried < count, jobs=jobs,
                 liveness=liveness, scheduler=scheduler)
 
 
@@ -296,6 +320,9 @@ def render(summary: dict) -> str:
               + ", ".join(f"{k} {v}" for k, v in sorted(s["verdict_counts"].items())) + ".", "",
               "Distinct terminal states per spec (on the flags): "
               + ", ".join(f"{k}: {v} specs" for k, v in sorted(s["outcome_sizes"].items())) + ".", ""]
+    if s.get("feature_counts"):
+        lines += ["Specs tried that use each feature (a spec may use several): "
+                  + ", ".join(f"{k} {v}" for k, v in s["feature_counts"].items()) + ".", ""]
     lines += ["## Disagreements", ""]
     if not s["failures"]:
         lines += ["None.", ""]

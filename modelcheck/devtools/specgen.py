@@ -13,7 +13,8 @@ mappings of one or two mmio register ranges (plain, and devm_* in the probe), a 
 consumer joined by device_link_add or declared with `supplier S -> C;` (sizes 1-2, see
 device_links), one device two drivers match (sizes 1-2, see several_drivers),
 CONFIG_DEBUG_TEST_DRIVER_REMOVE (sizes 1-2), a parent and a child device
-(sizes 1-2, see parent_child), hotplug devices whose uevent loads their
+(sizes 1-2, see parent_child), a helper returning a value (sizes 1-2, see
+returned_value), hotplug devices whose uevent loads their
 driver's module (sizes 1-2, see hotplug), suspend/resume/
 shutdown callbacks with a `suspend()` or `reboot()` from user space, the deferred-probe
 timeout (`deferred_probe_timeout`, `driver_deferred_probe_check_state()`), a platform bool
@@ -258,6 +259,12 @@ class _Gen:
         lines += extra_fns
         self.user_threads = sum(line.startswith("userspace ") for line in lines)
         lines += self.extra_items(modules)
+        if self.size >= 1:
+            # a helper that returns a value, called from a user thread (soak sizes only), from a
+            # generator of its own so the rest of each seed's spec stays as it was
+            main, self.r = self.r, random.Random(zlib.crc32(("retval\n" + "\n".join(lines)).encode()))
+            lines = returned_value(self, lines)
+            self.r = main
         lines += self.properties()
         return GeneratedSpec(one_instance_if_named_alone("\n".join(lines) + "\n"), list(self.flags))
 
@@ -613,6 +620,20 @@ def hotplug(gen: _Gen) -> list[str]:
             f"remove {{ {' '.join(gen.body('mh', 0, 1))} }} }}",
             *devices,
             f"  init {{ {' '.join(init)} }}", "}"]
+
+
+def returned_value(gen: _Gen, lines: list[str]) -> list[str]:
+    """Sometimes `fn rv0 -> bool` (a C helper's return value, as `ret = f();`), whose value the
+    first user thread stores in a flag: lines with the call and the function added."""
+    users = [i for i, line in enumerate(lines) if line.startswith("userspace u")]
+    if not users or not gen.chance(0.3):
+        return lines
+    i = users[0]
+    head, rest = lines[i].split("{", 1)
+    call = f"{gen.r.choice(gen.flags)} = rv0();"
+    out = list(lines)
+    out[i] = f"{head}{{ {call}{rest}"
+    return out + [f"fn rv0 -> bool {{ if {gen.cond()} {{ return true; }} return {gen.r.choice(['false', gen.cond()])}; }}"]
 
 
 def pm_callbacks(gen: _Gen) -> str:
