@@ -5,8 +5,8 @@ import pytest
 
 from modelcheck.errors import SpecError
 from modelcheck.frontend import load_text
-from modelcheck.promela import SpinBuild, spin_available
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import spin_verdict
 
 ADD_ORDER = """
 module m builtin {
@@ -156,12 +156,8 @@ def test_rule_children_suspend_before_their_parent():
     (spec("spin resume", RESUME_ORDER.replace("PARENT", "parent p0")), "parent_awake", "holds"),
 ])
 def test_spin_agrees_on_the_parent_rules(text, prop, verdict, tmp_path):
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
     model = load_text(text, "rule.probe")
-    with SpinBuild(model, [prop], str(tmp_path)) as build:
-        run = build.run(prop)
-    assert run.complete and run.verdict == verdict, run.output[-800:]
+    assert spin_verdict(model, prop, tmp_path) == verdict
 
 
 @pytest.mark.parametrize("body, code", [
@@ -242,14 +238,10 @@ def test_rule_a_declared_link_is_made_once():
 
 
 def test_spin_agrees_on_a_declared_supplier(tmp_path):
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
     for text, verdict in ((_declared(False, "device_add(s0);", "supplier s0 -> c0;"), "holds"),
                           (_declared(True, "", ""), "violated")):
         model = load_text(spec("spin", text), "rule.probe")
-        with SpinBuild(model, ["supplier_bound"], str(tmp_path)) as build:
-            run = build.run("supplier_bound")
-        assert run.complete and run.verdict == verdict, run.output[-800:]
+        assert spin_verdict(model, "supplier_bound", tmp_path) == verdict
 
 
 @pytest.mark.parametrize("tail, code", [

@@ -15,6 +15,18 @@ class AstBuilder:
         self.file = file
 
     # -- helpers --
+    def device_decl(self, mc, span: Span, hotplug: bool = False) -> ast.DeviceDecl:
+        """`device NAME[[r in SET]] : DRV, ... [present] [instances N] [parent P [need_parent_lock]];`
+        from its children mc (the grammar's device_decl), plain or under `hotplug`."""
+        names = tuple(str(n) for n in mc[3].children)
+        par = mc[6]
+        return ast.DeviceDecl(
+            str(mc[0]), _opt(mc[1]), _opt(mc[2]), names[0], mc[4] is not None, span,
+            str(par.children[0]) if par is not None else None,
+            par is not None and par.children[1] is not None,
+            self.span(par.children[0]) if par is not None else None, drivers=names,
+            instances=self.device_instances(mc[5]), hotplug=hotplug)
+
     def device_instances(self, node) -> int:
         """`instances N` of a device declaration: 1 without it; E236 outside 1..MAX_INSTANCES."""
         if node is None:
@@ -174,24 +186,9 @@ class AstBuilder:
             elif k == "driver":
                 parts["drivers"].append(self.driver(m))
             elif k == "device_decl":
-                names = tuple(str(n) for n in mc[3].children)
-                par = mc[6]
-                parts["devices"].append(ast.DeviceDecl(
-                    str(mc[0]), _opt(mc[1]), _opt(mc[2]), names[0], mc[4] is not None, self.span(m),
-                    str(par.children[0]) if par is not None else None,
-                    par is not None and par.children[1] is not None,
-                    self.span(par.children[0]) if par is not None else None, drivers=names,
-                    instances=self.device_instances(mc[5])))
+                parts["devices"].append(self.device_decl(mc, self.span(m)))
             elif k == "hotplug_device_decl":
-                d = mc[0].children
-                names = tuple(str(n) for n in d[3].children)
-                par = d[6]
-                parts["devices"].append(ast.DeviceDecl(
-                    str(d[0]), _opt(d[1]), _opt(d[2]), names[0], d[4] is not None, self.span(m),
-                    str(par.children[0]) if par is not None else None,
-                    par is not None and par.children[1] is not None,
-                    self.span(par.children[0]) if par is not None else None, drivers=names,
-                    instances=self.device_instances(d[5]), hotplug=True))
+                parts["devices"].append(self.device_decl(mc[0].children, self.span(m), hotplug=True))
             elif k == "init_block":
                 self.once(init, m, f"{name} has a second init block")
                 init = self.block(mc[0])
