@@ -21,3 +21,11 @@ def _process_limits_end_with_the_test():
     yield
     resource.setrlimit(resource.RLIMIT_AS, address_space)
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+@pytest.fixture
+def spin():
+    """SPIN and gcc for an agreement test: skipped without them, except in CI, where .ci/run
+    installs them and their absence fails the test (spin_agreement.require_spin)."""
+    from spin_agreement import require_spin
+    require_spin()

@@ -9,8 +9,9 @@ import pytest
 
 from modelcheck.errors import SpecError
 from modelcheck.frontend import load_text
-from modelcheck.promela import SpinBuild, spin_available
+from modelcheck.promela import SpinBuild
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import require_spin
 
 R8152 = """
     module r8152 loadable {
@@ -193,8 +194,7 @@ def test_per_device_data_named_without_a_device_is_an_error(body, code):
 
 @pytest.mark.parametrize("cancel", [False, True])
 def test_spin_agrees_on_the_r8152_pair(cancel, tmp_path):
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
+    require_spin()
     model = load_text(r8152(cancel), "rule.probe")
     with SpinBuild(model, ["work_outlives_owner"], str(tmp_path)) as build:
         run = build.run("work_outlives_owner")

@@ -4,8 +4,9 @@ through SPIN (tests/test_devmodel_examples.py), and one rule spec here through S
 import pytest
 
 from modelcheck.frontend import load_text
-from modelcheck.promela import SpinBuild, spin_available
+from modelcheck.promela import SpinBuild
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import require_spin
 
 ORDERED_PROBE = """
 module m builtin {
@@ -146,8 +147,7 @@ def test_rule_device_link_add_needs_a_registered_supplier():
 
 
 def test_spin_agrees_on_the_forced_unbind_of_consumers(tmp_path):
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
+    require_spin()
     for flags, verdict in (("0", "holds"), ("DL_FLAG_STATELESS", "violated")):
         model = load_text(spec("spin", UNBIND_SUPPLIER.replace("FLAGS", flags)), "rule.probe")
         with SpinBuild(model, ["consumer_has_its_supplier"], str(tmp_path)) as build:

@@ -11,8 +11,9 @@ import pytest
 
 from modelcheck.checker import check_model
 from modelcheck.frontend import load_text
-from modelcheck.promela import SpinBuild, spin_available
+from modelcheck.promela import SpinBuild
 from modelcheck.result import EngineOptions, Verdict
+from spin_agreement import require_spin
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs/examples/devmodel").glob("*.probe"))
@@ -20,8 +21,7 @@ EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs/examples
 
 @pytest.mark.parametrize("rel_path", EXAMPLES)
 def test_example_verdicts_match_expectations_in_two_engines(rel_path, tmp_path):
-    if not spin_available():
-        pytest.fail("spin and gcc are required (.ci/run installs spin)")
+    require_spin()
     model = load_text((ROOT / rel_path).read_text(encoding="utf-8"), rel_path)
     expected = {p.name: p.expect for p in model.properties if p.expect}
     assert expected, f"{rel_path} states no expectation"

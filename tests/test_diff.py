@@ -48,3 +48,19 @@ def test_v7_and_v8_reach_the_same_final_states():
     from modelcheck.result import EngineOptions
     outcome = compare_outcomes(v7[0], v8[0], EngineOptions())
     assert not outcome.skipped and not outcome.only_old and not outcome.only_new
+
+
+def test_diff_takes_the_cache_and_memory_options_of_check(tmp_path):
+    """A CI job that caches `check` verdicts caches those of `diff` in the same place."""
+    old = tmp_path / "old.probe"
+    new = tmp_path / "new.probe"
+    old.write_text('spec "a"\nmodule m builtin { var x : bool = false; init { x = true; } }\n'
+                   'invariant x_unset : not x;\n')
+    new.write_text('spec "b"\nmodule m builtin { var x : bool = false; init { } }\ninvariant x_unset : not x;\n')
+    cache = tmp_path / "cache"
+    proc = subprocess.run([sys.executable, "-m", "modelcheck.cli", "diff", str(old), str(new),
+                           "--cache-dir", str(cache), "--memory", "2G"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "x_unset" in proc.stdout.split("  fixed:")[1]
+    assert any(cache.rglob("*")), "nothing was cached"

@@ -9,10 +9,9 @@ from modelcheck.checker import check_model
 from modelcheck.errors import SpecError
 from modelcheck.frontend import load_text
 from modelcheck.ir import is_liveness
-from modelcheck.promela import spin_available
 from modelcheck.result import EngineOptions, Verdict
 from rule_helpers import PROVED, VIOLATED, expect, spec
-from spin_agreement import spin_verdict
+from spin_agreement import require_spin, spin_verdict
 
 AFTER_BOOT = """
 module m builtin {
@@ -107,11 +106,11 @@ def _live(text: str) -> dict:
     names = [p.name for p in model.properties if is_liveness(p)]
     got = {o.prop.name: o.result.verdict for o in check_model(model, "explicit", EngineOptions(timeout=120),
                                                                only=names)}
-    if spin_available():
-        from modelcheck.promela_liveness import LivenessBuild
-        said = {Verdict.VIOLATED: "violated", Verdict.PROVED: "holds", Verdict.VACUOUS: "holds"}
-        with LivenessBuild(model, names, timeout=300) as build:
-            assert {n: build.run(n).verdict for n in names} == {n: said[v] for n, v in got.items()}
+    require_spin()
+    from modelcheck.promela_liveness import LivenessBuild
+    said = {Verdict.VIOLATED: "violated", Verdict.PROVED: "holds", Verdict.VACUOUS: "holds"}
+    with LivenessBuild(model, names, timeout=300) as build:
+        assert {n: build.run(n).verdict for n in names} == {n: said[v] for n, v in got.items()}
     return got
 
 

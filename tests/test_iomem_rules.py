@@ -5,7 +5,7 @@ import pytest
 from modelcheck.checker import check_model
 from modelcheck.frontend import load_text
 from modelcheck.result import EngineOptions, Verdict
-from spin_agreement import spin_verdicts
+from spin_agreement import require_spin, spin_verdicts
 
 GEOMETRY = """
 spec "iomem"
@@ -207,10 +207,7 @@ def test_rule_ioremap_does_not_consult_the_resource_tree():
 def test_register_ranges_export_to_promela_and_spin_agrees(tmp_path):
     """Requests, devres release, mappings and no_shared_registers lower to plain IR: SPIN
     decides every property as the explicit engine does."""
-    import pytest
-    from modelcheck.promela import spin_available
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
+    require_spin()
     text = spec("spin registers", REGISTERS + """
     module drv_mod loadable {
       var ok : bool = false;

@@ -5,7 +5,7 @@ from modelcheck.frontend import load_file
 from modelcheck.result import Verdict
 
 import pytest
-from spin_agreement import spin_verdicts
+from spin_agreement import require_spin, spin_verdicts
 
 SPEC = """spec "dax_cxl against dax_hmem, constraints from Kconfig"
 config DEV_DAX_HMEM : tristate;
@@ -194,7 +194,6 @@ TREE_EXAMPLE = "docs/examples/language/kconfig-tree/tree.probe"
 def test_kconfig_tree_example_agrees_across_engines_and_spin(tmp_path):
     from pathlib import Path
     from modelcheck.ir import LIVENESS_KINDS
-    from modelcheck.promela import spin_available
     root = Path(__file__).resolve().parents[1]
     model, _ = load_file(str(root / TREE_EXAMPLE))
     verdicts = {engine: {o.result.prop: o.result.verdict for o in check_model(model, engine)}
@@ -204,7 +203,6 @@ def test_kconfig_tree_example_agrees_across_engines_and_spin(tmp_path):
     assert safety == verdicts["foata"]
     assert verdicts["explicit"]["imply_forces_mem"] is Verdict.VIOLATED
     assert verdicts["explicit"]["region_selects_dax_cxl"] is Verdict.PROVED
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
+    require_spin()
     ours = {p: "violated" if v is Verdict.VIOLATED else "holds" for p, v in verdicts["explicit"].items()}
     assert spin_verdicts(model, ours, tmp_path) == ours

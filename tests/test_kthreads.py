@@ -5,8 +5,9 @@ import pytest
 
 from modelcheck.errors import SpecError
 from modelcheck.frontend import load_text
-from modelcheck.promela import SpinBuild, spin_available
+from modelcheck.promela import SpinBuild
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import require_spin
 
 STOP = """
     module m loadable {
@@ -117,8 +118,7 @@ def test_kthread_should_stop_outside_a_kthread_is_an_error():
 
 @pytest.mark.parametrize("stop, verdict", [("", "violated"), ("kthread_stop(worker);", "holds")])
 def test_spin_agrees_on_the_device_kthread(stop, verdict, tmp_path):
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
+    require_spin()
     model = load_text(spec("device kthread", DEVICE.replace("STOP", stop)), "rule.probe")
     with SpinBuild(model, ["work_outlives_owner"], str(tmp_path)) as build:
         run = build.run("work_outlives_owner")

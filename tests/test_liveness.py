@@ -19,16 +19,16 @@ from modelcheck.engines import liveness
 from modelcheck.engines.termination import finite_argument
 from modelcheck.frontend import load_file, load_text
 from modelcheck.ir import is_liveness
-from modelcheck.promela import spin_available
 from modelcheck.replay import ReplayError, confirm_violation
 from modelcheck.result import EngineOptions, TraceStep, Verdict
 
 from rule_helpers import spec
+from spin_agreement import require_spin
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = EngineOptions(timeout=120)
 VIOLATED, PROVED = Verdict.VIOLATED, Verdict.PROVED
-needs_spin = pytest.mark.skipif(not spin_available(), reason="spin and gcc are needed")
+needs_spin = pytest.mark.usefixtures("spin")
 EXAMPLES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs/examples/liveness").glob("*.probe"))
 
 
@@ -47,8 +47,7 @@ def spin_verdicts(model) -> dict[str, str]:
 
 
 def assert_spin_agrees(model, mine: dict[str, Verdict]) -> None:
-    if not spin_available():
-        return
+    require_spin()
     said = {Verdict.VIOLATED: "violated", Verdict.PROVED: "holds", Verdict.VACUOUS: "holds"}
     theirs = spin_verdicts(model)
     assert {p: said[v] for p, v in mine.items()} == theirs, model.file

@@ -8,7 +8,7 @@ from modelcheck.errors import SpecError
 from modelcheck.frontend import load_text
 from modelcheck.result import EngineOptions
 from rule_helpers import PROVED, VIOLATED, expect, spec
-from spin_agreement import spin_verdicts
+from spin_agreement import require_spin, spin_verdicts
 
 
 @pytest.fixture(autouse=True)
@@ -127,10 +127,8 @@ def test_suspend_and_reboot_export_to_promela_and_spin_agrees(tmp_path):
     """The freezer, the dpm_list passes and the blocked probe lower to plain IR: SPIN decides
     every property as the explicit engine does."""
     from modelcheck.checker import check_model
-    from modelcheck.promela import spin_available
     from modelcheck.result import Verdict
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
+    require_spin()
     text = spec("spin pm", ADDED_ON_RESUME.replace("userspace pm { suspend(); }",
                                                    "userspace pm { suspend(); }\nuserspace admin { reboot(); }"))
     model = load_text(text, "spin.probe")

@@ -5,7 +5,7 @@ import pytest
 import rule_helpers
 from modelcheck.result import EngineOptions
 from rule_helpers import PROVED, VIOLATED, expect, spec
-from spin_agreement import spin_verdicts
+from spin_agreement import require_spin, spin_verdicts
 
 
 @pytest.fixture(autouse=True)
@@ -93,15 +93,44 @@ def test_rule_driver_deferred_probe_trigger_retries_the_pending_list():
     expect(spec("no trigger", TRIGGER.replace(" driver_deferred_probe_trigger();", "")), consumer_bound=VIOLATED)
 
 
+UNMATCHED_SUPPLIER = """
+config PINCTRL_FOO : tristate = n;
+module pinctrl_foo if PINCTRL_FOO {
+  driver pinctrl_drv { probe { } }
+  init { register_driver(pinctrl_drv); }
+}
+module serial builtin {
+  driver uart_drv { probe { } }
+  device pinctrl0 : pinctrl_drv present;
+  device uart0 : uart_drv present;
+  init { register_driver(uart_drv); }
+}
+supplier pinctrl0 -> uart0;
+final console_bound : bound(uart0);
+"""
+
+
+def test_rule_the_timeout_relaxes_fw_devlink_links_to_suppliers_no_driver_matched():
+    """drivers/base/dd.c deferred_probe_timeout_work_func calls fw_devlink_drivers_done
+    (drivers/base/core.c) first: fw_devlink_no_driver relaxes each fw_devlink link whose
+    supplier never matched a driver (!can_match), so its consumer binds on the last trigger.
+    Without a timeout the consumer waits for ever; a supplier a driver did match keeps its
+    link (the consumer waits for that driver's probe, which here always defers)."""
+    expect(spec("relaxed", "deferred_probe_timeout 10;\n" + UNMATCHED_SUPPLIER), console_bound=PROVED)
+    expect(spec("never", "deferred_probe_timeout -1;\n" + UNMATCHED_SUPPLIER), console_bound=VIOLATED)
+    matched = UNMATCHED_SUPPLIER.replace("config PINCTRL_FOO : tristate = n;", "config PINCTRL_FOO : tristate = y;") \
+        .replace("driver pinctrl_drv { probe { } }", "driver pinctrl_drv { probe { return -EPROBE_DEFER; } }")
+    expect(spec("matched", "deferred_probe_timeout 10;\n" + matched), console_bound=VIOLATED)
+
+
 def test_probe_timeout_exports_to_promela_and_spin_agrees(tmp_path):
     """initcalls_done, the timeout work and the check-state query lower to plain IR."""
     from modelcheck.checker import check_model
     from modelcheck.frontend import load_text
-    from modelcheck.promela import spin_available
     from modelcheck.result import Verdict
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
-    model = load_text(spec("spin timeout", OPTIONAL_SUPPLIER + "\n" + TRIGGER.split("\n", 2)[2].replace(
+    require_spin()
+    model = load_text(spec("spin timeout", "deferred_probe_timeout 10;\n" + UNMATCHED_SUPPLIER
+                           + OPTIONAL_SUPPLIER + "\n" + TRIGGER.split("\n", 2)[2].replace(
         "consumer_mod", "consumer2").replace("consumer_drv", "consumer2_drv").replace("c0", "c1")
         .replace("final consumer_bound", "final consumer2_bound")), "spin.probe")
     ours = {o.prop.name: ("violated" if o.result.verdict is Verdict.VIOLATED else "holds")

@@ -11,7 +11,7 @@ import pytest
 
 from modelcheck.frontend import load_file, load_text
 from modelcheck.checker import check_model
-from modelcheck.promela import SpinBuild, parse_pan, spin_available, to_promela
+from modelcheck.promela import SpinBuild, parse_pan, to_promela
 from modelcheck.ir import LIVENESS_KINDS
 from modelcheck.result import Verdict
 
@@ -121,7 +121,7 @@ def test_the_safety_export_leaves_liveness_to_never_claims():
     assert text.count("\nnever c_") == len(live) and "tick = 1 - tick;" in text
 
 
-@pytest.mark.skipif(not spin_available(), reason="spin and gcc are needed")
+@pytest.mark.usefixtures("spin")
 @pytest.mark.parametrize("path", LIVENESS_EXAMPLES, ids=lambda p: p.name)
 def test_spin_agrees_on_every_liveness_verdict_of_the_examples(path):
     """pan -a -f on each never claim: a fair acceptance cycle exactly where the explicit engine

@@ -6,8 +6,9 @@ import pytest
 
 from modelcheck.errors import SpecError
 from modelcheck.frontend import load_text
-from modelcheck.promela import SpinBuild, spin_available
+from modelcheck.promela import SpinBuild
 from rule_helpers import PROVED, VIOLATED, expect, spec
+from spin_agreement import require_spin
 
 WATCHDOG = """
     module m loadable {
@@ -181,8 +182,7 @@ def test_delayed_work_on_a_module_workqueue_is_refused():
 
 @pytest.mark.parametrize("delete, verdict", [("timer_delete", "violated"), ("timer_delete_sync", "holds")])
 def test_spin_agrees_on_remove_without_del_timer_sync(delete, verdict, tmp_path):
-    if not spin_available():
-        pytest.skip("spin or gcc is not installed")
+    require_spin()
     model = load_text(watchdog(delete), "rule.probe")
     with SpinBuild(model, ["work_outlives_owner"], str(tmp_path)) as build:
         run = build.run("work_outlives_owner")

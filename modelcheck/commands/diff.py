@@ -4,11 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .. import parallel
 from ..checker import ENGINE_NAMES, Outcome
 from ..ir import Model
 from ..result import EngineOptions, Verdict
-from .common import ENGINE_HELP, check_paths, exit_codes_epilog
+from .common import ENGINE_HELP, add_run_options, apply_run_limits, cache_dir_of, check_paths, exit_codes_epilog
 from .options import seconds
 
 
@@ -102,7 +101,8 @@ def render_diff(old_path: str, new_path: str, changes: list[Change]) -> str:
 
 EXIT = {0: "nothing regressed",
         1: "a property became violated or vacuous",
-        2: "a spec error or a checker error in either spec"}
+        2: "a spec error or a checker error in either spec",
+        3: "a spec reached the memory limit: nothing compared"}
 
 
 def add_parser(sub) -> None:
@@ -112,15 +112,17 @@ def add_parser(sub) -> None:
     diff.add_argument("new", help="the later spec")
     diff.add_argument("--engine", choices=ENGINE_NAMES, default="explicit", help=ENGINE_HELP)
     diff.add_argument("--timeout", type=seconds, default=EngineOptions.timeout, help="time limit in seconds per spec (bmc: per property)")
-    parallel.add_options(diff)
+    add_run_options(diff)       # --no-cache, --cache-dir, --jobs, --scheduler, --memory, as for check
 
 
 def run(args) -> int:
-    """Exit 0 when nothing regressed, 1 when a property became violated or vacuous, 2 on errors."""
+    """Exit 0 when nothing regressed, 1 when a property became violated or vacuous, 2 on errors,
+    3 when a spec reached the memory limit."""
+    apply_run_limits(args)
     entries, errors = check_paths([args.old, args.new], args.engine, EngineOptions(timeout=args.timeout),
-                                  jobs=args.jobs, scheduler=args.scheduler)
+                                  jobs=args.jobs, scheduler=args.scheduler, cache_dir=cache_dir_of(args))
     if errors:
-        return 2
+        return 3 if all(getattr(e, "code", 2) == 3 for e in errors) else 2
     (_, old_model, old), (_, new_model, new) = entries
     changes = compare(old_model, old, new_model, new)
     print(render_diff(args.old, args.new, changes))

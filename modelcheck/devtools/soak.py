@@ -4,6 +4,11 @@ terminal states; every disagreement is written down.
 
     python -m modelcheck.devtools.soak --specs 10000 [--minutes 15] [--seed 0] [--size 0] [--jobs N | --scheduler ADDRESS] [-o results/soundness.md]
     python -m modelcheck.devtools.soak --liveness --specs 300 --section soak-liveness
+    python -m modelcheck.devtools.soak --against spin --size 1 --specs 1000 --section soak-spin
+
+With --against spin the independent engine is SPIN on every property, safety and liveness
+(promela.SpinBuild, promela_liveness.LivenessBuild), in place of foata and the Z3 enumeration:
+about ten times faster per spec, so a soak of the whole language fits in a session.
 
 With --liveness the specs come from specgen.generate_liveness (endless work items, retry loops,
 user actions, eventually / always_eventually / leads_to), and every liveness verdict of the
@@ -59,6 +64,16 @@ FEATURES = (
 )
 
 
+# --group keeps only the specs that use at least one feature of a group
+GROUPS = {
+    "primitives": ("mutex", "rwsem", "completion", "waitqueue", "delayed_work", "timer", "kthread",
+                   "kref", "fn returning a value", "per-device data"),
+    "device-model": ("device_link_add", "fw_devlink supplier", "deferred-probe timeout", "hotplug device",
+                     "parent device", "several drivers", "match block", "DEBUG_TEST_DRIVER_REMOVE",
+                     "suspend()/reboot()", "mmio range", "instances", "platform_device_add"),
+}
+
+
 def features_of(text: str) -> list[str]:
     """The FEATURES labels whose marker text occurs in a spec's text."""
     return [label for label, marker in FEATURES if marker in text]
@@ -79,14 +94,17 @@ class Comparison:
 
 
 def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS,
-                 liveness: bool = False) -> Comparison:
+                 liveness: bool = False, against: str = "foata") -> Comparison:
     """Check one spec with both engines and both terminal-state enumerations; with `liveness`,
-    its liveness verdicts against SPIN's."""
+    its liveness verdicts against SPIN's. With against="spin" the other engine is SPIN on every
+    property (safety and liveness) instead of foata and the Z3 enumeration."""
     from ..engines import enumerate as enum_engine
     from ..engines import explicit
 
     out = Comparison(text)
     model = load_text(text, file="random.probe")
+    if against == "spin":
+        return _compare_with_spin(model, out, SPIN_SIDE_OPTIONS if options is OPTIONS else options)
     answers = {}
     for engine in ("explicit", "foata"):
         try:
@@ -132,6 +150,49 @@ def compare_spec(text: str, observe: list[str], options: EngineOptions = OPTIONS
         out.disagreements.append(
             f"terminal states on {', '.join(observe)}: explicit {sorted(by_search)}, "
             f"z3 enumeration {sorted(by_z3)}")
+    return out
+
+
+SPIN_SIDE_OPTIONS = EngineOptions(max_depth=1000, timeout=600, max_states=300_000)
+# against SPIN no Z3 unrolling sets the depth: the explicit engine searches as `check` does, and a
+# state limit rather than a time limit keeps its answer the same on a loaded machine
+
+
+def _compare_with_spin(model, out: Comparison, options: EngineOptions) -> Comparison:
+    """The explicit engine against the unreduced, unfused search and against SPIN on every
+    property: safety from one exported pan (promela.SpinBuild.decide_all), liveness from pan -a -f
+    on never claims. A property the explicit search leaves BOUNDED (its state limit) or a pan run
+    that does not complete is inconclusive, not compared."""
+    from ..promela import LIVENESS_KINDS, SpinBuild
+    try:
+        mine = {o.prop.name: o.result.verdict for o in check_model(model, "explicit", options)}
+    except CheckerError as exc:     # a VIOLATED trace that does not replay
+        out.disagreements.append(f"explicit: {exc}")
+        return out
+    out.verdicts = {name: v.name for name, v in mine.items()}
+    out.disagreements += reduction_disagreements(out.text, mine, out.inconclusive)
+    if out.disagreements:
+        return out
+    # the state limit keeps the answer independent of load; what it cuts is not compared
+    undecided = [n for n, v in mine.items() if v in INCONCLUSIVE]
+    out.inconclusive += [f"{n} (explicit {mine[n].name})" for n in undecided]
+    decided = [n for n in mine if n not in undecided]
+    live = [n for n in decided if model.property(n).kind in LIVENESS_KINDS]
+    safety = [n for n in decided if n not in live]
+    runs = {}
+    if safety:
+        with SpinBuild(model, safety, timeout=300) as build:
+            runs.update(build.decide_all())
+    if live:
+        from ..promela_liveness import LivenessBuild
+        with LivenessBuild(model, live, timeout=300) as build:
+            runs.update((n, build.run(n)) for n in live)
+    for name, run in runs.items():
+        ours = "violated" if mine[name] is Verdict.VIOLATED else "holds"
+        if not run.complete:
+            out.inconclusive.append(name)
+        elif run.verdict != ours:
+            out.disagreements.append(f"{name}: explicit {mine[name].name}, SPIN {run.verdict}")
     return out
 
 
@@ -188,20 +249,36 @@ def reduction_disagreements(text: str, reduced: Optional[dict] = None,
 def _compare_seed(job: tuple[int, int]):
     """One spec of the soak, by seed: (seed, Comparison) or (seed, crash text, spec text)."""
     from .specgen import generate, generate_liveness
-    spec_seed, size, liveness = job
+    spec_seed, size, liveness, against = job
     generated = (generate_liveness if liveness else generate)(random.Random(spec_seed), size)
     try:
-        return spec_seed, compare_spec(generated.text, generated.flags, liveness=liveness)
+        return spec_seed, compare_spec(generated.text, generated.flags, liveness=liveness, against=against)
     except Exception as exc:   # a crash is a finding too: record it with the spec
         return spec_seed, f"{type(exc).__name__}: {exc}", generated.text
 
 
+def _jobs(count: int, seed: int, size: int, liveness: bool, against: str, group: Optional[str]) -> list:
+    """The soak's jobs (seed, size, liveness, against): the `count` seeds from `seed` on, or with
+    `group` the first `count` of them whose spec uses a feature of GROUPS[group] (at most
+    50 * count seeds are drawn)."""
+    if group is None:
+        return [(spec_seed, size, liveness, against) for spec_seed in range(seed, seed + count)]
+    wanted = set(GROUPS[group])
+    todo = []
+    for spec_seed in range(seed, seed + 50 * count):
+        if len(todo) == count:
+            break
+        if wanted & set(features_of(_spec_text((spec_seed, size, liveness, against)))):
+            todo.append((spec_seed, size, liveness, against))
+    return todo
+
+
 def _results(count: int, seed: int, size: int, jobs: int, stop: float, liveness: bool = False,
-             scheduler: Optional[str] = None):
+             scheduler: Optional[str] = None, against: str = "foata", group: Optional[str] = None):
     """The specs' comparisons in seed order, until `stop`: in this process, on a local Dask
     cluster of `jobs` worker processes, or on the Dask scheduler at `scheduler`
     (modelcheck.parallel). A spec whose task could not finish counts as a crash."""
-    todo = [(spec_seed, size, liveness) for spec_seed in range(seed, seed + count)]
+    todo = _jobs(count, seed, size, liveness, against, group)
     if not parallel.is_parallel(jobs, scheduler):
         for job in todo:
             if time.monotonic() >= stop:
@@ -221,14 +298,15 @@ def _results(count: int, seed: int, size: int, jobs: int, stop: float, liveness:
 
 
 def _spec_text(job: tuple) -> str:
-    """The text of the random spec of a soak job (seed, size, liveness)."""
+    """The text of the random spec of a soak job (seed, size, liveness, against)."""
     from .specgen import generate, generate_liveness
-    spec_seed, size, liveness = job
+    spec_seed, size, liveness, _ = job
     return (generate_liveness if liveness else generate)(random.Random(spec_seed), size).text
 
 
 def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int = 1,
-         liveness: bool = False, scheduler: Optional[str] = None) -> dict:
+         liveness: bool = False, scheduler: Optional[str] = None, against: str = "foata",
+         group: Optional[str] = None) -> dict:
     started = time.monotonic()
     stop = started + minutes * 60
     tried = inconclusive_specs = inconclusive_props = inconclusive_outcomes = compared_props = 0
@@ -239,7 +317,7 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int =
     feature_counts: dict[str, int] = {label: 0 for label, _ in FEATURES}
     if scheduler:
         jobs = parallel.worker_count(scheduler)
-    for answer in _results(count, seed, size, jobs, stop, liveness, scheduler):
+    for answer in _results(count, seed, size, jobs, stop, liveness, scheduler, against, group):
         tried += 1
         for label in features_of(answer[2] if len(answer) == 3 else answer[1].text):
             feature_counts[label] += 1
@@ -267,31 +345,29 @@ def soak(count: int, minutes: float, seed: int, size: int, log=None, jobs: int =
                 inconclusive_outcomes=inconclusive_outcomes,
                 compared_props=compared_props, outcome_sizes=outcome_sizes,
                 verdict_counts=verdict_counts, feature_counts=feature_counts, stopped_by_time=tried < count, jobs=jobs,
-                liveness=liveness, scheduler=scheduler)
+                liveness=liveness, scheduler=scheduler, against=against, group=group)
 
 
 def render(summary: dict) -> str:
     s = summary
     uname = platform.uname()
+    spin = s.get("against") == "spin"
+    other = "SPIN" if spin else "foata"
     lines = [
-        "# Soundness: differential soak of the explicit and foata engines",
+        f"# Soundness: differential soak of the explicit engine and {other}",
         "",
         f"Generated by `python -m modelcheck.devtools.soak --specs {s['asked']} --minutes {s['minutes']:g} "
-        f"--seed {s['seed']} --size {s['size']} {_where(s)}{' --liveness' if s.get('liveness') else ''}` "
+        f"--seed {s['seed']} --size {s['size']} {_where(s)}{' --liveness' if s.get('liveness') else ''}"
+        f"{' --against spin' if spin else ''}{' --group ' + s['group'] if s.get('group') else ''}` "
         "(random specs from `modelcheck/devtools/specgen.py`).",
+        *([f"With --group {s['group']}: only the specs that use at least one of "
+           + ", ".join(GROUPS[s['group']]) + "; the seeds whose spec uses none were passed over.", ""]
+          if s.get("group") else []),
         "",
         *(["With --liveness: specs from `specgen.generate_liveness`, and every liveness verdict of "
            "the explicit engine compared with SPIN's (`pan -a -f` on never claims).", ""]
-          if s.get("liveness") else []),
-        "For every random spec: the explicit and foata engines decide every property "
-        f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per search, "
-        f"solver_rlimit={OPTIONS.solver_rlimit} Z3 resource units per query) and must agree; "
-        "the explicit engine's verdicts (partial-order reduced, on the fused model) must equal "
-        "those of an explicit search of every interleaving on the model without step fusion; "
-        "every VIOLATED trace is replayed on the model; the terminal states projected on the spec's flags, "
-        "from `explicit.outcomes` and from the Z3 enumeration `modelcheck/engines/enumerate.py`, must be "
-        "the same set. A BOUNDED or TIMEOUT from foata, or a property the unreduced search leaves BOUNDED "
-        f"(its state limit, max_states={PLAIN_OPTIONS.max_states}), is counted as inconclusive and not compared.",
+          if s.get("liveness") and not spin else []),
+        *_method(spin),
         "",
         "| | |",
         "|---|---|",
@@ -300,8 +376,9 @@ def render(summary: dict) -> str:
         f"| disagreements | {len(s['failures'])} |",
         f"| crashes | {len(s['errors'])} |",
         f"| properties compared | {s['compared_props']} |",
-        f"| foata verdicts inconclusive (properties) | {s['inconclusive_props']} |",
-        f"| z3 outcome enumerations inconclusive (specs, not compared) | {s['inconclusive_outcomes']} |",
+        f"| {'properties left inconclusive (explicit or unreduced search at its state limit, or SPIN incomplete)' if spin else 'foata verdicts inconclusive (properties)'} | {s['inconclusive_props']} |",
+        *([] if spin else
+          [f"| z3 outcome enumerations inconclusive (specs, not compared) | {s['inconclusive_outcomes']} |"]),
         f"| specs with something inconclusive | {s['inconclusive_specs']} |",
         f"| wall time | {s['seconds']:.0f} s ({s['seconds'] / max(1, s['tried']):.2f} s per spec, "
         f"{s['jobs']} worker process{'es' if s['jobs'] > 1 else ''}"
@@ -313,13 +390,14 @@ def render(summary: dict) -> str:
     ]
     if s["stopped_by_time"]:
         lines += [f"**Only {s['tried']} of the {s['asked']} specs asked for ran**: the run was stopped by "
-                  f"its time budget of {s['minutes']:g} minutes. The foata engine takes about "
+                  f"its time budget of {s['minutes']:g} minutes. It took about "
                   f"{s['seconds'] / max(1, s['tried']):.1f} s per spec here, so {s['asked']} specs "
                   f"would take about {s['seconds'] / max(1, s['tried']) * s['asked'] / 3600:.1f} hours.", ""]
     lines += ["Explicit verdicts over all compared properties: "
               + ", ".join(f"{k} {v}" for k, v in sorted(s["verdict_counts"].items())) + ".", "",
-              "Distinct terminal states per spec (on the flags): "
-              + ", ".join(f"{k}: {v} specs" for k, v in sorted(s["outcome_sizes"].items())) + ".", ""]
+              *([] if spin else
+                ["Distinct terminal states per spec (on the flags): "
+                 + ", ".join(f"{k}: {v} specs" for k, v in sorted(s["outcome_sizes"].items())) + ".", ""])]
     if s.get("feature_counts"):
         lines += ["Specs tried that use each feature (a spec may use several): "
                   + ", ".join(f"{k} {v}" for k, v in s["feature_counts"].items()) + ".", ""]
@@ -335,6 +413,30 @@ def render(summary: dict) -> str:
     for seed, error, text in s["errors"]:
         lines += [f"### spec seed {seed}", "", f"- {error}", "", "```probe", text.rstrip(), "```", ""]
     return "\n".join(lines)
+
+
+def _method(spin: bool) -> list[str]:
+    """The paragraph that says what a soak compared."""
+    unreduced = ("the explicit engine's verdicts (partial-order reduced, on the fused model) must equal "
+                 "those of an explicit search of every interleaving on the model without step fusion; "
+                 "every VIOLATED trace is replayed on the model; ")
+    if spin:
+        return ["For every random spec: the explicit engine decides every property "
+                f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per search); " + unreduced
+                + "then SPIN decides every property on the exported model (safety: one pan, "
+                "`promela.SpinBuild.decide_all`; liveness: `pan -a -f` on never claims, "
+                "`promela_liveness.LivenessBuild`) and must give the same verdict (VIOLATED against "
+                "violated; PROVED or VACUOUS against holds). A property the explicit search or the unreduced "
+                f"search leaves BOUNDED (their state limits, max_states={PLAIN_OPTIONS.max_states}, keep the "
+                "answer the same on a loaded machine), or a pan run that does not complete, is counted as "
+                "inconclusive and not compared."]
+    return ["For every random spec: the explicit and foata engines decide every property "
+            f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per search, "
+            f"solver_rlimit={OPTIONS.solver_rlimit} Z3 resource units per query) and must agree; " + unreduced
+            + "the terminal states projected on the spec's flags, "
+            "from `explicit.outcomes` and from the Z3 enumeration `modelcheck/engines/enumerate.py`, must be "
+            "the same set. A BOUNDED or TIMEOUT from foata, or a property the unreduced search leaves BOUNDED "
+            f"(its state limit, max_states={PLAIN_OPTIONS.max_states}), is counted as inconclusive and not compared."]
 
 
 def _where(summary: dict) -> str:
@@ -369,10 +471,18 @@ def main(argv: Optional[list[str]] = None) -> int:
                     help="the section of the output file to replace (a second run keeps the first's)")
     ap.add_argument("--liveness", action="store_true",
                     help="specs with liveness properties; their verdicts are compared with SPIN's")
+    ap.add_argument("--against", choices=("foata", "spin"), default="foata",
+                    help="the independent engine: foata and the Z3 terminal-state enumeration "
+                    "(default), or SPIN on every property (safety and liveness), which is "
+                    "about ten times faster per spec")
+    ap.add_argument("--group", choices=sorted(GROUPS),
+                    help="only the random specs that use a feature of this group (the seeds whose "
+                    "spec uses none are passed over)")
     args = ap.parse_args(argv)
     try:
         summary = soak(args.specs, args.minutes, args.seed, args.size, log=sys.stderr, jobs=args.jobs,
-                       liveness=args.liveness, scheduler=args.scheduler)
+                       liveness=args.liveness, scheduler=args.scheduler, against=args.against,
+                       group=args.group)
     except parallel.SchedulerError as exc:
         print(f"soak: {exc}", file=sys.stderr)
         return 2

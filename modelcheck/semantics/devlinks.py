@@ -185,6 +185,13 @@ class DeviceLinks:
     def _autoprobed(self, name: str) -> bool:
         return any(AUTOPROBE_CONSUMER in link.flags for link in self.as_consumer(name))
 
+    def _tracks_can_match(self, name: str) -> bool:
+        """dev->can_match is read by the autoprobe of a consumer, and by fw_devlink_drivers_done
+        for the supplier of a declared link when the deferred-probe timeout can expire."""
+        return self._autoprobed(name) or (
+            self.c.probe_timeout.expires and any(link.supplier == name and link.declared
+                                                 for link in self.links.values() if link.managed))
+
     def _tracks_registration(self, name: str) -> bool:
         """device_pm_initialized(supplier) needs a flag of its own only when the device can be deleted."""
         return any(link.supplier == name for link in self.links.values()) and self.c.uses("device_del")
@@ -204,7 +211,7 @@ class DeviceLinks:
             n = inst.name
             if self.linked(n):
                 ctx.var(f"{n}.links", 0, len(DEV_LABELS) - 1, NO_DRIVER, labels=DEV_LABELS)
-            if self._autoprobed(n):
+            if self._tracks_can_match(n):
                 ctx.flag(f"{n}.can_match")       # dev->can_match: a matching driver has tried it
             if self._tracks_registration(n):
                 ctx.flag(f"{n}.pm_initialized", 1 if inst.decl.present and inst.copy == 1 else 0)
@@ -225,7 +232,7 @@ class DeviceLinks:
         common = ()
         if self.linked(name):
             common += ((f"{name}.links", Ite(waiting, Ref(f"{name}.links"), Const(PROBING))),)
-        if self._autoprobed(name):
+        if self._tracks_can_match(name):
             common += ((f"{name}.can_match", Const(1)),)
         on_ok = tuple((link.var, Ite(eq(link.var, AVAILABLE), Const(CONSUMER_PROBE), Ref(link.var))) for link in mine)
         on_defer = tuple((link.var, Ite(eq(link.var, CONSUMER_PROBE), self._released(link), Ref(link.var)))
@@ -234,7 +241,7 @@ class DeviceLinks:
 
     def can_match(self, name: str) -> tuple:
         """__driver_probe_device sets dev->can_match before really_probe (kept for autoprobe)."""
-        return ((f"{name}.can_match", Const(1)),) if self._autoprobed(name) else ()
+        return ((f"{name}.can_match", Const(1)),) if self._tracks_can_match(name) else ()
 
     def bound(self, name: str) -> tuple:
         """device_links_driver_bound: links to consumers that are neither "consumer probe" nor
@@ -254,6 +261,16 @@ class DeviceLinks:
                 made_available = neg(_is(link.var, ABSENT, CONSUMER_PROBE, ACTIVE))
                 state = lists.add(state, link.consumer, conj(made_available, eq(f"{link.consumer}.can_match", 1)))
         return state
+
+    def relax_unmatched(self) -> tuple:
+        """fw_devlink_drivers_done (drivers/base/core.c), called first by dd.c
+        deferred_probe_timeout_work_func: fw_devlink_no_driver relaxes every fw_devlink link
+        (DL_FLAG_INFERRED) whose supplier no driver ever matched (!supplier->can_match);
+        fw_devlink_relax_link makes it SYNC_STATE_ONLY, which no longer holds back the
+        consumer's probe nor unbinds it with the supplier: here the link is dropped."""
+        return tuple((link.var, Ite(eq(f"{link.supplier}.can_match", 0), Const(ABSENT), Ref(link.var)))
+                     for link in self.links.values()
+                     if link.declared and link.managed and self._tracks_can_match(link.supplier))
 
     def _released(self, link: Link) -> Expr:
         """What a link the consumer no longer uses falls back to (device_links_missing_supplier,

@@ -43,6 +43,11 @@ class ProbeTimeout:
         value = self.c.spec.deferred_probe_timeout
         return KERNEL_DEFAULT if value is None else value
 
+    @property
+    def expires(self) -> bool:
+        """Whether deferred_probe_timeout_work can run (a positive timeout)."""
+        return self.used and self.seconds > 0
+
     def declare(self) -> None:
         if not self.used:
             return
@@ -71,15 +76,19 @@ class ProbeTimeout:
                       guard=core.deferred_work_idle(), assigns=schedule)
 
     def build_threads(self) -> None:
-        """deferred_probe_timeout_work_func: driver_deferred_probe_timeout = 0, trigger, flush."""
-        if not self.used or self.seconds <= 0:
+        """deferred_probe_timeout_work_func: fw_devlink_drivers_done (declared links to suppliers
+        no driver matched are relaxed), driver_deferred_probe_timeout = 0, trigger, flush."""
+        if not self.expires:
             return
         core = self.c.driver_core
         b = self.c.thread("kworker (deferred_probe_timeout_work)", "worker")
         b.mark_rest(0)
-        at = b.step(0, f"deferred probe timeout ({self.seconds} s) expires: timeout = 0, trigger", None,
+        relax = self.c.devlinks.relax_unmatched()
+        at = b.step(0, f"deferred probe timeout ({self.seconds} s) expires: "
+                    + ("fw_devlink_drivers_done relaxes the links of suppliers no driver matched; " if relax else "")
+                    + "timeout = 0, trigger", None,
                     guard=eq(TIMEOUT_WORK, 1),
-                    assigns=((TIMEOUT_WORK, Const(0)), (TIMED_OUT, Const(1))) + core.trigger_assigns())
+                    assigns=((TIMEOUT_WORK, Const(0)), (TIMED_OUT, Const(1))) + relax + core.trigger_assigns())
         end = b.new()
         if core.trigger_assigns():
             b.edge(at, end, "deferred_probe_timeout_work: flush_work(deferred_probe_work)", None,
