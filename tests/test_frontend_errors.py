@@ -422,3 +422,13 @@ def test_function_with_a_range_parameter_that_nothing_calls_compiles():
         }
         fn f(r) { device_add(hmem, r); }
     """)
+
+
+def test_a_state_name_in_an_expression_points_to_the_queries():
+    """`d0.hotplug` and `d0.bound` are how traces name the checker's state; in a spec the
+    same question is a query, and the help says which."""
+    err = error_of(HEADER + "module m builtin { driver d { probe { } } hotplug device d0 : d; }\n"
+                   "require d0.hotplug == 1;")
+    assert (err.code, err.span.line, err.span.col) == ("E101", 3, 11)
+    assert "device_is_registered(d0)" in err.hint and "bound(d0)" in err.hint
+    assert "device_is_registered" not in error_of(HEADER + "platform p : int 0..3 = 1.5;").hint

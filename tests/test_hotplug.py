@@ -157,6 +157,38 @@ def test_rule_udev_coldplug_loads_only_modules_with_a_device_present():
     assert _live(spec("present", present))["loaded_eventually"] is PROVED
 
 
+REGISTERED = """
+module m builtin {
+  driver d { probe { } }
+  DEVICE
+  init { register_driver(d); }
+}
+final plugged : device_is_registered(d0);
+final bound_when_plugged : device_is_registered(d0) -> bound(d0);
+invariant bound_only_when_plugged : bound(d0) -> device_is_registered(d0);
+"""
+
+
+def test_rule_device_is_registered_between_device_add_and_device_del():
+    """include/linux/device.h device_is_registered: dev->kobj.state_in_sysfs, set by
+    kobject_add in drivers/base/core.c device_add and cleared by kobject_del in device_del.
+    A hotplug device may never be added, or be removed again: only `device_is_registered`
+    tells a fixed design's "bound whenever plugged in" from "always bound"."""
+    for device in ("hotplug device d0 : d;", "hotplug device d0 : d present;"):
+        expect(spec("hotplug", REGISTERED.replace("DEVICE", device)), plugged=VIOLATED,
+               bound_when_plugged=PROVED, bound_only_when_plugged=PROVED)
+    expect(spec("present", REGISTERED.replace("DEVICE", "device d0 : d present;")), plugged=PROVED,
+           bound_when_plugged=PROVED, bound_only_when_plugged=PROVED)
+
+
+def test_spin_agrees_on_device_is_registered(tmp_path):
+    model = load_text(spec("spin", REGISTERED.replace("DEVICE", "hotplug device d0 : d;")), "rule.probe")
+    for prop, verdict in (("plugged", "violated"), ("bound_when_plugged", "holds"),
+                          ("bound_only_when_plugged", "holds")):
+        (tmp_path / prop).mkdir()
+        assert spin_verdict(model, prop, tmp_path / prop) == verdict
+
+
 def test_spin_agrees_on_the_probe_during_the_init(tmp_path):
     for init, verdict in (("register_driver(d); ready = true;", "violated"),
                           ("ready = true; register_driver(d);", "holds")):

@@ -61,6 +61,7 @@ FEATURES = (
     ("parent device", " parent "), ("several drivers", "device md0 :"), ("match block", "match {"),
     ("DEBUG_TEST_DRIVER_REMOVE", "DEBUG_TEST_DRIVER_REMOVE"), ("suspend()/reboot()", "suspend();"),
     ("mmio range", ": mmio"), ("instances", " instances "), ("platform_device_add", "platform_device_add("),
+    ("device_is_registered", "device_is_registered("),
 )
 
 
@@ -70,7 +71,8 @@ GROUPS = {
                    "kref", "fn returning a value", "per-device data"),
     "device-model": ("device_link_add", "fw_devlink supplier", "deferred-probe timeout", "hotplug device",
                      "parent device", "several drivers", "match block", "DEBUG_TEST_DRIVER_REMOVE",
-                     "suspend()/reboot()", "mmio range", "instances", "platform_device_add"),
+                     "suspend()/reboot()", "mmio range", "instances", "platform_device_add",
+                     "device_is_registered"),
 }
 
 

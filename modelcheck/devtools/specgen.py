@@ -606,7 +606,8 @@ def hotplug(gen: _Gen) -> list[str]:
     removes them after boot (drivers/base/core.c device_add, device_del), and when the driver's
     module is loadable and not manual their KOBJ_ADD uevent makes udev load it; the init
     registers the driver anywhere among statements that touch the flags, the probe and remove
-    touch them too, and the driver may probe asynchronously."""
+    touch them too, and the driver may probe asynchronously; sometimes a property that the
+    first device is bound whenever it is registered."""
     r = gen.r
     mode = r.choice(["loadable", "loadable", "builtin"])
     manual = "manual; " if mode == "loadable" and gen.chance(0.2) else ""
@@ -615,11 +616,13 @@ def hotplug(gen: _Gen) -> list[str]:
     init.insert(r.randint(0, len(init)), "register_driver(hd);")
     devices = [f"  hotplug device hp{i} : hd{' present' if gen.chance(0.3) else ''};"
                for i in range(r.randint(1, 1 + (gen.size >= 2)))]
+    # include/linux/device.h device_is_registered: "bound whenever plugged in"
+    plugged = ["final hp0_bound_when_plugged : device_is_registered(hp0) -> bound(hp0);"] if gen.chance(0.5) else []
     return [f"module mh {mode} {{",
             f"  {manual}driver hd{probe_type} {{ probe {{ {' '.join(gen.body('mh', 0, 1))} }} "
             f"remove {{ {' '.join(gen.body('mh', 0, 1))} }} }}",
             *devices,
-            f"  init {{ {' '.join(init)} }}", "}"]
+            f"  init {{ {' '.join(init)} }}", "}"] + plugged
 
 
 def returned_value(gen: _Gen, lines: list[str]) -> list[str]:

@@ -1,6 +1,8 @@
 """AST to IR: declarations become variables, code becomes threads, checks become properties."""
 from __future__ import annotations
 
+import dataclasses
+
 from ..errors import SpecError
 from ..ir import BoolConst, Const, Model, Property, eq, neg, simplify, substitute
 from .program import ThreadBuilder
@@ -110,6 +112,7 @@ class Compiler:
         self.called = {c.func for c in calls}
         if self.hotplug.used:
             self.called |= {"device_add", "device_del"}     # the platform's hotplug events run both
+        self.queried = _call_names(spec)     # calls inside conditions and properties too
         self.uses_request_module = "request_module" in self.called
         self.statements = {}
         may_sleep(*LOCK_SLEEPS, *COMPLETION_SLEEPS)   # lock and wait primitives are sleeping calls too
@@ -358,6 +361,17 @@ def _all_calls(spec: ast.Spec):
                        if b is not None]
     for block in blocks:
         yield from _calls_in(block)
+
+
+def _call_names(node) -> set[str]:
+    """The name of every call anywhere under an AST node: statements, conditions and properties."""
+    if isinstance(node, ast.Call):
+        return {node.func} | _call_names(node.args)
+    if isinstance(node, (tuple, list)):
+        return set().union(*(_call_names(n) for n in node))
+    if dataclasses.is_dataclass(node):
+        return set().union(*(_call_names(getattr(node, f.name)) for f in dataclasses.fields(node)))
+    return set()
 
 
 def _probe_calls(spec: ast.Spec) -> dict[str, list[ast.Call]]:

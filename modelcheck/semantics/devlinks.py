@@ -193,8 +193,10 @@ class DeviceLinks:
                                                  for link in self.links.values() if link.managed))
 
     def _tracks_registration(self, name: str) -> bool:
-        """device_pm_initialized(supplier) needs a flag of its own only when the device can be deleted."""
-        return any(link.supplier == name for link in self.links.values()) and self.c.uses("device_del")
+        """device_pm_initialized(supplier), and device_is_registered, need a flag of their own only
+        when the device can be deleted: `added` is cleared at kill_device, these at the end of device_del."""
+        read = "device_is_registered" in self.c.queried or any(link.supplier == name for link in self.links.values())
+        return read and self.c.uses("device_del")
 
     def declare(self) -> None:
         ctx = self.c.ctx
@@ -215,6 +217,11 @@ class DeviceLinks:
                 ctx.flag(f"{n}.can_match")       # dev->can_match: a matching driver has tried it
             if self._tracks_registration(n):
                 ctx.flag(f"{n}.pm_initialized", 1 if inst.decl.present and inst.copy == 1 else 0)
+
+    def registered(self, name: str) -> Expr:
+        """device_is_registered(name): in sysfs from device_add's kobject_add to device_del's
+        kobject_del, which the model takes in the step that ends device_del (device_pm_remove)."""
+        return self._registered(name)
 
     def _registered(self, name: str) -> Expr:
         """device_pm_initialized: on dpm_list from device_add's device_pm_add to device_del's device_pm_remove."""

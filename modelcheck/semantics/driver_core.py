@@ -421,7 +421,8 @@ class DriverCore:
                 "devm_add_action": self.devm_add_action, "bind": self.bind, "unbind": self.unbind_stmt}
 
     def queries(self) -> dict:
-        return {"bound": self.q_bound, "registered": self.q_registered}
+        return {"bound": self.q_bound, "registered": self.q_registered,
+                "device_is_registered": self.q_device_is_registered}
 
     def device_arg(self, call: ast.Call, frame: Frame, several: bool = False) -> Instance:
         """The device a call names (its first instance). several: the call is one that takes a
@@ -450,6 +451,13 @@ class DriverCore:
     def q_bound(self, call, frame) -> Expr:
         """bound(d): d's driver is bound to it; with `instances N`, to any of its instances."""
         return disj(*(eq(f"{i.name}.bound", 1) for i in self.copies(self.device_arg(call, frame, several=True))))
+
+    def q_device_is_registered(self, call, frame) -> Expr:
+        """device_is_registered(d): d is added, between its device_add and its device_del
+        (include/linux/device.h `device_is_registered`: `dev->kobj.state_in_sysfs`, set by
+        kobject_add in drivers/base/core.c device_add, cleared by kobject_del at the end of
+        device_del, after the driver is released); with `instances N`, any of its instances."""
+        return disj(*(self.c.devlinks.registered(i.name) for i in self.copies(self.device_arg(call, frame, several=True))))
 
     def q_registered(self, call, frame) -> Expr:
         return eq(f"{self.driver_arg(call)}.registered", 1)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-
 from functools import lru_cache
 from importlib import resources
 
@@ -34,9 +33,21 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
     except UnexpectedCharacters as exc:
         span = Span(file, exc.line, exc.column, exc.line, exc.column + 1)
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
-        raise SpecError("E101", span, f"unexpected character {char!r}") from None
+        raise SpecError("E101", span, f"unexpected character {char!r}", *_char_help(text, exc.pos_in_stream)) from None
     _check_nesting(tree, file)
     return AstBuilder(file).spec(tree)
+
+
+def _char_help(text: str, pos: int) -> tuple[str, ...]:
+    """A help line for a character that reads as something else: `dev.field` is the checker's
+    name of a state variable (shown in traces), not an expression."""
+    word = re.search(r"[A-Za-z_]\w*$", text[:pos])
+    if text[pos:pos + 1] != "." or word is None:
+        return ()
+    name = word.group(0)
+    return (f"{name}.<field> is how traces name the checker's state, not an expression: ask with a query "
+            f"(bound({name}), device_is_registered({name}), registered(DRIVER), loaded(MODULE), "
+            "work_pending(WORK), ...; docs/language.md lists them)",)
 
 
 MAX_NESTING = 100   # real specs nest about 10 deep; the passes after parsing recurse once per level
