@@ -432,3 +432,13 @@ def test_a_state_name_in_an_expression_points_to_the_queries():
     assert (err.code, err.span.line, err.span.col) == ("E101", 3, 11)
     assert "device_is_registered(d0)" in err.hint and "bound(d0)" in err.hint
     assert "device_is_registered" not in error_of(HEADER + "platform p : int 0..3 = 1.5;").hint
+
+
+def test_an_expect_on_an_absent_builtin_check_says_what_brings_it():
+    """A built-in check exists only where the spec has what it checks: E207 says what that is,
+    for every check that is not in every spec, and that the expect line can go."""
+    from modelcheck.semantics.compile import BUILTIN_PROPERTIES, WHEN_BUILTIN
+    assert set(BUILTIN_PROPERTIES) - set(WHEN_BUILTIN) == {"deadlock", "livelock"}
+    err = error_of(HEADER + "module m builtin { }\nexpect holds device_added_twice;")
+    assert err.code == "E207" and "device_add" in err.message
+    assert err.hint.startswith("remove this expect line")

@@ -74,6 +74,20 @@ WHEN_BUILTIN = {
     "lock_order_inversion": "two locks (a mutex, an rwsem or device_lock)",
     "hung_task": "a liveness property (`eventually`, `always_eventually`, `leads_to`) or an "
                  "`expect` line on `hung_task` or `livelock`",
+    "device_added_twice": "a `device_add` of a device declared without `present`",
+    "device_instances": "`platform_device_add` of a name declared with `instances N`",
+    "flush_uninitialized_work": "a flush_work or cancel_work_sync of a work item",
+    "queue_uninitialized_work": "a queue_work or schedule_work of a work item",
+    "reinit_busy_work": "an init_work (INIT_WORK) of a work item",
+    "queue_on_dead_workqueue": "a queue_work, flush_workqueue or destroy_workqueue on a `workqueue NAME`",
+    "module_unload_leaks": "an rmmod of a loadable module that has an `exit`",
+    "kthread_misuse": "a kthread (kthread_run, kthread_stop)",
+    "sleep_in_atomic": "a timer callback (atomic context) in which something could sleep",
+    "no_double_claim": "a Soft Reserved range claimed by dax_regions",
+    "no_shared_registers": "an mmio or ioport range that two owners request or map",
+    "unlock_not_owner": "a lock (a mutex or an rwsem) released by some code",
+    "double_unlock": "a lock (a mutex or an rwsem) released by some code",
+    "value_in_range": "an assignment to an `int LO..HI` variable",
 }
 
 
@@ -336,8 +350,9 @@ class Compiler:
                 if not why and e.prop in BUILTIN_PROPERTIES:
                     why = (" (a built-in check comes with what it checks, and this spec has none of it: "
                            + WHEN_BUILTIN.get(e.prop, "see its section in docs/language.md") + ")")
-                raise SpecError("E207", e.span, f"no property named {e.prop!r} in this spec{why}",
-                                f"name one of: {known}")
+                fix = "remove this expect line (the check cannot fail here), or name one of" \
+                    if e.prop in BUILTIN_PROPERTIES and e.prop not in disabled else "name one of"
+                raise SpecError("E207", e.span, f"no property named {e.prop!r} in this spec{why}", f"{fix}: {known}")
             self.ctx.properties[e.prop] = replace(prop, expect=e.verdict, span=prop.span or e.span)
 
 
