@@ -26,7 +26,7 @@ from .ir import Const, Edge, Location, Model, Thread, Variable, conj, eq, is_liv
 from .reduce import edge_reads, edge_writes, variables_of
 from .replay import Replay
 from .result import EngineOptions, Verdict
-from .slicing import relevant_in_replay
+from .slicing import reachable_locations, relevant_in_replay
 
 MAX_CLAIMS = 2
 RECHECK_SECONDS = 600.0     # a safety net only: the state limit below keeps re-checks deterministic
@@ -57,10 +57,12 @@ class RaceClaim:
     happened: bool          # False: `second` had not run when the violation happened
     recheck: str            # holds | violated | inconclusive
     detail: str             # what the re-check found, in words
+    waiting: str = ""       # why `second`'s thread had not got there, when it had not started
 
     @property
     def text(self) -> str:
-        second = str(self.second) + ("" if self.happened else ", which had not run yet")
+        unstarted = f" ({self.waiting})" if self.waiting else ""
+        second = str(self.second) + ("" if self.happened else ", which had not run yet" + unstarted)
         return f"{self.first} ran before {second}; nothing orders them"
 
 
@@ -73,8 +75,9 @@ def name_races(model: Model, replayed: Replay, prop: str, options: EngineOptions
             break
         enforced = enforce_order(model, before=second, after=first)
         verdict, detail = _recheck(enforced, prop, options)
-        claims.append(RaceClaim(first, second, happened, verdict, detail))
-    return claims
+        waiting = "" if happened else _not_started(model, replayed, prop, second)
+        claims.append(RaceClaim(first, second, happened, verdict, detail, waiting))
+    return sorted(claims, key=lambda c: c.recheck != "holds")   # a verified cause first
 
 
 def enforce_order(model: Model, before: Place, after: Place) -> Model:
@@ -142,7 +145,7 @@ def _candidates(model: Model, replayed: Replay, prop: str):
         for t, thread in enumerate(model.threads):
             if t == vt.thread:
                 continue
-            writer = next(((loc, e) for loc in _reachable(thread, v.before.pcs[t])
+            writer = next(((loc, e) for loc in reachable_locations(thread, v.before.pcs[t])
                            for e, edge in enumerate(thread.locations[loc].edges)
                            if _would_pass(interp, v.before, edge, checks)), None)
             if writer is not None:
@@ -161,6 +164,20 @@ def _candidates(model: Model, replayed: Replay, prop: str):
                     out.append((first, second, True))
                 break
     return out
+
+
+def _not_started(model: Model, replayed: Replay, prop: str, writer: Place) -> str:
+    """For a writer whose thread took no step before the violation: whether it could have
+    started then (only the scheduler kept it back) or was still waiting for something."""
+    failing = [s for s in replayed.steps if prop in s.failed]
+    if not failing or any(s.thread == writer.thread_name for s in replayed.steps[:failing[-1].index - 1]):
+        return ""
+    state = failing[-1].before
+    interp = Interpreter(model)
+    first_steps = model.threads[writer.thread].locations[state.pcs[writer.thread]].edges
+    if any(interp.eval(e.guard, state.values) for e in first_steps):
+        return "its thread was runnable, not yet scheduled"
+    return "nothing had let its thread start"
 
 
 def _would_pass(interp: Interpreter, state: State, edge: Edge, checks) -> bool:
@@ -198,22 +215,6 @@ def _enables(model: Model, a, b) -> bool:
     for var in edge_writes(a.edge):
         values[interp.index[var]] = a.before.values[interp.index[var]]
     return not interp.eval(b.edge.guard, tuple(values))
-
-
-def _reachable(thread: Thread, pc: int) -> list[int]:
-    """The locations of `thread` reachable from `pc`, guards ignored, in breadth-first order."""
-    order, seen = [], {pc}
-    todo = [pc]
-    while todo:
-        loc = todo.pop(0)
-        if loc >= len(thread.locations):
-            continue
-        order.append(loc)
-        for edge in thread.locations[loc].edges:
-            if edge.target not in seen:
-                seen.add(edge.target)
-                todo.append(edge.target)
-    return order
 
 
 def _patched(thread: Thread, place: Place, change) -> Thread:

@@ -14,6 +14,10 @@ at the end), a step is relevant when
   not refused); its guard is then read too;
 - it took a branch other than one that would have written a variable read further on (the
   `if` that skipped a write: a violation is often something that never happened);
+- pending writers: when another thread's code still to run would write a variable the
+  violation reads (an async probe that sets what the assertion wanted), the guards where that
+  thread stands are read too, so the step that queued it (and everything that let it get
+  there) is shown: the write was on its way, and the violation came first;
 - it starts a thread (leaves location 0: udev spawning a modprobe, a kworker picking up its
   work) that later takes a relevant step.
 A step a later relevant step observes stays shown even when its value was overwritten before
@@ -45,6 +49,7 @@ def relevant_in_replay(model: Model, replayed: Replay, prop: str) -> set[int]:
     steps = replayed.steps
     thread_index = {t.name: i for i, t in enumerate(model.threads)}
     needed, relevant = violation_reads(model, replayed, prop)
+    needed |= pending_writer_guards(model, replayed, prop, needed)
     controlled: dict[int, set[int]] = {t: set() for t in range(len(model.threads))}
     if model.property(prop).kind in ("final", "deadlock"):
         for t, (thread, pc) in enumerate(zip(model.threads, replayed.final.pcs)):
@@ -141,6 +146,41 @@ def violation_reads(model: Model, replayed: Replay, prop_name: str) -> tuple[set
     if prop.kind in ("final", "deadlock"):
         reads |= blocking_reads(model, replayed.final)
     return reads, set()
+
+
+def pending_writer_guards(model: Model, replayed: Replay, prop: str, reads: set[str]) -> set[str]:
+    """For a safety violation: the variables read by the guards where each other thread stands,
+    for the threads whose code from there on writes one of `reads`."""
+    if model.property(prop).kind not in ("check", "invariant") or not reads:
+        return set()
+    failing = [s for s in replayed.steps if prop in s.failed]
+    state = failing[-1].before if failing else replayed.final
+    violator = failing[-1].thread if failing else None
+    out: set[str] = set()
+    for thread, pc in zip(model.threads, state.pcs):
+        if thread.name == violator or pc >= len(thread.locations):
+            continue
+        if any(edge_writes(e) & reads for loc in reachable_locations(thread, pc)
+               for e in thread.locations[loc].edges):
+            for edge in thread.locations[pc].edges:
+                out |= variables_of(edge.guard)
+    return out
+
+
+def reachable_locations(thread: Thread, pc: int) -> list[int]:
+    """The locations of `thread` reachable from `pc`, guards ignored, in breadth-first order."""
+    order, seen = [], {pc}
+    todo = [pc]
+    while todo:
+        loc = todo.pop(0)
+        if loc >= len(thread.locations):
+            continue
+        order.append(loc)
+        for edge in thread.locations[loc].edges:
+            if edge.target not in seen:
+                seen.add(edge.target)
+                todo.append(edge.target)
+    return order
 
 
 def blocking_reads(model: Model, final: State) -> set[str]:

@@ -96,6 +96,45 @@ def test_slice_keeps_the_branch_that_returned_ebusy_and_the_queue_work_behind_it
     assert "if (work_pending(w)): true" in trace_text(model, outcome)
 
 
+ASYNC_PROBE = '''spec "async_probe: modprobe returns before the probe ran"
+module usb_serial loadable {
+  async_probe;
+  var ready : bool = false;
+  driver serial_drv { probe { ready = true; } }
+  init { register_driver(serial_drv); }
+}
+builtin usb_hub { DEVICE }
+userspace app { modprobe(usb_serial); assert ready_after_modprobe : ready; }
+expect violation ready_after_modprobe;
+'''
+
+
+def test_slice_keeps_the_step_that_queued_the_write_the_violation_came_before():
+    """The async probe that would set `ready` had been queued, not run: the queueing explains
+    the violation although it does not write `ready`."""
+    model, outcome = violation(ASYNC_PROBE.replace("DEVICE", "device port0 : serial_drv present;"),
+                               "ready_after_modprobe")
+    relevant = assert_folding_is_sound(model, outcome)
+    [queued] = by_label(outcome, "driver_attach: port0 queued for async probe")
+    assert queued.index in relevant
+    assert "port0 queued for async probe" in trace_text(model, outcome)
+
+
+def test_a_race_says_whether_the_writer_could_have_run():
+    """A write that had not happened: its thread was runnable (only the scheduler kept it
+    back), or nothing had started it (here the platform never plugged the port in)."""
+    model, outcome = violation(ASYNC_PROBE.replace("DEVICE", "device port0 : serial_drv present;"),
+                               "ready_after_modprobe")
+    [claim, *_] = name_races(model, outcome.replay, "ready_after_modprobe")
+    assert claim.second.thread_name == "async:port0" and claim.recheck == "holds"
+    assert "(its thread was runnable, not yet scheduled)" in claim.text
+    model, outcome = violation(ASYNC_PROBE.replace("DEVICE", "hotplug device port0 : serial_drv;"),
+                               "ready_after_modprobe")
+    [claim, *_] = name_races(model, outcome.replay, "ready_after_modprobe")
+    assert claim.second.thread_name == "async:port0"
+    assert "(nothing had let its thread start)" in claim.text
+
+
 def test_slice_keeps_the_unbind_and_the_branch_it_decided():
     model, outcome = violation(UNBIND, "saw_it")
     relevant = assert_folding_is_sound(model, outcome)
@@ -242,7 +281,7 @@ def test_v7_exit_flush_race_is_the_exit_flush_before_the_late_probes_init_work()
     assert (claim.second.thread_name, claim.second.line) == ("userspace:test_rig", "v7-exit-flush.probe:54")
     assert claim.second.label.startswith("INIT_WORK(dax_hmem_work")
     assert not claim.happened and claim.recheck == "holds"
-    assert "which had not run yet; nothing orders them" in claim.text
+    assert "which had not run yet (its thread was runnable, not yet scheduled); nothing orders them" in claim.text
     assert "race: userspace:unload's" in trace_text(model, outcome)
 
 

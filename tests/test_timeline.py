@@ -31,7 +31,8 @@ platform: (none)
      !! flush_work(defer_work) with func NULL: WARN in __flush_work
      race: udev: modprobe dax_cxl's "flush_work(defer_work): func is NULL, WARN and return"
          (tour.probe:13) ran before udev: modprobe dax_hmem's "INIT_WORK(defer_work,
-         process_defer_work)" (tour.probe:6), which had not run yet; nothing orders them
+         process_defer_work)" (tour.probe:6), which had not run yet (its thread was runnable, not
+         yet scheduled); nothing orders them
        re-checked with the opposite order enforced: the property holds (the violating step can no
            longer be reached)"""
 
