@@ -200,21 +200,30 @@ def _happens_before(model: Model, steps) -> dict[int, set[int]]:
         if b.thread in last:
             preds |= {last[b.thread]} | out[last[b.thread]]
         for a in steps[:b.index - 1]:
-            if a.thread != b.thread and a.index not in preds and _enables(model, a, b):
+            if a.thread != b.thread and a.index not in preds and _enables(model, a, b, steps[0].before.values):
                 preds |= {a.index} | out[a.index]
         out[b.index] = preds
         last[b.thread] = b.index
     return out
 
 
-def _enables(model: Model, a, b) -> bool:
-    """Whether `a` let `b` run: with a's writes undone, b's guard would be false. Then a orders
-    b (b waited for it), and the pair is no race."""
+def _enables(model: Model, a, b, initial: tuple) -> bool:
+    """Whether `a` let `b` run: b's thread could take no step where it stood, neither with a's
+    writes undone nor with what a wrote at its value in the initial state. Then a orders b (b
+    waited for it: a work item queued, a completion completed), and the pair is no race. When
+    another step would have been taken instead (b tested what a wrote: `already bound, -EBUSY`
+    against the probe), or b could have gone before a's thread ever touched it (a lock a
+    released that was free at the start, a module a finished loading), their order is a race."""
     interp = Interpreter(model)
-    values = list(b.before.values)
-    for var in edge_writes(a.edge):
-        values[interp.index[var]] = a.before.values[interp.index[var]]
-    return not interp.eval(b.edge.guard, tuple(values))
+    t = next(i for i, th in enumerate(model.threads) if th.name == b.thread)
+    edges = model.threads[t].locations[b.before.pcs[t]].edges
+    for source in (a.before.values, initial):
+        values = list(b.before.values)
+        for var in edge_writes(a.edge):
+            values[interp.index[var]] = source[interp.index[var]]
+        if any(interp.eval(e.guard, tuple(values)) for e in edges):
+            return False
+    return True
 
 
 def _patched(thread: Thread, place: Place, change) -> Thread:

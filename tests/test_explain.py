@@ -335,3 +335,42 @@ expect violation deadlock;
     text = trace_text(model, outcome)
     assert "mb.owner = userspace:two, set at step" in text and "ma.owner = userspace:one, set at step" in text
     assert "cycle: userspace:one -> userspace:two -> userspace:one" in text
+
+
+TWO_DRIVERS = '''spec "two drivers race for one port"
+platform needs_errata : bool;
+module serial_generic loadable {
+  driver generic_uart { probe { } remove { } }
+  init { register_driver(generic_uart); }
+}
+module serial_vendor loadable {
+  var errata_fixed : bool = false;
+  driver vendor_uart { probe { errata_fixed = true; } remove { errata_fixed = false; } }
+  init { register_driver(vendor_uart); }
+}
+builtin soc { device uart0 : generic_uart, vendor_uart present; }
+final port_works : bound(uart0) and (needs_errata -> errata_fixed);
+'''
+
+
+def test_a_branch_that_tested_a_write_is_a_race_not_a_wait():
+    """The vendor driver's attach found the port already bound (-EBUSY) because the generic
+    driver's probe bound it first: the device lock between them orders nothing (the vendor
+    driver could have taken it first), so the claim is the bind against the -EBUSY, and
+    enforcing the other order makes the property hold."""
+    model, outcome = violation(TWO_DRIVERS, "port_works")
+    [claim, *_] = name_races(model, outcome.replay, "port_works")
+    assert claim.first.label.startswith("generic_uart.probe(uart0) returned 0: bound")
+    assert claim.second.label.startswith("driver_attach: uart0 is already bound, -EBUSY")
+    assert claim.happened and claim.recheck == "holds"
+
+
+def test_a_queued_work_item_orders_its_worker():
+    """queue_work -> the worker: the worker could take no step before the queueing (nothing was
+    pending at the start), so it waited for it and the pair is no race."""
+    model, outcome = violation(BUSY, "probed")
+    from modelcheck.race import _happens_before
+    steps = outcome.replay.steps
+    [queued] = [s for s in steps if "queue_work(system_wq, w)" in s.edge.label]
+    workers = [s for s in steps if s.thread.startswith("kworker") and s.index > queued.index]
+    assert workers and all(queued.index in _happens_before(model, steps)[w.index] for w in workers[:1])

@@ -50,8 +50,9 @@ DEFERS = "-EPROBE_DEFER"
 
 
 def order_flag(a: str, b: str) -> str:
-    """1 while driver a is ahead of driver b on the bus's driver list (a declared before b)."""
-    return internal(f"klist_drivers:{a}<{b}")
+    """1 while driver a is ahead of driver b on the bus's driver list (a declared before b):
+    each registration goes to the tail, so the value says which of the two registered last."""
+    return internal(f"klist_drivers:{a},{b}")
 
 
 class Matching:
@@ -123,7 +124,7 @@ class Matching:
                     pairs.add(self._pair(a, b))
         self.pairs = sorted(pairs)
         for a, b in self.pairs:
-            ctx.flag(order_flag(a, b), 1)
+            ctx.var(order_flag(a, b), 0, 1, 1, labels=(f"{a} registered last", f"{b} registered last"))
 
     def _combinations(self, inst: "Instance") -> None:
         """E271: what the walk over several drivers does not model."""
