@@ -442,3 +442,9 @@ def test_an_expect_on_an_absent_builtin_check_says_what_brings_it():
     err = error_of(HEADER + "module m builtin { }\nexpect holds device_added_twice;")
     assert err.code == "E207" and "device_add" in err.message
     assert err.hint.startswith("remove this expect line")
+
+
+def test_a_backslash_quote_in_a_string_says_strings_have_no_escapes():
+    err = error_of('spec "a \\"quoted\\" title"\nmodule m builtin { }\n')
+    assert (err.code, err.span.line, err.span.col) == ("E100", 1, 11)
+    assert "no escapes" in err.hint

@@ -29,7 +29,7 @@ def parse(text: str, file: str = "<spec>") -> ast.Spec:
     except UnexpectedToken as exc:
         if exc.token.type == "$END":
             raise _eof_error(text, file, exc) from None
-        raise _token_error(file, exc) from None
+        raise _token_error(file, exc, text) from None
     except UnexpectedCharacters as exc:
         span = Span(file, exc.line, exc.column, exc.line, exc.column + 1)
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
@@ -67,10 +67,13 @@ def _check_nesting(tree: Tree, file: str) -> None:
         stack += [(c, depth + step, item) for c in children]
 
 
-def _token_error(file: str, exc: UnexpectedToken) -> SpecError:
+def _token_error(file: str, exc: UnexpectedToken, text: str = "") -> SpecError:
     token = exc.token
     span = Span(file, token.line, token.column, token.end_line or token.line,
                 token.end_column or token.column + len(str(token)))
+    if text[:token.start_pos or 0].rstrip(" \t").endswith('\\"'):   # "a \"b\" c": strings have no escapes
+        return SpecError("E100", span, f"unexpected {str(token)!r} after a string ending in \\\"",
+                         "strings have no escapes: a \" always ends the string; write ' for a quote inside it")
     expected = _describe_expected(exc.accepts or exc.expected)
     return SpecError("E100", span, f"unexpected {str(token)!r}",
                      f"expected {expected}" if expected else None)
