@@ -58,6 +58,28 @@ def test_rule_mutex_trylock_returns_false_while_held():
     expect(spec("mutex_trylock relied on", wrong), trylock_always_succeeds=VIOLATED)
 
 
+def test_rule_mutex_trylock_as_the_condition_of_an_if():
+    """kernel/locking/mutex.c mutex_trylock, written as C writes it, `if (mutex_trylock(&m))`:
+    the branch is taken exactly when the mutex was free and is now owned; `if not` takes the
+    other branch. Explicit, foata and SPIN agree."""
+    text = two("mutex lk;",
+               "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+               "if mutex_trylock(lk) { assert trylock_owns_it: not a; mutex_unlock(lk); } "
+               "else { b = true; }")
+    expect(spec("if mutex_trylock", text), trylock_owns_it=PROVED, deadlock=PROVED)
+    wrong = two("mutex lk;",
+                "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+                "if not mutex_trylock(lk) { assert never_refused: false; } else { mutex_unlock(lk); }")
+    expect(spec("if not mutex_trylock", wrong), never_refused=VIOLATED)
+    from modelcheck.frontend import load_text
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        assert spin_verdicts(load_text(spec("spin", text), "rule.probe"), ["trylock_owns_it"], tmp) == \
+            {"trylock_owns_it": "holds"}
+        assert spin_verdicts(load_text(spec("spin", wrong), "rule.probe"), ["never_refused"], tmp) == \
+            {"never_refused": "violated"}
+
+
 def test_rule_guard_mutex_released_when_the_scope_is_left():
     """include/linux/cleanup.h DEFINE_GUARD and include/linux/mutex.h DEFINE_GUARD(mutex, ...):
     guard(mutex)(m) takes the mutex and releases it whenever the enclosing block is left,

@@ -464,6 +464,8 @@ class _SyncGen:
                     return f"{{ guard(device)({g.device}); {inner()} }}"
                 return f"{{ guard(mutex)({m}); {inner()} }}"
             if shape == "trylock":
+                if g.size >= 1 and g.chance(0.5):   # the C idiom: the call is the if's condition
+                    return f"if mutex_trylock({m}) {{ {inner()} mutex_unlock({m}); }}"
                 return f"{flag} = mutex_trylock({m}); if {flag} {{ {inner()} mutex_unlock({m}); }}"
             return f"mutex_unlock({m});"
         if kind == "rwsem":

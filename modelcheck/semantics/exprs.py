@@ -104,9 +104,12 @@ class Expressions:
                             f"write `if {node.func}(...) {{ ... }}` (the error path), "
                             f"`if not {node.func}(...) {{ ... }}`, or `ret = {node.func}(...);`")
         if node.func in self.c.statements:
+            from .statements import RESULT_PRIMITIVES
+            alone = (f"write it alone as the condition (`if {node.func}(...) {{ ... }}`, "
+                     f"`if not {node.func}(...) {{ ... }}`), as `x = {node.func}(...);`, or as a statement"
+                     if node.func in RESULT_PRIMITIVES else f"call it as a statement, or as `x = {node.func}(...);`")
             raise SpecError("E212", node.span,
-                            f"{node.func}() changes state, so it cannot appear inside an expression",
-                            f"call it as a statement, or as `x = {node.func}(...);`")
+                            f"{node.func}() changes state, so it cannot appear inside an expression", alone)
         raise SpecError("E203", node.span, f"unknown query {node.func!r}")
 
     def binary(self, node: ast.Binary, frame: Frame) -> Expr:

@@ -129,6 +129,9 @@ class Statements:
         if self.c.signals.is_branch(node.cond):
             self.c.signals.if_(node, frame, at, nxt)
             return
+        if self.result_branch(node.cond):
+            self.if_result(node, frame, at, nxt)
+            return
         cond = self.c.fold(self.c.exprs.cond(node.cond, frame))
         if cond in (TRUE, FALSE):
             # Decided by fixed Kconfig values: the other branch is compiled out, as in C.
@@ -140,6 +143,36 @@ class Statements:
         else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
         frame.b.edge(at, then_at, f"if ({text}): true", node.span, guard=cond)
         frame.b.edge(at, else_at, f"if ({text}): false", node.span, guard=neg(cond))
+        if then_at != nxt:
+            self.block(node.then, frame, then_at, nxt)
+        if else_at != nxt:
+            self.block(node.other, frame, else_at, nxt)
+
+    @staticmethod
+    def result_branch(cond: ast.ExprNode) -> bool:
+        """Whether an `if` condition is a primitive that changes state and gives true or false
+        (mutex_trylock, kref_get_unless_zero, queue_work, ...), alone or under `not`."""
+        if isinstance(cond, ast.Unary) and cond.op == "not":
+            cond = cond.arg
+        return isinstance(cond, ast.Call) and cond.func in RESULT_PRIMITIVES
+
+    def if_result(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
+        """`if f(x) { A } else { B }` for a primitive with a true/false result, as C's
+        `if (mutex_trylock(&m))`: the call stores its result in a hidden local, the branch reads
+        it and clears it (so the local adds no state after the branch)."""
+        negated = isinstance(node.cond, ast.Unary)
+        call = node.cond.arg if negated else node.cond
+        result = self.c.ctx.local(f"if:{call.func}", 0, 1, ("false", "true"))
+        decided = frame.b.new()
+        self.call(call, frame, at, decided, result)
+        taken = neg(eq(result, 1)) if negated else eq(result, 1)
+        then_at = frame.b.new() if node.then.stmts else nxt
+        else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
+        text = _show(node.cond)
+        frame.b.edge(decided, then_at, f"if ({text}): true", node.span, guard=taken,
+                     assigns=((result, Const(0)),))
+        frame.b.edge(decided, else_at, f"if ({text}): false", node.span, guard=neg(taken),
+                     assigns=((result, Const(0)),))
         if then_at != nxt:
             self.block(node.then, frame, then_at, nxt)
         if else_at != nxt:
