@@ -80,6 +80,29 @@ def test_rule_mutex_trylock_as_the_condition_of_an_if():
             {"never_refused": "violated"}
 
 
+def test_rule_lockdep_assert_held_warns_unless_the_caller_holds_the_lock():
+    """include/linux/lockdep.h lockdep_assert_held: WARN unless the *current* task holds the
+    lock (kernel/locking/lockdep.c lock_is_held_type walks current->held_locks): another
+    thread's hold does not count, and the _read/_write forms ask for one side."""
+    held = two("mutex lk; rwsem rw;",
+               "mutex_lock(lk); lockdep_assert_held(lk); mutex_unlock(lk); "
+               "down_read(rw); lockdep_assert_held(rw); lockdep_assert_held_read(rw); up_read(rw);",
+               "down_write(rw); lockdep_assert_held_write(rw); lockdep_assert_held(rw); up_write(rw);")
+    expect(spec("held by the caller", held), lockdep_assert_held=PROVED)
+    other = two("mutex lk;", "mutex_lock(lk); a = true; mutex_unlock(lk);",
+                "if mutex_is_locked(lk) { lockdep_assert_held(lk); }")
+    expect(spec("held by another thread", other), lockdep_assert_held=VIOLATED)
+    side = two("rwsem rw;", "down_read(rw); lockdep_assert_held_write(rw); up_read(rw);", "")
+    expect(spec("the wrong side", side), lockdep_assert_held=VIOLATED)
+    from modelcheck.frontend import load_text
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        assert spin_verdicts(load_text(spec("spin", held), "rule.probe"), ["lockdep_assert_held"], tmp) == \
+            {"lockdep_assert_held": "holds"}
+        assert spin_verdicts(load_text(spec("spin", other), "rule.probe"), ["lockdep_assert_held"], tmp) == \
+            {"lockdep_assert_held": "violated"}
+
+
 def test_rule_guard_mutex_released_when_the_scope_is_left():
     """include/linux/cleanup.h DEFINE_GUARD and include/linux/mutex.h DEFINE_GUARD(mutex, ...):
     guard(mutex)(m) takes the mutex and releases it whenever the enclosing block is left,

@@ -449,7 +449,8 @@ class _SyncGen:
             if shape == "interruptible_ignored":   # the bug: a signal leaves it unheld, unlocked anyway
                 return f"mutex_lock_interruptible({m}); {inner()} mutex_unlock({m});"
             if shape == "section":
-                return f"mutex_lock({m}); {inner()} mutex_unlock({m});"
+                held = f" lockdep_assert_held({m});" if g.size >= 1 and g.chance(0.2) else ""
+                return f"mutex_lock({m});{held} {inner()} mutex_unlock({m});"
             if shape == "nested":
                 a, b = (self.mutexes * 2)[:2] if len(self.mutexes) > 1 else (m, None)
                 if b is None:
@@ -467,6 +468,8 @@ class _SyncGen:
                 if g.size >= 1 and g.chance(0.5):   # the C idiom: the call is the if's condition
                     return f"if mutex_trylock({m}) {{ {inner()} mutex_unlock({m}); }}"
                 return f"{flag} = mutex_trylock({m}); if {flag} {{ {inner()} mutex_unlock({m}); }}"
+            if g.size >= 1 and g.chance(0.4):   # include/linux/lockdep.h: holds only inside a section
+                return f"lockdep_assert_held({m});"
             return f"mutex_unlock({m});"
         if kind == "rwsem":
             side = r.choice(["read", "read", "write", "trylock"])

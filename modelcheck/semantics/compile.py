@@ -56,6 +56,8 @@ BUILTIN_PROPERTIES = {
     "no_shared_registers": "no register range (mmio or ioport) is requested or mapped by two owners at once",
     "lock_order_inversion": "no two locks are taken in both orders, as lockdep reports it "
                             "(kernel/locking/lockdep.c check_prev_add)",
+    "lockdep_assert_held": "every lockdep_assert_held(l) runs in a thread that holds l "
+                           "(include/linux/lockdep.h: WARN otherwise)",
     "unlock_not_owner": "no lock is released by a thread that does not hold it",
     "double_unlock": "no lock is released while nobody holds it",
     "use_after_release": "no counted object (a kref's, a device) is used after its last reference was dropped",
@@ -88,6 +90,7 @@ WHEN_BUILTIN = {
     "unlock_not_owner": "a lock (a mutex or an rwsem) released by some code",
     "double_unlock": "a lock (a mutex or an rwsem) released by some code",
     "value_in_range": "an assignment to an `int LO..HI` variable",
+    "lockdep_assert_held": "a lockdep_assert_held, lockdep_assert_held_read or lockdep_assert_held_write",
 }
 
 

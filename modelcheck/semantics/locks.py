@@ -155,7 +155,9 @@ class Locks:
                 "mutex_trylock": self.mutex_trylock,
                 "down_read": self.down_read, "up_read": self.up_read,
                 "down_read_trylock": self.down_read_trylock,
-                "down_write": self.down_write, "up_write": self.up_write}
+                "down_write": self.down_write, "up_write": self.up_write,
+                "lockdep_assert_held": self.assert_held, "lockdep_assert_held_read": self.assert_held,
+                "lockdep_assert_held_write": self.assert_held}
 
     def queries(self) -> dict:
         return {"mutex_is_locked": self.q_mutex_is_locked}
@@ -315,6 +317,31 @@ class Locks:
         checks = self.release_checks(f"{s} (write)", owner, eq(f"{s}.writer", self.tid(frame.b)))
         frame.b.edge(at, nxt, f"up_write({s})", call.span, assigns=((f"{s}.writer", Const(UNLOCKED)),),
                      checks=checks)
+
+
+    def assert_held(self, call, frame, at, nxt, target) -> None:
+        """include/linux/lockdep.h lockdep_assert_held(l): WARN unless the calling task holds l
+        (lockdep_is_held: a mutex it owns, an rw-semaphore it holds on either side);
+        lockdep_assert_held_write and _read ask for one side of an rw-semaphore. One step that
+        changes nothing; a WARN is a violation of the built-in check `lockdep_assert_held`."""
+        arity(call, 1)
+        if call.func == "lockdep_assert_held":
+            sym = self.c.exprs.symbol_arg(call, 0, ("mutex", "rwsem"), "a mutex or an rw-semaphore")
+        else:
+            sym = self.c.exprs.symbol_arg(call, 0, ("rwsem",), "an rw-semaphore (rwsem NAME;)")
+        t = self.tid(frame.b)
+        if sym.kind == "mutex":
+            held, what = self.held("mutex", sym.name, frame.b), "hold"
+        elif call.func == "lockdep_assert_held_write":
+            held, what = eq(f"{sym.name}.writer", t), "hold for writing"
+        elif call.func == "lockdep_assert_held_read":
+            self._readers[sym.name].add(t)
+            held, what = Cmp(">", Ref(self._read_held(sym.name, t)), Const(0)), "hold for reading"
+        else:
+            held, what = self.held("rwsem", sym.name, frame.b), "hold"
+        check = self.c.ctx.check("lockdep_assert_held", held,
+                                 f"{call.func}({sym.name}): {frame.b.name} does not {what} {sym.name}")
+        frame.b.edge(at, nxt, f"{call.func}({sym.name})", call.span, checks=(check,))
 
 
 def eq_expr(expr: Expr, value: int) -> Expr:
