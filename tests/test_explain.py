@@ -374,3 +374,28 @@ def test_a_queued_work_item_orders_its_worker():
     [queued] = [s for s in steps if "queue_work(system_wq, w)" in s.edge.label]
     workers = [s for s in steps if s.thread.startswith("kworker") and s.index > queued.index]
     assert workers and all(queued.index in _happens_before(model, steps)[w.index] for w in workers[:1])
+
+
+SECOND_MODPROBE = '''spec "a second modprobe returns while the first one still waits for the async probe"
+module usb_foo loadable {
+  driver foo_drv : prefer_async { probe { return 0; } }
+  init { register_driver(foo_drv); }
+}
+builtin usb_hub { device port0 : foo_drv present; }
+userspace setup_helper { modprobe(usb_foo); assert bound_after_modprobe : bound(port0); }
+'''
+
+
+def test_meanwhile_names_the_modprobe_still_waiting_for_the_async_probe():
+    """kernel/module/main.c do_init_module: only the load that ran the init waits in
+    async_synchronize_full(); a second modprobe finds the module live and returns. The trace
+    says where the first one stands when the assertion fails, and nothing about threads whose
+    wait has no bearing on it."""
+    model, outcome = violation(SECOND_MODPROBE, "bound_after_modprobe")
+    text = trace_text(model, outcome)
+    assert "modprobe usb_foo: already loaded" in text
+    assert 'meanwhile: udev: modprobe usb_foo is blocked in "do_init_module(usb_foo): ' \
+           'async_synchronize_full()"' in text
+    model, outcome = violation((ROOT / "specs/cxl/v7-6of7.probe").read_text(), "flush_uninitialized_work",
+                               "specs/cxl/v7-6of7.probe")
+    assert "meanwhile:" not in trace_text(model, outcome)

@@ -108,10 +108,11 @@ def ending_lines(model: Model, outcome) -> list[str]:
         picture = hung_picture(model, outcome)
         return [end_note(model, outcome)] + (waits_for_lines(picture) if picture else [])
     if prop.kind == "check":
-        return []
+        return meanwhile_lines(model, replay, prop.name)
     if prop.kind == "invariant":
         n = len(replay.steps)
-        return [f"the state after step {n} violates {prop.name}" if n else f"the initial state violates {prop.name}"]
+        return [f"the state after step {n} violates {prop.name}" if n else f"the initial state violates {prop.name}"] \
+            + meanwhile_lines(model, replay, prop.name)
     if prop.kind == "final":
         return [f"the end state (every thread finished or idle, nothing can move) violates {prop.name}"]
     picture = why_blocked(model, replay)
@@ -120,6 +121,37 @@ def ending_lines(model: Model, outcome) -> list[str]:
     return [f"the end state violates {prop.name}: nothing can move and "
             f"{len(picture.blocked)} thread{'s are' if len(picture.blocked) > 1 else ' is'} blocked"] \
         + waits_for_lines(picture)
+
+
+def meanwhile_lines(model: Model, replay: Replay, prop: str) -> list[str]:
+    """For a safety violation: the threads, other than the one whose step failed, that had
+    started and stand blocked in a wait that bears on it when it happens (what they wait for
+    is what the violation reads, or what a thread that would have written it waits for: a
+    modprobe still in async_synchronize_full while the async probe has not run). Runnable
+    threads are left out: only the scheduler kept them back, and the race lines cover them."""
+    from ..slicing import pending_writer_guards, violation_reads
+    interp = Interpreter(model)
+    final = replay.final
+    failing = [s for s in replay.steps if prop in s.failed]
+    violator = failing[-1].thread if failing else None
+    reads = violation_reads(model, replay, prop)[0]
+    bearing = reads | pending_writer_guards(model, replay, prop, reads)
+    started = {s.thread for s in replay.steps}
+    lines = []
+    for t, thread in enumerate(model.threads):
+        pc = final.pcs[t]
+        if thread.name == violator or thread.name not in started or interp.is_settled(thread, pc):
+            continue
+        edges = thread.locations[pc].edges
+        if not any(e.waits for e in edges) or any(interp.eval(e.guard, final.values) for e in edges):
+            continue
+        entry, _ = _blocked_thread(model, interp, replay, t)
+        if not {h.var for h in entry.holders} & bearing:
+            continue
+        where = f"   [{entry.where}]" if entry.where else ""
+        lines.append(f"meanwhile: {entry.thread} is blocked in \"{entry.statement}\"{where}")
+        lines.append(f"  it waits for {entry.waits_for}, until {entry.until}")
+    return lines
 
 
 def waits_for_lines(picture: WaitsFor) -> list[str]:
