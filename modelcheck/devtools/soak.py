@@ -377,7 +377,8 @@ def render(summary: dict) -> str:
         f"| specs tried | {s['tried']} |",
         f"| disagreements | {len(s['failures'])} |",
         f"| crashes | {len(s['errors'])} |",
-        f"| properties compared | {s['compared_props']} |",
+        f"| properties checked | {s['compared_props']} |",
+        f"| properties compared (checked, less the inconclusive) | {s['compared_props'] - s['inconclusive_props']} |",
         f"| {'properties left inconclusive (explicit or unreduced search at its state limit, or SPIN incomplete)' if spin else 'foata verdicts inconclusive (properties)'} | {s['inconclusive_props']} |",
         *([] if spin else
           [f"| z3 outcome enumerations inconclusive (specs, not compared) | {s['inconclusive_outcomes']} |"]),
@@ -395,7 +396,7 @@ def render(summary: dict) -> str:
                   f"its time budget of {s['minutes']:g} minutes. It took about "
                   f"{s['seconds'] / max(1, s['tried']):.1f} s per spec here, so {s['asked']} specs "
                   f"would take about {s['seconds'] / max(1, s['tried']) * s['asked'] / 3600:.1f} hours.", ""]
-    lines += ["Explicit verdicts over all compared properties: "
+    lines += ["Explicit verdicts over all checked properties (a BOUNDED one is inconclusive): "
               + ", ".join(f"{k} {v}" for k, v in sorted(s["verdict_counts"].items())) + ".", "",
               *([] if spin else
                 ["Distinct terminal states per spec (on the flags): "
