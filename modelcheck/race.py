@@ -155,12 +155,12 @@ def _candidates(model: Model, replayed: Replay, prop: str):
             if writer is not None:
                 out.append((vt, _place(model, t, *writer), False))
     ordered = [s for s in steps if s.index in relevant]
-    before = _happens_before(model, steps)
+    orders = _orders(model, steps)
     for b in reversed(ordered):   # conflicting relevant steps of two threads, latest first
         touched = edge_reads(b.edge) | edge_writes(b.edge)
         for a in reversed([s for s in ordered if s.index < b.index and s.thread != b.thread]):
             conflict = edge_writes(a.edge) & touched or edge_reads(a.edge) & edge_writes(b.edge)
-            if conflict and a.index not in before[b.index]:
+            if conflict and not _ordered(a, b, orders):
                 first, second = _step_place(model, a), _step_place(model, b)
                 key = (first, second)
                 if key not in seen:
@@ -195,39 +195,76 @@ def _would_pass(interp: Interpreter, state: State, edge: Edge, checks) -> bool:
 
 
 def _happens_before(model: Model, steps) -> dict[int, set[int]]:
-    """For each step, the steps that order it: the earlier steps of its thread, the steps that
-    enabled it (see _enables), and, transitively, whatever ordered those."""
-    out: dict[int, set[int]] = {}
+    """For each step, the steps that order it: the earlier steps of its thread, the steps it
+    read from (see _reads_from), and, transitively, whatever ordered those."""
+    return _orders(model, steps)[0]
+
+
+def _ordered(a, b, orders) -> bool:
+    """Whether something other than the pair itself orders a before b: a is before b's previous
+    step in its thread, or before another step b read from, or b could not have moved at all
+    without a (it waited for a: see _waited)."""
+    hb, direct, previous = orders
+    p = previous.get(b.index)
+    if p is not None and (a.index == p or a.index in hb[p]):
+        return True
+    for c, waited in direct[b.index].items():
+        if c == a.index:
+            if waited:
+                return True
+        elif a.index in hb[c]:
+            return True
+    return False
+
+
+def _orders(model: Model, steps):
+    """(hb, direct, previous): hb[b] the closure of program order and reads-from; direct[b]
+    {a: whether b waited for a} over the steps b read from; previous[b] b's step before it in
+    its thread."""
+    interp = Interpreter(model)
+    initial = steps[0].before.values if steps else ()
+    hb: dict[int, set[int]] = {}
+    direct: dict[int, dict[int, bool]] = {}
+    previous: dict[int, int] = {}
     last: dict[str, int] = {}
     for b in steps:
         preds = set()
         if b.thread in last:
-            preds |= {last[b.thread]} | out[last[b.thread]]
+            previous[b.index] = last[b.thread]
+            preds |= {last[b.thread]} | hb[last[b.thread]]
+        direct[b.index] = {}
         for a in steps[:b.index - 1]:
-            if a.thread != b.thread and a.index not in preds and _enables(model, a, b, steps[0].before.values):
-                preds |= {a.index} | out[a.index]
-        out[b.index] = preds
+            if a.thread != b.thread and _reads_from(interp, a, b, initial):
+                direct[b.index][a.index] = _waited(model, interp, a, b, initial)
+                preds |= {a.index} | hb[a.index]
+        hb[b.index] = preds
         last[b.thread] = b.index
-    return out
+    return hb, direct, previous
 
 
-def _enables(model: Model, a, b, initial: tuple) -> bool:
-    """Whether `a` let `b` run: b's thread could take no step where it stood, neither with a's
-    writes undone nor with what a wrote at its value in the initial state. Then a orders b (b
-    waited for it: a work item queued, a completion completed), and the pair is no race. When
-    another step would have been taken instead (b tested what a wrote: `already bound, -EBUSY`
-    against the probe), or b could have gone before a's thread ever touched it (a lock a
-    released that was free at the start, a module a finished loading), their order is a race."""
-    interp = Interpreter(model)
+def _undone(interp: Interpreter, a, b, source) -> tuple:
+    values = list(b.before.values)
+    for var in edge_writes(a.edge):
+        values[interp.index[var]] = source[interp.index[var]]
+    return tuple(values)
+
+
+def _reads_from(interp: Interpreter, a, b, initial: tuple) -> bool:
+    """Whether b's own step needed what a wrote: its guard is false with a's writes undone and
+    with what a wrote at its value in the initial state (a lock a released that was free at the
+    start was not needed from a)."""
+    return not any(interp.eval(b.edge.guard, _undone(interp, a, b, source)) for source in (a.before.values, initial))
+
+
+def _waited(model: Model, interp: Interpreter, a, b, initial: tuple) -> bool:
+    """Whether b's thread could take no step at all where it stood without a's writes: it waited
+    for a (a work item queued, a completion completed). When another step would have been
+    taken instead (b tested what a wrote: `already bound, -EBUSY` against the probe), the
+    order of a and b chose the branch: a race."""
     t = next(i for i, th in enumerate(model.threads) if th.name == b.thread)
     edges = model.threads[t].locations[b.before.pcs[t]].edges
-    for source in (a.before.values, initial):
-        values = list(b.before.values)
-        for var in edge_writes(a.edge):
-            values[interp.index[var]] = source[interp.index[var]]
-        if any(interp.eval(e.guard, tuple(values)) for e in edges):
-            return False
-    return True
+    return not any(interp.eval(e.guard, _undone(interp, a, b, source))
+                   for source in (a.before.values, initial) for e in edges)
 
 
 def _patched(thread: Thread, place: Place, change) -> Thread:

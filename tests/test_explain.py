@@ -399,3 +399,30 @@ def test_meanwhile_names_the_modprobe_still_waiting_for_the_async_probe():
     model, outcome = violation((ROOT / "specs/cxl/v7-6of7.probe").read_text(), "flush_uninitialized_work",
                                "specs/cxl/v7-6of7.probe")
     assert "meanwhile:" not in trace_text(model, outcome)
+
+
+READ_SIDE = '''spec "the sysfs store takes only the read side"
+module foo loadable {
+  rwsem cfg_rwsem;
+  var mode : int 0..2 = 0;
+  driver foo_driver {
+    probe { down_write(cfg_rwsem); set_mode(); up_write(cfg_rwsem); return 0; }
+  }
+  device foo0 : foo_driver present;
+  init { register_driver(foo_driver); }
+}
+fn set_mode { lockdep_assert_held_write(cfg_rwsem); mode = 1; }
+userspace mode_store { if bound(foo0) { down_read(cfg_rwsem); set_mode(); up_read(cfg_rwsem); } }
+'''
+
+
+def test_a_step_after_a_test_is_ordered_after_what_the_test_read():
+    """The store's assertion runs only because its `if bound(foo0)` saw the probe's bind, which
+    came after the probe's up_write in the same thread: that up_write is ordered before the
+    assertion (through the test), so it is no race; the bind against the test is one."""
+    model, outcome = violation(READ_SIDE, "lockdep_assert_held")
+    claims = name_races(model, outcome.replay, "lockdep_assert_held")
+    assert not any(c.first.label.startswith("up_write") for c in claims)
+    [claim] = claims
+    assert claim.first.label.startswith("foo_driver.probe(foo0) returned 0: bound")
+    assert claim.second.label == "if (bound(foo0)): true" and claim.recheck == "holds"

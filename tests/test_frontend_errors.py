@@ -448,3 +448,8 @@ def test_a_backslash_quote_in_a_string_says_strings_have_no_escapes():
     err = error_of('spec "a \\"quoted\\" title"\nmodule m builtin { }\n')
     assert (err.code, err.span.line, err.span.col) == ("E100", 1, 11)
     assert "no escapes" in err.hint
+
+
+def test_a_value_passed_to_a_fn_says_its_parameters_are_ranges():
+    err = error_of(HEADER + "module m builtin { init { f(1); } }\nfn f(r) { }")
+    assert err.code == "E202" and "parameters are ranges" in err.hint

@@ -167,7 +167,11 @@ class Expressions:
                 raise SpecError("E202", arg.span, f"{node.func}() takes a {' or '.join(kinds)}, "
                                 f"and {name!r} is a {kind}")
             return name
-        raise SpecError("E202", arg.span, f"argument {index + 1} of {node.func}() must be a range name")
+        fn = self.c.sym.get(node.func)
+        hint = ("a fn's parameters are ranges, windows or regions (docs/language.md, `fn`): pass a "
+                "value through a variable the caller assigns before the call"
+                if fn is not None and fn.kind == "fn" else None)
+        raise SpecError("E202", arg.span, f"argument {index + 1} of {node.func}() must be a range name", hint)
 
 
 def arity(node: ast.Call, *counts: int) -> None:

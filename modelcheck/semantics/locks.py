@@ -331,16 +331,16 @@ class Locks:
             sym = self.c.exprs.symbol_arg(call, 0, ("rwsem",), "an rw-semaphore (rwsem NAME;)")
         t = self.tid(frame.b)
         if sym.kind == "mutex":
-            held, what = self.held("mutex", sym.name, frame.b), "hold"
+            held, side = self.held("mutex", sym.name, frame.b), ""
         elif call.func == "lockdep_assert_held_write":
-            held, what = eq(f"{sym.name}.writer", t), "hold for writing"
+            held, side = eq(f"{sym.name}.writer", t), " for writing"
         elif call.func == "lockdep_assert_held_read":
             self._readers[sym.name].add(t)
-            held, what = Cmp(">", Ref(self._read_held(sym.name, t)), Const(0)), "hold for reading"
+            held, side = Cmp(">", Ref(self._read_held(sym.name, t)), Const(0)), " for reading"
         else:
-            held, what = self.held("rwsem", sym.name, frame.b), "hold"
+            held, side = self.held("rwsem", sym.name, frame.b), ""
         check = self.c.ctx.check("lockdep_assert_held", held,
-                                 f"{call.func}({sym.name}): {frame.b.name} does not {what} {sym.name}")
+                                 f"{call.func}({sym.name}): {frame.b.name} does not hold {sym.name}{side}")
         frame.b.edge(at, nxt, f"{call.func}({sym.name})", call.span, checks=(check,))
 
 
