@@ -165,7 +165,6 @@ def _compare_with_spin(model, out: Comparison, options: EngineOptions) -> Compar
     property: safety from one exported pan (promela.SpinBuild.decide_all), liveness from pan -a -f
     on never claims. A property the explicit search leaves BOUNDED (its state limit) or a pan run
     that does not complete is inconclusive, not compared."""
-    from ..promela import LIVENESS_KINDS, SpinBuild
     try:
         mine = {o.prop.name: o.result.verdict for o in check_model(model, "explicit", options)}
     except CheckerError as exc:     # a VIOLATED trace that does not replay
@@ -179,17 +178,7 @@ def _compare_with_spin(model, out: Comparison, options: EngineOptions) -> Compar
     undecided = [n for n, v in mine.items() if v in INCONCLUSIVE]
     out.inconclusive += [f"{n} (explicit {mine[n].name})" for n in undecided]
     decided = [n for n in mine if n not in undecided]
-    live = [n for n in decided if model.property(n).kind in LIVENESS_KINDS]
-    safety = [n for n in decided if n not in live]
-    runs = {}
-    if safety:
-        with SpinBuild(model, safety, timeout=300) as build:
-            runs.update(build.decide_all())
-    if live:
-        from ..promela_liveness import LivenessBuild
-        with LivenessBuild(model, live, timeout=300) as build:
-            runs.update((n, build.run(n)) for n in live)
-    for name, run in runs.items():
+    for name, run in _spin_runs(model, decided).items():
         ours = "violated" if mine[name] is Verdict.VIOLATED else "holds"
         if not run.complete:
             out.inconclusive.append(name)
@@ -198,19 +187,30 @@ def _compare_with_spin(model, out: Comparison, options: EngineOptions) -> Compar
     return out
 
 
+def _spin_runs(model, names: list[str]) -> dict:
+    """SPIN's run on each property of `names`: the safety ones from one exported pan
+    (promela.SpinBuild.decide_all), the liveness ones from pan -a -f on their never claims
+    (promela_liveness.LivenessBuild)."""
+    from ..promela import LIVENESS_KINDS, SpinBuild
+    from ..promela_liveness import LivenessBuild
+    live = [n for n in names if model.property(n).kind in LIVENESS_KINDS]
+    safety = [n for n in names if n not in live]
+    runs = {}
+    if safety:
+        with SpinBuild(model, safety, timeout=300) as build:
+            runs.update(build.decide_all())
+    if live:
+        with LivenessBuild(model, live, timeout=300) as build:
+            runs.update((n, build.run(n)) for n in live)
+    return runs
+
+
 def _against_spin(model, mine: dict) -> list[str]:
     """Disagreements between the explicit engine's liveness verdicts and SPIN's."""
-    from ..promela_liveness import LivenessBuild
     said = {Verdict.VIOLATED: "violated", Verdict.PROVED: "holds", Verdict.VACUOUS: "holds"}
-    if not mine:
-        return []
-    out = []
-    with LivenessBuild(model, list(mine), timeout=300) as build:
-        for name, verdict in mine.items():
-            theirs = build.run(name).verdict
-            if said.get(verdict) != theirs:
-                out.append(f"{name}: explicit {verdict.name}, SPIN {theirs}")
-    return out
+    runs = _spin_runs(model, list(mine))
+    return [f"{name}: explicit {verdict.name}, SPIN {runs[name].verdict}"
+            for name, verdict in mine.items() if said.get(verdict) != runs[name].verdict]
 
 
 PLAIN_OPTIONS = EngineOptions(max_depth=1000, timeout=3600, max_states=300_000, reduction=False)
@@ -425,7 +425,8 @@ def _method(spin: bool) -> list[str]:
                  "every VIOLATED trace is replayed on the model; ")
     if spin:
         return ["For every random spec: the explicit engine decides every property "
-                f"(max_depth={OPTIONS.max_depth}, timeout={OPTIONS.timeout:g}s per search); " + unreduced
+                f"(max_depth={SPIN_SIDE_OPTIONS.max_depth}, timeout={SPIN_SIDE_OPTIONS.timeout:g}s, "
+                f"max_states={SPIN_SIDE_OPTIONS.max_states} per search); " + unreduced
                 + "then SPIN decides every property on the exported model (safety: one pan, "
                 "`promela.SpinBuild.decide_all`; liveness: `pan -a -f` on never claims, "
                 "`promela_liveness.LivenessBuild`) and must give the same verdict (VIOLATED against "
