@@ -26,7 +26,7 @@ from .ir import Const, Edge, Location, Model, Thread, Variable, conj, eq, is_liv
 from .reduce import edge_reads, edge_writes, variables_of
 from .replay import Replay
 from .result import EngineOptions, Verdict
-from .slicing import reachable_locations, relevant_in_replay
+from .slicing import failing_step, reachable_locations, relevant_in_replay
 
 MAX_CLAIMS = 2
 RECHECK_SECONDS = 600.0     # a safety net only: the state limit below keeps re-checks deterministic
@@ -140,9 +140,8 @@ def _candidates(model: Model, replayed: Replay, prop: str):
     relevant = relevant_in_replay(model, replayed, prop)
     seen = set()
     out = []
-    failing = [s for s in steps if prop in s.failed]
-    if failing:   # the violating step against writes of other threads that had not run yet
-        v = failing[-1]
+    v = failing_step(replayed, prop)
+    if v is not None:   # the violating step against writes of other threads that had not run yet
         vt = _step_place(model, v)
         checks = [c for c in v.edge.checks if c.prop == prop]
         interp = Interpreter(model)
@@ -173,10 +172,10 @@ def _candidates(model: Model, replayed: Replay, prop: str):
 def _not_started(model: Model, replayed: Replay, prop: str, writer: Place) -> str:
     """For a writer whose thread took no step before the violation: whether it could have
     started then (only the scheduler kept it back) or was still waiting for something."""
-    failing = [s for s in replayed.steps if prop in s.failed]
-    if not failing or any(s.thread == writer.thread_name for s in replayed.steps[:failing[-1].index - 1]):
+    failing = failing_step(replayed, prop)
+    if failing is None or any(s.thread == writer.thread_name for s in replayed.steps[:failing.index - 1]):
         return ""
-    state = failing[-1].before
+    state = failing.before
     interp = Interpreter(model)
     first_steps = model.threads[writer.thread].locations[state.pcs[writer.thread]].edges
     if any(interp.eval(e.guard, state.values) for e in first_steps):
@@ -192,12 +191,6 @@ def _would_pass(interp: Interpreter, state: State, edge: Edge, checks) -> bool:
     for var, expr in edge.assigns:
         values[interp.index[var]] = interp.eval(expr, state.values)
     return all(interp.eval(c.ok, tuple(values)) for c in checks)
-
-
-def _happens_before(model: Model, steps) -> dict[int, set[int]]:
-    """For each step, the steps that order it: the earlier steps of its thread, the steps it
-    read from (see _reads_from), and, transitively, whatever ordered those."""
-    return _orders(model, steps)[0]
 
 
 def _ordered(a, b, orders) -> bool:

@@ -133,10 +133,9 @@ def violation_reads(model: Model, replayed: Replay, prop_name: str) -> tuple[set
     """(variables the violation reads, steps that are the violation itself)."""
     prop = model.property(prop_name)
     if prop.kind == "check":
-        failing = [s for s in replayed.steps if prop_name in s.failed]
-        if not failing:
+        step = failing_step(replayed, prop_name)
+        if step is None:
             return set(), set()
-        step = failing[-1]
         reads = variables_of(step.edge.guard)
         for check in step.edge.checks:
             if check.prop == prop_name:
@@ -153,18 +152,28 @@ def pending_writer_guards(model: Model, replayed: Replay, prop: str, reads: set[
     for the threads whose code from there on writes one of `reads`."""
     if model.property(prop).kind not in ("check", "invariant") or not reads:
         return set()
-    failing = [s for s in replayed.steps if prop in s.failed]
-    state = failing[-1].before if failing else replayed.final
-    violator = failing[-1].thread if failing else None
+    failing = failing_step(replayed, prop)
+    state = failing.before if failing else replayed.final
+    violator = failing.thread if failing else None
     out: set[str] = set()
     for thread, pc in zip(model.threads, state.pcs):
         if thread.name == violator or pc >= len(thread.locations):
             continue
-        if any(edge_writes(e) & reads for loc in reachable_locations(thread, pc)
-               for e in thread.locations[loc].edges):
+        if writes_from(thread, pc) & reads:
             for edge in thread.locations[pc].edges:
                 out |= variables_of(edge.guard)
     return out
+
+
+def failing_step(replayed: Replay, prop: str):
+    """The last step whose check of `prop` failed, or None (an invariant or final violation)."""
+    return next((s for s in reversed(replayed.steps) if prop in s.failed), None)
+
+
+def writes_from(thread: Thread, pc: int) -> set[str]:
+    """Every variable some edge reachable from `pc` writes (guards ignored)."""
+    return {v for loc in reachable_locations(thread, pc) for e in thread.locations[loc].edges
+            for v in edge_writes(e)}
 
 
 def reachable_locations(thread: Thread, pc: int) -> list[int]:

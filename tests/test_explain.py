@@ -369,11 +369,11 @@ def test_a_queued_work_item_orders_its_worker():
     """queue_work -> the worker: the worker could take no step before the queueing (nothing was
     pending at the start), so it waited for it and the pair is no race."""
     model, outcome = violation(BUSY, "probed")
-    from modelcheck.race import _happens_before
+    from modelcheck.race import _orders
     steps = outcome.replay.steps
     [queued] = [s for s in steps if "queue_work(system_wq, w)" in s.edge.label]
     workers = [s for s in steps if s.thread.startswith("kworker") and s.index > queued.index]
-    assert workers and all(queued.index in _happens_before(model, steps)[w.index] for w in workers[:1])
+    assert workers and all(queued.index in _orders(model, steps)[0][w.index] for w in workers[:1])
 
 
 SECOND_MODPROBE = '''spec "a second modprobe returns while the first one still waits for the async probe"

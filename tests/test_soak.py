@@ -61,18 +61,23 @@ def test_the_spin_soak_compares_every_property_with_spin():
     assert {"livelock", "deadlock"} <= set(result.verdicts)
 
 
+def _plant_explicit_verdict(monkeypatch, prop: str, verdict) -> None:
+    """The soak's explicit engine answers `verdict` for `prop` (and its reduction check is off)."""
+    real = soak.check_model
+
+    def planted(model, engine, options):
+        return [replace(o, result=replace(o.result, verdict=verdict))
+                if o.prop.name == prop else o for o in real(model, engine, options)]
+    monkeypatch.setattr(soak, "check_model", planted)
+    monkeypatch.setattr(soak, "reduction_disagreements", lambda *a, **k: [])
+
+
 def test_the_spin_soak_reports_an_explicit_verdict_spin_does_not_share(monkeypatch):
     """A check that cannot fail is no check: an explicit verdict planted wrong must surface."""
     from spin_agreement import require_spin
     from modelcheck.result import Verdict
     require_spin()
-    real = soak.check_model
-
-    def flipped(model, engine, options):
-        return [replace(o, result=replace(o.result, verdict=Verdict.VIOLATED))
-                if o.prop.name == "set_at_end" else o for o in real(model, engine, options)]
-    monkeypatch.setattr(soak, "check_model", flipped)
-    monkeypatch.setattr(soak, "reduction_disagreements", lambda *a, **k: [])
+    _plant_explicit_verdict(monkeypatch, "set_at_end", Verdict.VIOLATED)
     result = soak.compare_spec(TWO_VERDICTS, ["f0"], against="spin")
     assert result.disagreements == ["set_at_end: explicit VIOLATED, SPIN holds"]
 
@@ -96,12 +101,6 @@ def test_the_spin_soak_counts_a_search_cut_by_its_state_limit_as_inconclusive(mo
     from spin_agreement import require_spin
     from modelcheck.result import Verdict
     require_spin()
-    real = soak.check_model
-
-    def cut(model, engine, options):
-        return [replace(o, result=replace(o.result, verdict=Verdict.BOUNDED))
-                if o.prop.name == "set_at_end" else o for o in real(model, engine, options)]
-    monkeypatch.setattr(soak, "check_model", cut)
-    monkeypatch.setattr(soak, "reduction_disagreements", lambda *a, **k: [])
+    _plant_explicit_verdict(monkeypatch, "set_at_end", Verdict.BOUNDED)
     result = soak.compare_spec(TWO_VERDICTS, ["f0"], against="spin")
     assert result.ok and result.inconclusive == ["set_at_end (explicit BOUNDED)"]

@@ -58,49 +58,36 @@ def test_rule_mutex_trylock_returns_false_while_held():
     expect(spec("mutex_trylock relied on", wrong), trylock_always_succeeds=VIOLATED)
 
 
+IF_TRYLOCK = two("mutex lk;", "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+                 "if mutex_trylock(lk) { assert trylock_owns_it: not a; mutex_unlock(lk); } else { b = true; }")
+IF_NOT_TRYLOCK = two("mutex lk;", "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
+                     "if not mutex_trylock(lk) { assert never_refused: false; } else { mutex_unlock(lk); }")
+HELD_BY_THE_CALLER = two(
+    "mutex lk; rwsem rw;",
+    "mutex_lock(lk); lockdep_assert_held(lk); mutex_unlock(lk); "
+    "down_read(rw); lockdep_assert_held(rw); lockdep_assert_held_read(rw); up_read(rw);",
+    "down_write(rw); lockdep_assert_held_write(rw); lockdep_assert_held(rw); up_write(rw);")
+HELD_BY_ANOTHER_THREAD = two("mutex lk;", "mutex_lock(lk); a = true; mutex_unlock(lk);",
+                             "if mutex_is_locked(lk) { lockdep_assert_held(lk); }")
+
+
 def test_rule_mutex_trylock_as_the_condition_of_an_if():
     """kernel/locking/mutex.c mutex_trylock, written as C writes it, `if (mutex_trylock(&m))`:
     the branch is taken exactly when the mutex was free and is now owned; `if not` takes the
-    other branch. Explicit, foata and SPIN agree."""
-    text = two("mutex lk;",
-               "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
-               "if mutex_trylock(lk) { assert trylock_owns_it: not a; mutex_unlock(lk); } "
-               "else { b = true; }")
-    expect(spec("if mutex_trylock", text), trylock_owns_it=PROVED, deadlock=PROVED)
-    wrong = two("mutex lk;",
-                "mutex_lock(lk); a = true; a = false; mutex_unlock(lk);",
-                "if not mutex_trylock(lk) { assert never_refused: false; } else { mutex_unlock(lk); }")
-    expect(spec("if not mutex_trylock", wrong), never_refused=VIOLATED)
-    from modelcheck.frontend import load_text
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        assert spin_verdicts(load_text(spec("spin", text), "rule.probe"), ["trylock_owns_it"], tmp) == \
-            {"trylock_owns_it": "holds"}
-        assert spin_verdicts(load_text(spec("spin", wrong), "rule.probe"), ["never_refused"], tmp) == \
-            {"never_refused": "violated"}
+    other branch. Explicit and foata agree here; SPIN in test_spin_agrees_on_rule_specs."""
+    expect(spec("if mutex_trylock", IF_TRYLOCK), trylock_owns_it=PROVED, deadlock=PROVED)
+    expect(spec("if not mutex_trylock", IF_NOT_TRYLOCK), never_refused=VIOLATED)
 
 
 def test_rule_lockdep_assert_held_warns_unless_the_caller_holds_the_lock():
     """include/linux/lockdep.h lockdep_assert_held: WARN unless the *current* task holds the
     lock (kernel/locking/lockdep.c lock_is_held_type walks current->held_locks): another
-    thread's hold does not count, and the _read/_write forms ask for one side."""
-    held = two("mutex lk; rwsem rw;",
-               "mutex_lock(lk); lockdep_assert_held(lk); mutex_unlock(lk); "
-               "down_read(rw); lockdep_assert_held(rw); lockdep_assert_held_read(rw); up_read(rw);",
-               "down_write(rw); lockdep_assert_held_write(rw); lockdep_assert_held(rw); up_write(rw);")
-    expect(spec("held by the caller", held), lockdep_assert_held=PROVED)
-    other = two("mutex lk;", "mutex_lock(lk); a = true; mutex_unlock(lk);",
-                "if mutex_is_locked(lk) { lockdep_assert_held(lk); }")
-    expect(spec("held by another thread", other), lockdep_assert_held=VIOLATED)
+    thread's hold does not count, and the _read/_write forms ask for one side. SPIN agrees in
+    test_spin_agrees_on_rule_specs."""
+    expect(spec("held by the caller", HELD_BY_THE_CALLER), lockdep_assert_held=PROVED)
+    expect(spec("held by another thread", HELD_BY_ANOTHER_THREAD), lockdep_assert_held=VIOLATED)
     side = two("rwsem rw;", "down_read(rw); lockdep_assert_held_write(rw); up_read(rw);", "")
     expect(spec("the wrong side", side), lockdep_assert_held=VIOLATED)
-    from modelcheck.frontend import load_text
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        assert spin_verdicts(load_text(spec("spin", held), "rule.probe"), ["lockdep_assert_held"], tmp) == \
-            {"lockdep_assert_held": "holds"}
-        assert spin_verdicts(load_text(spec("spin", other), "rule.probe"), ["lockdep_assert_held"], tmp) == \
-            {"lockdep_assert_held": "violated"}
 
 
 def test_rule_guard_mutex_released_when_the_scope_is_left():
@@ -456,6 +443,10 @@ SPIN_RULE_SPECS = {
         "waitqueue wq; completion c; var ok : bool = false;",
         "a = true; complete_all(c); wake_up(wq);",
         "ok = wait_event_timeout(wq, a); wait_for_completion(c); wait_for_completion(c);"),
+    "if mutex_trylock": IF_TRYLOCK,
+    "if not mutex_trylock": IF_NOT_TRYLOCK,
+    "lockdep_assert_held by the caller": HELD_BY_THE_CALLER,
+    "lockdep_assert_held by another thread": HELD_BY_ANOTHER_THREAD,
 }
 
 

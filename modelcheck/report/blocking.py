@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..interp import Interpreter
-from ..ir import BoolOp, Model, Not, Thread, is_liveness
+from ..ir import BoolOp, Model, Not, is_liveness
 from ..lasso import hung_threads, states_of
 from ..reduce import edge_writes, variables_of
 from ..replay import Replay
+from ..slicing import failing_step, pending_writer_guards, violation_reads, writes_from
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,10 @@ def meanwhile_lines(model: Model, replay: Replay, prop: str) -> list[str]:
     is what the violation reads, or what a thread that would have written it waits for: a
     modprobe still in async_synchronize_full while the async probe has not run). Runnable
     threads are left out: only the scheduler kept them back, and the race lines cover them."""
-    from ..slicing import pending_writer_guards, violation_reads
     interp = Interpreter(model)
     final = replay.final
-    failing = [s for s in replay.steps if prop in s.failed]
-    violator = failing[-1].thread if failing else None
+    failing = failing_step(replay, prop)
+    violator = failing.thread if failing else None
     reads = violation_reads(model, replay, prop)[0]
     bearing = reads | pending_writer_guards(model, replay, prop, reads)
     started = {s.thread for s in replay.steps}
@@ -214,7 +214,7 @@ def _blocked_thread(model: Model, interp: Interpreter, replay: Replay, t: int):
     for var in sorted(blocking, key=lambda v: interp.index[v]):
         step = _last_writer(replay, var)
         changers = tuple(model.threads[u].name for u in range(len(model.threads))
-                         if u != t and var in _still_writes(model.threads[u], final.pcs[u]))
+                         if u != t and var in writes_from(model.threads[u], final.pcs[u]))
         holders.append(Holder(var, model.variable(var).show(interp.value(final, var)),
                               step.index if step else 0, step.thread if step else "",
                               (step.edge.label if step else ""), changers))
@@ -244,21 +244,6 @@ def _last_writer(replay: Replay, var: str):
         if var in edge_writes(step.edge):
             return step
     return None
-
-
-def _still_writes(thread: Thread, pc: int) -> set[str]:
-    """Every variable some edge reachable from `pc` writes (guards ignored)."""
-    seen, todo, out = {pc}, [pc], set()
-    while todo:
-        loc = todo.pop()
-        if loc >= len(thread.locations):
-            continue
-        for edge in thread.locations[loc].edges:
-            out |= edge_writes(edge)
-            if edge.target not in seen:
-                seen.add(edge.target)
-                todo.append(edge.target)
-    return out
 
 
 def _cycle(graph: dict[str, list[str]]) -> tuple[str, ...]:

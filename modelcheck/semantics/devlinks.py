@@ -219,12 +219,9 @@ class DeviceLinks:
                 ctx.flag(f"{n}.pm_initialized", 1 if inst.decl.present and inst.copy == 1 else 0)
 
     def registered(self, name: str) -> Expr:
-        """device_is_registered(name): in sysfs from device_add's kobject_add to device_del's
-        kobject_del, which the model takes in the step that ends device_del (device_pm_remove)."""
-        return self._registered(name)
-
-    def _registered(self, name: str) -> Expr:
-        """device_pm_initialized: on dpm_list from device_add's device_pm_add to device_del's device_pm_remove."""
+        """device_pm_initialized: on dpm_list from device_add's device_pm_add to device_del's
+        device_pm_remove; also device_is_registered (in sysfs from device_add's kobject_add to
+        device_del's kobject_del, which the model takes in the same last step of device_del)."""
         return eq(f"{name}.pm_initialized" if self._tracks_registration(name) else f"{name}.added", 1)
 
     # -- what the driver core calls at each point of a probe or an unbind --
@@ -326,7 +323,7 @@ class DeviceLinks:
     def on_device_add(self, name: str) -> tuple:
         """device_add -> device_pm_add: the device can be a supplier from now on."""
         own = ((f"{name}.pm_initialized", Const(1)),) if self._tracks_registration(name) else ()
-        return own + self.c.fwdevlink.on_device_add(name, self._registered, self._init_status)
+        return own + self.c.fwdevlink.on_device_add(name, self.registered, self._init_status)
 
     # -- __device_release_driver: consumers first --
     def release_consumers(self, inst: "Instance", frame: "Frame", at: int, released: int, how: str) -> int:
@@ -397,7 +394,7 @@ class DeviceLinks:
         link = self.links[(consumer, supplier)]
         made = ((target, Const(1)),) if target else ()
         null = ((target, Const(0)),) if target else ()
-        registered = self._registered(supplier)
+        registered = self.registered(supplier)
         who = f"device_link_add({consumer}, {supplier})"
         frame.b.edge(at, nxt, f"{who} = NULL: {supplier} is not registered", call.span, guard=neg(registered),
                      assigns=null)

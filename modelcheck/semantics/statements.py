@@ -5,7 +5,7 @@ from dataclasses import fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import SpecError
-from ..ir import FALSE, TRUE, Cmp, Const, Ite, Ref, conj, disj, eq, is_bool, neg, Property
+from ..ir import FALSE, TRUE, Cmp, Const, Expr, Ite, Ref, conj, disj, eq, is_bool, neg, Property
 from ..syntax import ast
 from .atomic import might_sleep
 from .context import Frame
@@ -138,11 +138,17 @@ class Statements:
             chosen = node.then if cond == TRUE else node.other
             self.block(chosen or ast.Block((), node.span), frame, at, nxt)
             return
+        self._branch(node, frame, at, nxt, cond, neg(cond))
+
+    def _branch(self, node: ast.If, frame: Frame, at: int, nxt: int, taken: Expr, skipped: Expr,
+                assigns: tuple = ()) -> None:
+        """The two steps of an `if` from `at`, `if (COND): true` guarded by `taken` and `: false`
+        by `skipped`, both with `assigns`, then each non-empty branch's block, joining at nxt."""
         text = _show(node.cond)
         then_at = frame.b.new() if node.then.stmts else nxt
         else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
-        frame.b.edge(at, then_at, f"if ({text}): true", node.span, guard=cond)
-        frame.b.edge(at, else_at, f"if ({text}): false", node.span, guard=neg(cond))
+        frame.b.edge(at, then_at, f"if ({text}): true", node.span, guard=taken, assigns=assigns)
+        frame.b.edge(at, else_at, f"if ({text}): false", node.span, guard=skipped, assigns=assigns)
         if then_at != nxt:
             self.block(node.then, frame, then_at, nxt)
         if else_at != nxt:
@@ -166,31 +172,14 @@ class Statements:
         decided = frame.b.new()
         self.call(call, frame, at, decided, result)
         taken = neg(eq(result, 1)) if negated else eq(result, 1)
-        then_at = frame.b.new() if node.then.stmts else nxt
-        else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
-        text = _show(node.cond)
-        frame.b.edge(decided, then_at, f"if ({text}): true", node.span, guard=taken,
-                     assigns=((result, Const(0)),))
-        frame.b.edge(decided, else_at, f"if ({text}): false", node.span, guard=neg(taken),
-                     assigns=((result, Const(0)),))
-        if then_at != nxt:
-            self.block(node.then, frame, then_at, nxt)
-        if else_at != nxt:
-            self.block(node.other, frame, else_at, nxt)
+        self._branch(node, frame, decided, nxt, taken, neg(taken), assigns=((result, Const(0)),))
 
     def choose(self, node: ast.If, frame: Frame, at: int, nxt: int) -> None:
         """`if choose() { A } else { B }`: both branches enabled, a fresh choice each time the
         statement runs (a condition of the C the spec does not model, over-approximated)."""
         if node.cond.args:
             raise SpecError("E204", node.cond.span, "choose() takes no arguments")
-        then_at = frame.b.new() if node.then.stmts else nxt
-        else_at = frame.b.new() if node.other is not None and node.other.stmts else nxt
-        frame.b.edge(at, then_at, "if (choose()): true", node.span)
-        frame.b.edge(at, else_at, "if (choose()): false", node.span)
-        if then_at != nxt:
-            self.block(node.then, frame, then_at, nxt)
-        if else_at != nxt:
-            self.block(node.other, frame, else_at, nxt)
+        self._branch(node, frame, at, nxt, TRUE, TRUE)
 
     def for_(self, node: ast.For, frame: Frame, at: int, nxt: int) -> None:
         items = self.c.resources.domain(node.domain, node.span)
