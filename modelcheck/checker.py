@@ -99,10 +99,77 @@ def _run_for_configurations(engine: str, model: Model, props: list[str], options
     from .cone import more_configurations_than
     if engine != "explicit" or not more_configurations_than(model, EXPLICIT_CONFIGURATIONS):
         return run_engine(engine, model, props, options, progress)
+    from .engines.termination import finite_argument
+    # No loop in any thread's code decides livelock and hung_task without a search.
+    structural = [p for p in props if model.property(p).kind in ("livelock", "hung_task")]
+    results = run_engine("explicit", model, structural, options) if structural and finite_argument(model) else {}
     note = (f"more than {EXPLICIT_CONFIGURATIONS:,} initial configurations: decided by the foata engine, "
             "which keeps them symbolic")
-    return {p: replace(r, argument=f"{note}; {r.argument}" if r.argument else note)
-            for p, r in run_engine("foata", model, props, options).items()}
+    rest = [p for p in props if p not in results]
+    if rest:
+        results.update({p: replace(r, argument=f"{note}; {r.argument}" if r.argument else note)
+                        for p, r in run_engine("foata", model, rest, options).items()})
+    return results
+
+
+def _run_on_cones(engine: str, model: Model, props: list[str], options: EngineOptions,
+                  progress: Optional[ProgressCallback] = None) -> dict:
+    """Every property's result, each safety property searched on its cone of influence
+    (property_cone.py); a violation found there is lifted to the whole model, or the property
+    is searched on the whole model when it cannot be. All searches share one time limit."""
+    from . import property_cone
+    pieces, no_search = property_cone.slices(model, props) if options.cone else ([], [])
+    if not options.cone or (len(pieces) == 1 and pieces[0].whole and not no_search):
+        return _run_for_configurations(engine, model, props, options, progress)
+    options = replace(options, deadline=options.deadline_from(time.monotonic()))
+    results = {p: PropertyResult(p, Verdict.PROVED, engine, 0.0, argument=property_cone.NO_BLOCKING_ARGUMENT)
+               for p in no_search}
+    searched: dict[str, list[PropertyResult]] = {}
+    whole_again: list[str] = []
+    for piece in pieces:
+        wanted = [p for p in piece.props if p not in whole_again
+                  and not any(r.verdict is Verdict.VIOLATED for r in searched.get(p, []))]
+        if not wanted:
+            continue
+        found = _run_for_configurations(engine, piece.model, wanted, options, progress)
+        for name, result in found.items():
+            if piece.whole:
+                searched.setdefault(name, []).append(result)
+                continue
+            where = piece.describe(model)
+            result = replace(result, argument=f"{where}: {result.argument}" if result.argument else where)
+            if result.verdict is Verdict.VIOLATED:
+                try:
+                    result = replace(result, trace=property_cone.lift_trace(model, piece, result.trace, name))
+                except property_cone.LiftError:
+                    whole_again.append(name)
+                    continue
+            searched.setdefault(name, []).append(result)
+    if whole_again:
+        found = _run_for_configurations(engine, model, whole_again, options, progress)
+        searched.update({name: [result] for name, result in found.items()})
+    for name, parts in searched.items():
+        results[name] = _all_must_hold(parts)
+    return results
+
+
+# Most to least decisive when a property is searched on several cones (deadlock: one per
+# thread that can block): one violation decides; otherwise the weakest answer stands.
+_DECISIVE = (Verdict.VIOLATED, Verdict.TIMEOUT, Verdict.BOUNDED, Verdict.VACUOUS, Verdict.PROVED)
+
+
+def _all_must_hold(parts: list[PropertyResult]) -> PropertyResult:
+    """One result from the searches of the cones a property was split into."""
+    if len(parts) == 1:
+        return parts[0]
+    worst = min(parts, key=lambda r: _DECISIVE.index(r.verdict))
+    seconds = sum(r.seconds for r in parts)
+    if worst.verdict is Verdict.VIOLATED:
+        return replace(worst, seconds=seconds)
+    bounds = [r.bound for r in parts if r.bound is not None]
+    return replace(worst, seconds=seconds, bound=max(bounds) if bounds else None,
+                   argument=f"searched as {len(parts)} cones of influence, one per thread that can block; "
+                            f"{'each' if worst.verdict is Verdict.PROVED else 'one'}: {worst.argument}")
 
 
 def check_model(model: Model, engine: str = "explicit", options: EngineOptions = EngineOptions(),
@@ -123,7 +190,7 @@ def check_model(model: Model, engine: str = "explicit", options: EngineOptions =
                 return _judge(model, engine, props, results)
             except CheckerError:
                 pass   # a stored trace that does not replay: the entry is worthless, search again
-    results = _run_for_configurations(engine, model, names, options, progress)
+    results = _run_on_cones(engine, model, names, options, progress)
     # Limits met on this run would not be met the same way on the next: never cache them.
     if cache_dir and all(r.verdict not in (Verdict.TIMEOUT, Verdict.BOUNDED) for r in results.values()):
         problem = cache.store(cache_dir, digest, results)

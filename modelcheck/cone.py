@@ -21,15 +21,16 @@ MAX_PROJECTION = 200_000   # assignments tried to eliminate one option; beyond i
 MAX_SCOPE = 12             # options sharing constraints with it, beyond which it is not tried
 
 
-def drop_unread_configs(model: Model) -> Model:
-    """The model without the open configuration options nothing but constraints reads.
+def drop_unread_configs(model: Model, roles: tuple[str, ...] = ("config",)) -> Model:
+    """The model without the open configuration options nothing but constraints reads
+    (`roles`: the variable roles eliminated; the property cone passes platform facts too).
 
     Exact: the options are eliminated one at a time (fewest neighbours first), the
     constraints naming one replaced by a table over its neighbours that allows a combination
     exactly when some value of the option satisfies them. An option whose elimination would
     try more than MAX_PROJECTION assignments is kept."""
     read = _read_by_behaviour(model)
-    unread = {v.name for v in model.variables if v.role == "config" and v.init is None and v.name not in read}
+    unread = {v.name for v in model.variables if v.role in roles and v.init is None and v.name not in read}
     if not unread:
         return model
     by_name = {v.name: v for v in model.variables}

@@ -60,6 +60,8 @@ class EngineOptions:
     timeout: float = 300.0            # seconds per search of all properties (bmc: per property)
     max_states: int = 2_000_000       # explicit engine: give up beyond this many states
     reduction: bool = True            # explicit engine: decide on a partial-order-reduced search
+    cone: bool = True                 # every engine: search each safety property on its cone of
+    #                                   influence (property_cone.py), not on the whole model
     certify: bool = False             # explicit engine: back each PROVED safety verdict with an
     #                                   inductive invariant a separate Z3 solver checks (engines/certify.py)
     solver_rlimit: Optional[int] = None  # Z3 engines: resource units per solver query, a limit

@@ -27,6 +27,9 @@ def add_parser(sub) -> None:
     check.add_argument("--no-trace", action="store_true", help="verdicts only")
     check.add_argument("--no-reduction", action="store_true",
                        help="explicit: search every interleaving, without partial-order reduction")
+    check.add_argument("--no-cone", action="store_true",
+                       help="search every property on the whole model, not on its cone of influence "
+                       "(the threads and steps that can affect what it reads)")
     check.add_argument("--show-invariant", action="store_true",
                        help="print the inductive invariant under each verdict proved by one (--engine chc, "
                        "or --certify)")
@@ -58,7 +61,8 @@ def run(args) -> int:
                               full=args.full_trace, invariants=args.show_invariant))
             print()
     options = EngineOptions(max_depth=args.max_depth, timeout=args.timeout,
-                            reduction=not args.no_reduction, certify=args.certify)
+                            reduction=not args.no_reduction, certify=args.certify,
+                            cone=not args.no_cone)
     entries, errors = check_paths(paths, args.engine, options, args.properties, show,
                                   jobs=args.jobs, cache_dir=cache_dir_of(args), progress=progress_line(args),
                                   scheduler=args.scheduler)

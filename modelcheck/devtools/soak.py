@@ -213,7 +213,7 @@ def _against_spin(model, mine: dict) -> list[str]:
             for name, verdict in mine.items() if said.get(verdict) != runs[name].verdict]
 
 
-PLAIN_OPTIONS = EngineOptions(max_depth=1000, timeout=3600, max_states=300_000, reduction=False)
+PLAIN_OPTIONS = EngineOptions(max_depth=1000, timeout=3600, max_states=300_000, reduction=False, cone=False)
 # the reference search: unfused steps make paths several times deeper, and a state limit rather
 # than a time limit keeps its answer the same on a loaded machine
 
