@@ -131,6 +131,12 @@ def _run_on_cones(engine: str, model: Model, props: list[str], options: EngineOp
                   and not any(r.verdict is Verdict.VIOLATED for r in searched.get(p, []))]
         if not wanted:
             continue
+        if time.monotonic() >= options.deadline:
+            found = {p: PropertyResult(p, Verdict.TIMEOUT, engine, 0.0, argument=(
+                f"the time limit ({options.timeout:g} s) ran out in the searches of other properties "
+                "before this one's started; no conclusion")) for p in wanted}
+            searched.update({p: [r] for p, r in found.items()})
+            continue
         found = _run_for_configurations(engine, piece.model, wanted, options, progress)
         for name, result in found.items():
             if piece.whole:
@@ -140,8 +146,11 @@ def _run_on_cones(engine: str, model: Model, props: list[str], options: EngineOp
             result = replace(result, argument=f"{where}: {result.argument}" if result.argument else where)
             if result.verdict is Verdict.VIOLATED:
                 try:
-                    result = replace(result, trace=property_cone.lift_trace(model, piece, result.trace, name))
-                except property_cone.LiftError:
+                    lifted = property_cone.lift_trace(model, piece, result.trace, name)
+                    from .minimize import drop_steps
+                    # shortest on the cone, not on the whole model: shortened like the Z3 engines' traces
+                    result = replace(result, trace=drop_steps(model, lifted, name))
+                except (property_cone.LiftError, ReplayError):
                     whole_again.append(name)
                     continue
             searched.setdefault(name, []).append(result)
@@ -162,14 +171,16 @@ def _all_must_hold(parts: list[PropertyResult]) -> PropertyResult:
     """One result from the searches of the cones a property was split into."""
     if len(parts) == 1:
         return parts[0]
-    worst = min(parts, key=lambda r: _DECISIVE.index(r.verdict))
+    worst = min(parts, key=lambda r: (_DECISIVE.index(r.verdict), -r.seconds))
     seconds = sum(r.seconds for r in parts)
     if worst.verdict is Verdict.VIOLATED:
         return replace(worst, seconds=seconds)
     bounds = [r.bound for r in parts if r.bound is not None]
+    which = ("all hold; the longest search was" if worst.verdict is Verdict.PROVED
+             else f"{sum(r.verdict is worst.verdict for r in parts)} undecided; the longest search was")
     return replace(worst, seconds=seconds, bound=max(bounds) if bounds else None,
                    argument=f"searched as {len(parts)} cones of influence, one per thread that can block; "
-                            f"{'each' if worst.verdict is Verdict.PROVED else 'one'}: {worst.argument}")
+                            f"{which} {worst.argument}")
 
 
 def check_model(model: Model, engine: str = "explicit", options: EngineOptions = EngineOptions(),

@@ -142,7 +142,7 @@ def test_a_search_stopped_by_the_memory_limit_says_so(tmp_path):
     search stops with the limit named, exit 3 (it was killed by the kernel, or printed
     MemoryError tracebacks, before)."""
     spec = tmp_path / "hog.probe"
-    spec.write_text('spec "memory hog"\nbuiltin core { var x : int 0..2 = 0; }\n' + "".join(
+    spec.write_text('spec "memory hog"\nbuiltin core { var x : int 0..2 = 0; }\ninvariant in_range : x <= 2;\n' + "".join(
         f"userspace u{u} {{ {' '.join(f'x = {i % 3};' for i in range(8))} }}\n" for u in range(6)))
     proc = subprocess.run([sys.executable, "-m", "modelcheck.cli", "check", str(spec), "--no-cache",
                            "--no-reduction", "--memory", "100M"], capture_output=True, text=True, timeout=300)
