@@ -118,6 +118,7 @@ def _run_on_cones(engine: str, model: Model, props: list[str], options: EngineOp
     (property_cone.py); a violation found there is lifted to the whole model, or the property
     is searched on the whole model when it cannot be. All searches share one time limit."""
     from . import property_cone
+    from .minimize import drop_steps
     pieces, no_search = property_cone.slices(model, props) if options.cone else ([], [])
     if not options.cone or (len(pieces) == 1 and pieces[0].whole and not no_search):
         return _run_for_configurations(engine, model, props, options, progress)
@@ -135,7 +136,8 @@ def _run_on_cones(engine: str, model: Model, props: list[str], options: EngineOp
             found = {p: PropertyResult(p, Verdict.TIMEOUT, engine, 0.0, argument=(
                 f"the time limit ({options.timeout:g} s) ran out in the searches of other properties "
                 "before this one's started; no conclusion")) for p in wanted}
-            searched.update({p: [r] for p, r in found.items()})
+            for name, result in found.items():
+                searched.setdefault(name, []).append(result)
             continue
         found = _run_for_configurations(engine, piece.model, wanted, options, progress)
         for name, result in found.items():
@@ -147,7 +149,6 @@ def _run_on_cones(engine: str, model: Model, props: list[str], options: EngineOp
             if result.verdict is Verdict.VIOLATED:
                 try:
                     lifted = property_cone.lift_trace(model, piece, result.trace, name)
-                    from .minimize import drop_steps
                     # shortest on the cone, not on the whole model: shortened like the Z3 engines' traces
                     result = replace(result, trace=drop_steps(model, lifted, name))
                 except (property_cone.LiftError, ReplayError):

@@ -39,7 +39,7 @@ from typing import Optional
 
 from .cone import drop_unread_configs
 from .interp import Interpreter, State
-from .ir import TRUE, Edge, Location, Model, Property, Thread, is_liveness
+from .ir import TRUE, Edge, Location, Model, Property, is_liveness
 from .reduce import variables_of
 from .result import Trace, TraceStep
 
@@ -76,6 +76,7 @@ class _Shape:
 
     def __init__(self, model: Model):
         self.model = model
+        # the values a variable can hold at run time (a fixed option: only its own)
         self.domains = {v.name: range(v.lo, v.hi + 1) if v.init is None or v.role != "config" else (v.init,)
                         for v in model.variables}
         self.index = {v.name: i for i, v in enumerate(model.variables)}
@@ -227,7 +228,7 @@ def slices(model: Model, props: list[str]) -> tuple[list[Slice], list[str]]:
 
 
 NO_BLOCKING_ARGUMENT = ("no thread can block: at every location of every thread some step is enabled "
-                        "in every state, so a state with no step enabled has every thread finished")
+                        "in every state, so a state with no step enabled has every thread finished or resting")
 
 
 def _restrict(model: Model, names: list[str]) -> Model:
