@@ -420,8 +420,9 @@ def render(summary: dict) -> str:
 
 def _method(spin: bool) -> list[str]:
     """The paragraph that says what a soak compared."""
-    unreduced = ("the explicit engine's verdicts (partial-order reduced, on the fused model) must equal "
-                 "those of an explicit search of every interleaving on the model without step fusion; "
+    unreduced = ("the explicit engine's verdicts (partial-order reduced, on the fused model, each safety "
+                 "property on its cone of influence) must equal those of an explicit search of every "
+                 "interleaving on the whole model without step fusion; "
                  "every VIOLATED trace is replayed on the model; ")
     if spin:
         return ["For every random spec: the explicit engine decides every property "
