@@ -228,7 +228,7 @@ def slices(model: Model, props: list[str]) -> tuple[list[Slice], list[str]]:
 
 
 NO_BLOCKING_ARGUMENT = ("no thread can block: at every location of every thread some step is enabled "
-                        "in every state, so a state with no step enabled has every thread finished or resting")
+                        "in every state, so a state with no step enabled has every thread finished or idle")
 
 
 def _restrict(model: Model, names: list[str]) -> Model:
