@@ -72,14 +72,14 @@ class Slice:
 
 class _Shape:
     """What the cone computation needs of a model, computed once: the locations whose guards
-    cover every state, and each edge's reads."""
+    cover every state."""
 
     def __init__(self, model: Model):
         self.model = model
         # the values a variable can hold at run time (a fixed option: only its own)
         self.domains = {v.name: range(v.lo, v.hi + 1) if v.init is None or v.role != "config" else (v.init,)
                         for v in model.variables}
-        self.index = {v.name: i for i, v in enumerate(model.variables)}
+        self.interp = Interpreter(model)
         self.covering = [[self._covers(loc) for loc in t.locations] for t in model.threads]
 
     def _covers(self, location: Location) -> bool:
@@ -95,11 +95,11 @@ class _Shape:
             size *= len(self.domains[n])
             if size > MAX_COVER_VALUATIONS:
                 return False
-        interp = Interpreter(self.model)
+        interp = self.interp
         values = [0] * len(self.model.variables)
         for combo in itertools.product(*(self.domains[n] for n in names)):
             for n, x in zip(names, combo):
-                values[self.index[n]] = x
+                values[interp.index[n]] = x
             if not any(interp.eval(e.guard, values) for e in location.edges):
                 return False
         return True
@@ -257,8 +257,7 @@ def _build(model: Model, names: list[str], cone: set[str], kept: tuple[int, ...]
             referenced |= _observed(p)
     # Options stay (constraints name them) until drop_unread_configs projects the open ones away.
     variables = tuple(v for v in model.variables if v.name in referenced or v.role in ("config", "platform"))
-    sliced = replace(model, variables=variables, threads=tuple(threads),
-                     properties=tuple(p for p in model.properties if p.name in props))
+    sliced = replace(_restrict(model, names), variables=variables, threads=tuple(threads))
     sliced = drop_unread_configs(sliced, roles=("config", "platform"))
     return Slice(sliced, tuple(names), kept, tuple(sorted(((kept.index(ti), i), x) for (ti, i), x in skips.items())),
                  False)
