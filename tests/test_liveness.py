@@ -306,3 +306,54 @@ def test_livelock_is_a_builtin_of_every_spec():
     assert "livelock" not in [p.name for p in quiet.properties]
     asked = load_text(spec("re-queues itself", body + "expect violation livelock;\n"), file="rule.probe")
     assert "hung_task" in [p.name for p in asked.properties]
+
+
+# --- safety and liveness from one search ---------------------------------------------------------
+
+ONE_PASS_SPECS = 24
+
+
+def _graph_by_explorer(model):
+    from modelcheck.engines import explicit
+    safety, _ = liveness.split(model, [p.name for p in model.properties])
+    _, explorer, exploration = explicit._search(model, safety, OPTIONS, reduce=False, record_graph=True)
+    assert exploration.exhaustive
+    return explorer.state_graph()
+
+
+@pytest.mark.parametrize("seed", range(ONE_PASS_SPECS))
+def test_the_safety_search_records_the_graph_build_graph_builds(seed):
+    """explicit._check_on_one_graph hands the liveness engine the graph its unreduced safety
+    search recorded: the same states in the same breadth-first order, the same steps and depths
+    as liveness.build_graph, and each parent a shortest path's last step."""
+    model = load_text(generate_liveness(random.Random(seed), 1).text, file="random.probe")
+    built = liveness.build_graph(model, OPTIONS, float("inf"))
+    recorded = _graph_by_explorer(model)
+    assert recorded.states == built.states
+    assert recorded.succ == built.succ
+    assert recorded.depth == built.depth and recorded.initial == built.initial
+    for s, parent in enumerate(recorded.parent):
+        if parent is None:
+            assert s in recorded.initial
+            continue
+        pred, thread, edge = parent
+        assert recorded.depth[pred] == recorded.depth[s] - 1 and (thread, edge, s) in recorded.succ[pred]
+
+
+@pytest.mark.parametrize("seed", range(ONE_PASS_SPECS))
+def test_one_search_decides_what_two_searches_decide(seed):
+    """Every verdict of the one-pass path (safety and liveness together) equals the verdict of the
+    reduced safety search and a separate fair-cycle search; every violation replays."""
+    from modelcheck.engines import explicit
+    model = load_text(generate_liveness(random.Random(seed), 1).text, file="random.probe")
+    names = [p.name for p in model.properties]
+    safety, live = liveness.split(model, names)
+    assert liveness.needs_graph(model, live)      # so the one-pass path is the one taken
+    together = explicit.check_all(model, names, OPTIONS)
+    apart = {**explicit.check_all(model, safety, OPTIONS), **liveness.check_all(model, live, OPTIONS)}
+    assert {n: r.verdict for n, r in together.items()} == {n: r.verdict for n, r in apart.items()}
+    for name, result in together.items():
+        if result.verdict is Verdict.VIOLATED:
+            confirm_violation(model, result.trace, name)
+            if name in safety:    # the shortest trace, as the unreduced search alone gives it
+                assert len(result.trace.steps) == len(apart[name].trace.steps), name

@@ -14,6 +14,10 @@ With options.reduction the verdicts come from a partial-order-reduced search (`p
 where some thread can run alone without hiding anything is expanded by that thread only. That
 search decides; a violation it finds is then traced by the unreduced search, which stops at
 that property's shortest violation, so traces keep both guarantees above.
+
+When liveness properties need the whole state graph (liveness.needs_graph), the safety search
+runs unreduced and records every state and step as it goes: the fair-cycle search runs on that
+graph, so one pass decides both, with no reduced search and no retrace.
 """
 from __future__ import annotations
 
@@ -66,8 +70,10 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
     is called with a Progress every PROGRESS_EVERY states expanded and at the end of each layer.
     """
     names, live = liveness.split(model, list(dict.fromkeys(props)))
-    if live:    # decided on the whole state graph, apart from the safety search; one time limit for both
+    if live:    # one time limit for the safety search and the fair-cycle search
         shared = replace(options, deadline=options.deadline_from(time.monotonic()))
+        if liveness.needs_graph(model, live):
+            return _check_on_one_graph(model, names, live, shared, progress)
         return {**check_all(model, names, shared, progress), **liveness.check_all(model, live, shared)}
     if not names:
         return {}
@@ -75,7 +81,7 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
         return _search(model, names, options, reduce=False, progress=progress)[0]
     started = time.monotonic()
     try:
-        results, explorer = _search(model, names, options, reduce=True, progress=progress)
+        results, explorer, _ = _search(model, names, options, reduce=True, progress=progress)
     except ReductionNotPaying:
         spent = time.monotonic() - started
         # the same deadline, so the limit reported is the one the user gave
@@ -103,17 +109,33 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
     return results
 
 
+def _check_on_one_graph(model: Model, names: list[str], live: list[str], options: EngineOptions,
+                        progress: Optional[ProgressCallback]) -> dict[str, PropertyResult]:
+    """Safety and liveness from one unreduced search: the fair-cycle search needs every state
+    and step anyway, so the safety search records them (one pass instead of two), and its
+    verdicts and shortest traces need no reduced search and no retrace."""
+    results, explorer, exploration = _search(model, names, options, reduce=False, progress=progress,
+                                             record_graph=True)
+    # A search a limit cut short leaves the liveness engine to build (and bound) its own graph.
+    graph = explorer.state_graph() if exploration.exhaustive else None
+    return {**results, **liveness.check_all(model, live, options, graph=graph,
+                                            spent=explorer.elapsed())}
+
+
 def _search(model: Model, names: list[str], options: EngineOptions,
-            reduce: bool, progress: Optional[ProgressCallback] = None) -> tuple[dict[str, PropertyResult], "_Explorer"]:
+            reduce: bool, progress: Optional[ProgressCallback] = None,
+            record_graph: bool = False) -> tuple[dict[str, PropertyResult], "_Explorer", "Exploration"]:
     trackers = {name: _tracker_for(model.property(name)) for name in names}
-    observer = _PropertyObserver(list(trackers.values()))
+    observer = _PropertyObserver(list(trackers.values()), exhaust=record_graph)
     explorer = _Explorer(model, options, observer, progress)
+    if record_graph:
+        explorer.successors = []
     if reduce:
         explorer.stubborn = StubbornSets(model, [t.prop for t in trackers.values()],
                                          explorer.interp._compile)
     exploration = explorer.run()
     return ({name: _result(model, tracker, explorer, exploration, options)
-             for name, tracker in trackers.items()}, explorer)
+             for name, tracker in trackers.items()}, explorer, exploration)
 
 
 def reachable_states(model: Model, options: EngineOptions) -> int:
@@ -170,9 +192,10 @@ def final_states(model: Model, observe: list[str], options: EngineOptions) -> se
 
 class _Node:
     """What the search remembers about one reached state."""
-    __slots__ = ("depth", "switches", "links")
+    __slots__ = ("sid", "depth", "switches", "links")
 
-    def __init__(self, depth: int, switches: int, links: dict[Optional[int], Link]):
+    def __init__(self, sid: int, depth: int, switches: int, links: dict[Optional[int], Link]):
+        self.sid = sid                # the order it was first reached in: breadth-first
         self.depth = depth
         self.switches = switches      # fewest thread switches over the shortest paths here
         self.links = links            # last thread -> parent link, for threads achieving it
@@ -216,6 +239,7 @@ class _Explorer:
         self.options = options
         self.observer = observer
         self.stubborn: Optional[StubbornSets] = None   # None: every enabled step is explored
+        self.successors: Optional[list[list[liveness.Succ]]] = None   # per state number, when recording
         self.reduced_expansions = 0   # states expanded by a persistent subset of their steps
         self.steps_offered = self.steps_taken = 0   # over the states the reduction was asked about
         self.reduction_reviewed = False
@@ -277,7 +301,7 @@ class _Explorer:
             if len(self.nodes) >= self.options.max_states or self.timed_out():
                 return None
             if state not in self.nodes:
-                self.nodes[state] = _Node(0, 0, {None: None})
+                self.nodes[state] = _Node(len(self.nodes), 0, 0, {None: None})
                 layer.append(state)
         return layer
 
@@ -293,9 +317,37 @@ class _Explorer:
                 self.progress(Progress(len(self.nodes), depth, self.elapsed()))
             moves = self._moves(state, depth)
             self.observer.visit(self, state, node, moves)
-            for thread, edge_index, _, after in moves:
-                self._reach(state, node, thread, edge_index, after, depth + 1, next_layer)
+            if self.successors is None:
+                for thread, edge_index, _, after in moves:
+                    self._reach(state, node, thread, edge_index, after, depth + 1, next_layer)
+                continue
+            # Recording: states are expanded in the order they were numbered, so the steps of
+            # state number n are successors[n]; a state a limit refused ends the recording.
+            out = [(thread, edge_index, self._reach(state, node, thread, edge_index, after,
+                                                    depth + 1, next_layer))
+                   for thread, edge_index, _, after in moves]
+            if node.sid == len(self.successors) and all(sid >= 0 for _, _, sid in out):
+                self.successors.append(out)
+            else:
+                self.successors = None
         return next_layer
+
+    def state_graph(self) -> liveness.StateGraph:
+        """The whole state graph this exhaustive, unreduced search recorded (successors set
+        before run()), as the liveness engine's StateGraph: states numbered in the order
+        reached, each with a shortest path's last step as its parent."""
+        nodes = self.nodes
+        parents, depths, initial = [], [], []
+        for sid, node in enumerate(nodes.values()):
+            depths.append(node.depth)
+            thread, link = next(iter(node.links.items()))
+            if link is None:
+                initial.append(sid)
+                parents.append(None)
+            else:
+                parents.append((nodes[link[0]].sid, thread, link[2]))
+        return liveness.StateGraph(states=list(nodes), succ=self.successors, parent=parents,
+                                   depth=depths, initial=initial)
 
     def _moves(self, state: State, depth: int) -> list[Move]:
         """The steps to explore from `state`: a persistent set when one qualifies, else all."""
@@ -328,22 +380,30 @@ class _Explorer:
         return known is None or known.depth > depth
 
     def _reach(self, parent: State, node: _Node, thread: int, edge: int, state: State,
-               depth: int, next_layer: list[State]) -> None:
-        switches = node.switches_after(thread)
-        link = (parent, node.last_before(thread), edge)
+               depth: int, next_layer: list[State]) -> int:
+        """Store or update `state`, reached from `parent`; its number, or -1 if a limit refused it."""
+        links = node.links   # node.switches_after and node.last_before, inline: the hottest loop
+        if thread in links:
+            switches, link = node.switches, (parent, thread, edge)
+        else:
+            switches = node.switches if None in links else node.switches + 1
+            link = (parent, next(iter(links)), edge)
         known = self.nodes.get(state)
         if known is None:
-            if self._admitting(depth):
-                self.nodes[state] = _Node(depth, switches, {thread: link})
-                next_layer.append(state)
-            else:
+            if not self._admitting(depth):
                 self.refused = True
-        elif known.depth == depth:
+                return -1
+            sid = len(self.nodes)
+            self.nodes[state] = _Node(sid, depth, switches, {thread: link})
+            next_layer.append(state)
+            return sid
+        if known.depth == depth:
             # Another shortest path to a state of the next layer: keep the fewest switches.
             if switches < known.switches:
                 known.switches, known.links = switches, {thread: link}
             elif switches == known.switches and thread not in known.links:
                 known.links[thread] = link
+        return known.sid
 
     def _admitting(self, depth: int) -> bool:
         return depth <= self.options.max_depth and len(self.nodes) < self.options.max_states
@@ -438,10 +498,12 @@ def _tracker_for(prop: Property) -> _Tracker:
 
 
 class _PropertyObserver:
-    """Feeds every state to the trackers still undecided."""
+    """Feeds every state to the trackers still undecided. With `exhaust`, the search goes on
+    after every property is decided (its state graph is wanted whole)."""
 
-    def __init__(self, trackers: list[_Tracker]):
+    def __init__(self, trackers: list[_Tracker], exhaust: bool = False):
         self.trackers = trackers
+        self.exhaust = exhaust
 
     def visit(self, explorer, state, node, moves) -> None:
         for tracker in self.trackers:
@@ -453,7 +515,7 @@ class _PropertyObserver:
             tracker.settle(explorer, complete)
 
     def decided(self) -> bool:
-        return all(t.trace is not None for t in self.trackers)
+        return not self.exhaust and all(t.trace is not None for t in self.trackers)
 
 
 class _OutcomeObserver:

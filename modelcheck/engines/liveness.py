@@ -379,16 +379,27 @@ def _tarjan(nodes: list[int], edges, deadline: float) -> list[list[int]]:
     return comps
 
 
-def check_all(model: Model, props: list[str], options: EngineOptions) -> dict[str, PropertyResult]:
-    """Decide every liveness property in `props` over one state graph."""
-    started = time.monotonic()
-    deadline = started + options.timeout
-    finite = finite_argument(model)
-    if finite is not None and all(model.property(p).kind in ("livelock", "hung_task") for p in props):
-        return {p: PropertyResult(p, Verdict.PROVED, ENGINE, time.monotonic() - started,
-                                  argument=f"no infinite execution exists: {finite}")
-                for p in props}
-    graph = build_graph(model, options, deadline)
+def needs_graph(model: Model, props: list[str]) -> bool:
+    """Whether deciding `props` takes the whole state graph: not when every one is livelock or
+    hung_task and the model has no infinite execution (termination.finite_argument)."""
+    return not (all(model.property(p).kind in ("livelock", "hung_task") for p in props)
+                and finite_argument(model) is not None)
+
+
+def check_all(model: Model, props: list[str], options: EngineOptions,
+              graph: Optional[StateGraph] = None, spent: float = 0.0) -> dict[str, PropertyResult]:
+    """Decide every liveness property in `props` over one state graph: `graph` when the caller
+    built the whole of it already (spent seconds doing so, counted in each result), else one
+    built here. The time limit is options' deadline, or options.timeout from now."""
+    started = time.monotonic() - spent
+    deadline = options.deadline_from(started)
+    if graph is None:
+        finite = finite_argument(model)
+        if finite is not None and all(model.property(p).kind in ("livelock", "hung_task") for p in props):
+            return {p: PropertyResult(p, Verdict.PROVED, ENGINE, time.monotonic() - started,
+                                      argument=f"no infinite execution exists: {finite}")
+                    for p in props}
+        graph = build_graph(model, options, deadline)
     try:
         search = _Search(model, graph, deadline)
     except _OutOfTime:      # finding the states on cycles is itself a search the deadline stops
