@@ -33,7 +33,7 @@ def test_summary_counts_and_names_where_we_are_behind():
     assert "behind-pan (2x)" in text and "slow (3x)" in text
     assert "Behind pan alone on: behind-pan (2x), slow (3x), ours-timeout (ours timed out)." in text
     assert "Over 1 s: slow (12.000 s), ours-timeout (timeout), seed002-dax-cxl-mode (5.000 s)." in text
-    assert "5.000 s by default, 2.000 s with `check --no-reduction` in the same run (SPIN timed out)" in text
+    assert "on seed002-dax-cxl-mode.probe, 5.000 s by default, 2.000 s with `check --no-reduction` in the same run (SPIN timed out)" in text
     assert "Behind SPIN's pipeline on: slow (2x)" in text
     assert "Z3 certificates: 3 of 5 PROVED safety verdicts" in text
     assert "- not certified in behind-pan: deadlock (the time limit ran out); p (too weak)" in text
@@ -48,3 +48,37 @@ def test_merge_replaces_only_the_seed_section():
     assert "| a |" in merged and "fast.probe" in merged
     fresh = merge_into("# Benchmarks\n\n## family\n", render_section(ROWS[:1], "now", "1.0", 300))
     assert fresh.startswith("# Benchmarks") and HEADING in fresh
+
+
+def test_each_goal_says_met_or_which_spec_misses_it_and_why():
+    from modelcheck.devtools import bench
+    from modelcheck.devtools.bench_seeds import WHOLE_GRAPH
+    seeds = [ROWS[0], SeedRow("big.probe", 7, 30.0, 600000, 27.0, 20.0, 971317, proved=6,
+                              certify_seconds=60.0, not_certified=["p (time)"], search=WHOLE_GRAPH)]
+    fam = [bench.Row("modules", str(size), False, "holds", 0.01 * size, 100 * size, 1.0,
+                     "holds" if size <= 2 else "not run", 1.0 if size <= 2 else -1.0, 0.5, 0.1, 1000 * 8 ** size, 60.0)
+           for size in (1, 2, 4, 8)]
+    jobs = ["## Parallel runs (--jobs)", "", "| round | --jobs | wall time | speed-up over --jobs 1 | free cores | load |",
+            "|---|---|---|---|---|---|", "| 1 | 1 | 126.7 s | 1.00x | 2.1 | 1.8 |", "| 1 | 2 | 84.6 s | 1.50x | 2.1 | 1.1 |"]
+    text = "\n".join(bench.goals(fam, seeds, jobs))
+    assert text.startswith(bench.GOALS_HEADING)
+    assert "under 1 s: not met, 1 of 2. Missed by: big (30.000 s: 600000 states, the whole state graph" in text
+    assert "50 µs per state" in text
+    assert "Ahead of pan alone on every seed spec: not met, 1 of 2. Behind on: big (1.5x)." in text
+    assert "under 10 s: not met (126.7 s with --jobs 1" in text and "not met (1.50x at best" in text
+    assert "within 60 s: not met, 2 of 8" in text
+    # states ~ size^1 throughout: polynomial
+    assert "Growth polynomial in family size" in text and "met: modules: k 1.00 from size 1 to 4, 1.00 from 4 to 8" in text
+    assert "not measured (python -m modelcheck.devtools.bench_jobs specs/)" in "\n".join(bench.goals(fam, seeds, []))
+
+
+def test_family_rows_beyond_spin_say_not_run_and_leave_the_ratios_out():
+    from modelcheck.devtools import bench
+    rows = [bench.Row("modules", str(size), bug, "holds" if not bug else "violated", 0.1, 100 * size, 1.0,
+                      ("violated" if bug else "holds") if size <= 2 else "not run",
+                      2.0 if size <= 2 else -1.0, 0.8, 0.3 if size <= 2 else -1.0, 1000 if size <= 2 else -1, 60.0)
+            for size in (1, 2, 3) for bug in (True, False)]
+    text = bench.render(rows, "now", "0.0")
+    assert "| 3 | fix | holds | 0.100 | 300 | not run | not run | not run | not run | not run | not run | n/a | n/a |" in text
+    assert "on all 4 models both ran" in text and "on 2 more, larger than SPIN_UP_TO, ours alone ran" in text
+    assert "up to size 2" in text

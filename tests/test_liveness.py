@@ -20,7 +20,7 @@ from modelcheck.engines.termination import finite_argument
 from modelcheck.frontend import load_file, load_text
 from modelcheck.ir import is_liveness
 from modelcheck.replay import ReplayError, confirm_violation
-from modelcheck.result import EngineOptions, TraceStep, Verdict
+from modelcheck.result import EngineOptions, Verdict
 
 from rule_helpers import spec
 from spin_agreement import require_spin

@@ -99,15 +99,16 @@ def merge_into(existing: str, section: list[str]) -> str:
     return bench_seeds.merge_into(existing, section, HEADING)
 
 
-def kept_section(path: str) -> list[str]:
-    """This section as the existing bench.md has it (empty if none), for a full bench rerun."""
+def kept_section(path: str, heading: str = HEADING) -> list[str]:
+    """The section under `heading` (this one by default) as the existing bench.md has it (empty
+    if none), for a full bench rerun."""
     if not os.path.exists(path):
         return []
     with open(path, encoding="utf-8") as f:
         lines = f.read().rstrip("\n").split("\n")
-    if HEADING not in lines:
+    if heading not in lines:
         return []
-    start = lines.index(HEADING)
+    start = lines.index(heading)
     end = next((i for i in range(start + 1, len(lines))
                 if lines[i].startswith("## ") or lines[i].startswith("![")), len(lines))
     return lines[start:end]
