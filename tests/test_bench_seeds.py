@@ -80,5 +80,16 @@ def test_family_rows_beyond_spin_say_not_run_and_leave_the_ratios_out():
             for size in (1, 2, 3) for bug in (True, False)]
     text = bench.render(rows, "now", "0.0")
     assert "| 3 | fix | holds | 0.100 | 300 | not run | not run | not run | not run | not run | not run | n/a | n/a |" in text
-    assert "on all 4 models both ran" in text and "on 2 more, larger than SPIN_UP_TO, ours alone ran" in text
+    assert "on all 4 models both ran" in text and "; on 2 more ours alone ran." in text
     assert "up to size 2" in text
+
+
+def test_a_family_size_ours_left_undecided_is_named_and_leaves_the_growth_goal_unmet():
+    from modelcheck.devtools import bench
+    rows = [bench.Row("modules", str(size), False, "holds" if size < 4 else "BOUNDED", 0.1 * size, 100 ** size,
+                      1.0, "holds", 1.0, 0.5, 0.2, 1000, 60.0) for size in (1, 2, 3, 4)]
+    text = bench.render(rows, "now", "0.0")
+    assert "| 4 | fix | BOUNDED |" in text and "| n/a | n/a |" in text
+    assert "undecided by ours: modules 4 fix: BOUNDED" in text
+    goal = "\n".join(bench.goals(rows, [], []))
+    assert "Growth polynomial in family size" in goal and "not met: modules: undecided from size 4 on" in goal

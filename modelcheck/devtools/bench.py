@@ -110,6 +110,11 @@ class Row:
     def spin_ran(self) -> bool:
         return self.spin_total >= 0
 
+    @property
+    def decided(self) -> bool:
+        """Ours reached a verdict (not a limit's BOUNDED or TIMEOUT)."""
+        return self.ours_verdict in DECIDED
+
 
 FAMILIES = {
     # name: (label of the growing parameter, sizes -> (n, k, l))
@@ -121,10 +126,12 @@ SIZES = {"ranges": [1, 2, 4, 8, 16, 32], "devices": [1, 2, 4, 8, 16, 32],
          "modules": [1, 2, 3, 4, 5, 6, 7, 8]}
 QUICK = {"ranges": [1, 2], "devices": [1, 2], "modules": [1, 2]}
 # The unreduced search is measured up to these sizes (beyond them it takes minutes).
-UNREDUCED_UP_TO = {"ranges": 8, "devices": 8, "modules": 4}
-# SPIN up to these sizes: each module more multiplies pan's states by about 8 (2.5 million at
-# L=5, 350 MB), so L=6 would need gigabytes.
-SPIN_UP_TO = {"ranges": 32, "devices": 32, "modules": 5}
+UNREDUCED_UP_TO = {"ranges": 8, "devices": 8, "modules": 3}
+# SPIN up to these sizes: each module more multiplies pan's states by about 10 (189,039 at L=3).
+SPIN_UP_TO = {"ranges": 32, "devices": 32, "modules": 4}
+# Deep enough for the largest sizes (the ranges family's paths grow by about 6 steps per range).
+MAX_DEPTH = 100_000
+DECIDED = ("holds", "violated")
 
 
 def _child_rss_mb() -> float:
@@ -136,7 +143,7 @@ def measure(family: str, size: int, bug: bool, timeout: float) -> Row:
     model = load_text(family_spec(n, k, l, bug), f"bench/{family}-{size}-{'bug' if bug else 'fix'}.probe")
     # Our engine in a child process, so its peak memory is its own.
     t0 = time.perf_counter()
-    ours = run_engine("explicit", model, [PROP], EngineOptions(timeout=timeout))[PROP]
+    ours = run_engine("explicit", model, [PROP], EngineOptions(timeout=timeout, max_depth=MAX_DEPTH))[PROP]
     ours_seconds = time.perf_counter() - t0
     states = ours.argument
     ours_states = _states_from(states)
@@ -145,10 +152,11 @@ def measure(family: str, size: int, bug: bool, timeout: float) -> Row:
     plain_seconds, plain_states = -1.0, -1
     if size <= UNREDUCED_UP_TO[family]:
         t0 = time.perf_counter()
-        plain = run_engine("explicit", model, [PROP], EngineOptions(timeout=timeout, reduction=False))[PROP]
+        plain = run_engine("explicit", model, [PROP], EngineOptions(timeout=timeout, reduction=False,
+                                                                    max_depth=MAX_DEPTH))[PROP]
         plain_seconds = time.perf_counter() - t0
         plain_states = _states_from(plain.argument)
-        if _verdict(plain) != verdict:
+        if verdict in DECIDED and _verdict(plain) in DECIDED and _verdict(plain) != verdict:
             raise SystemExit(f"modelcheck.devtools.bench: reduced and unreduced verdicts differ on {family} {size}")
     if size > SPIN_UP_TO[family]:
         return Row(family, f"{size}", bug, verdict, ours_seconds, ours_states, ours_mb,
@@ -230,6 +238,8 @@ def _spin_cells(r: Row) -> str:
     """SPIN pipeline s | pan s | pan states | pan MB | ours/pipeline | ours/pan."""
     if not r.spin_ran:
         return " | ".join(["not run"] * 4 + ["n/a"] * 2)
+    if not r.decided:
+        return f"{r.spin_total:.3f} | {r.pan_seconds:.3f} | {r.pan_states} | {r.pan_mb:.1f} | n/a | n/a"
     ratio_pipe = r.ours_seconds / r.spin_total if r.spin_total else float("inf")
     ratio_pan = r.ours_seconds / r.pan_seconds if r.pan_seconds else float("inf")
     return (f"{r.spin_total:.3f} | {r.pan_seconds:.3f} | {r.pan_states} | {r.pan_mb:.1f} | "
@@ -243,14 +253,16 @@ def _states_text(states: int) -> str:
 
 def _summary(rows: list[Row]) -> list[str]:
     """What the tables say, family by family, in words computed from them."""
-    both = [r for r in rows if r.spin_ran]
+    both = [r for r in rows if r.spin_ran and r.decided]
+    undecided = [r for r in rows if not r.decided]
     slower_pan = [r for r in both if r.ours_seconds > r.pan_seconds]
     slower_pipe = [r for r in both if r.ours_seconds > r.spin_total]
     alone = len(rows) - len(both)
     lines = [f"Every checker gave the same verdict on all {len(both)} models both ran (and the unreduced "
              f"search on every model it ran)"
-             + (f"; on {alone} more, larger than SPIN_UP_TO, ours alone ran and gave the verdict the "
-                "design has" if alone else "")
+             + (f"; on {alone} more ours alone ran" if alone else "")
+             + (" (undecided by ours: " + ", ".join(f"{_where(r)}: {r.ours_verdict}" for r in undecided) + ")"
+                if undecided else "")
              + f". Against SPIN's whole pipeline, which pays "
              f"{min(r.spin_compile for r in both):.1f}-{max(r.spin_compile for r in both):.1f} s to "
              f"generate and compile pan, we are slower on {len(slower_pipe)} of {len(both)}"
@@ -258,7 +270,7 @@ def _summary(rows: list[Row]) -> list[str]:
              + f"; against pan alone, compiled C, on {len(slower_pan)} of {len(both)}"
              + (" (" + ", ".join(_where(r) for r in slower_pan) + ")" if slower_pan else "") + ".", ""]
     for family, (label, _) in FAMILIES.items():
-        proofs = [r for r in rows if r.family == family and not r.bug]
+        proofs = [r for r in rows if r.family == family and not r.bug and r.decided]
         if len(proofs) < 2:
             continue
         first, last = proofs[0], proofs[-1]
@@ -279,7 +291,7 @@ def _summary(rows: list[Row]) -> list[str]:
                        f"SPIN's pipeline and {_times(spin[-1].ours_seconds / spin[-1].pan_seconds)} pan's.")
         lines.append(growth)
         for bug in (False, True):
-            fam = [r for r in rows if r.family == family and r.bug == bug and r.spin_ran]
+            fam = [r for r in rows if r.family == family and r.bug == bug and r.spin_ran and r.decided]
             if fam:
                 lines.append(f"  With the {'bug' if bug else 'fix'}: " + _crossover(fam))
     lines += ["", "With the bug, the time includes the unreduced search that finds the shortest "
@@ -386,7 +398,13 @@ def _jobs_goal(section: list[str]) -> str:
 def _growth_goal(rows: list[Row]) -> str:
     parts, met = [], True
     for family, (label, _) in FAMILIES.items():
-        proofs = [r for r in rows if r.family == family and not r.bug and r.ours_states > 0]
+        stopped = [r for r in rows if r.family == family and not r.decided]
+        if stopped:
+            met = False
+            parts.append(f"{family}: undecided from size {stopped[0].size} on ({_where(stopped[0])}: "
+                         f"{stopped[0].ours_verdict}, a limit stopped the search; the larger sizes "
+                         "were not run)")
+        proofs = [r for r in rows if r.family == family and not r.bug and r.decided and r.ours_states > 0]
         if len(proofs) < 3:
             continue
         mid = len(proofs) // 2
@@ -491,14 +509,21 @@ def measure_families(args) -> list[Row] | None:
     """Every family member, both designs; None if the checkers disagree."""
     rows = []
     for family in FAMILIES:
+        stopped: set[bool] = set()      # designs a limit stopped: their larger sizes are not run
         for size in (QUICK if args.quick else SIZES)[family]:
             for bug in (True, False):
+                if bug in stopped:
+                    continue
                 row = measure(family, size, bug, args.timeout)
                 print(f"{family:8} {size:3} {'bug' if row.bug else 'fix'}: ours {row.ours_verdict} "
                       f"{row.ours_seconds:.2f}s, SPIN {row.spin_verdict} {row.spin_total:.2f}s "
                       f"(pan {row.pan_seconds:.2f}s, {row.pan_states} states)", flush=True)
                 expected = "violated" if bug else "holds"
-                if {row.ours_verdict} | ({row.spin_verdict} if row.spin_ran else set()) != {expected}:
+                if not row.decided:
+                    stopped.add(bug)
+                decided = ({row.ours_verdict} if row.decided else set()) | (
+                    {row.spin_verdict} if row.spin_ran and row.spin_verdict in DECIDED else set())
+                if decided - {expected}:
                     print(f"modelcheck.devtools.bench: verdicts differ on {family} {size}: ours "
                           f"{row.ours_verdict}, SPIN {row.spin_verdict}, expected {expected}",
                           file=sys.stderr)

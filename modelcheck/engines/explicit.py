@@ -118,8 +118,9 @@ def _check_on_one_graph(model: Model, names: list[str], live: list[str], options
                                              record_graph=True)
     # A search a limit cut short leaves the liveness engine to build (and bound) its own graph.
     graph = explorer.state_graph() if exploration.exhaustive else None
-    return {**results, **liveness.check_all(model, live, options, graph=graph,
-                                            spent=explorer.elapsed())}
+    spent = explorer.elapsed()
+    explorer.nodes = {}     # the traces are built: free the search's bookkeeping for the cycle search
+    return {**results, **liveness.check_all(model, live, options, graph=graph, spent=spent)}
 
 
 def _search(model: Model, names: list[str], options: EngineOptions,

@@ -152,8 +152,8 @@ class StubbornSets:
             seed_edges = self.unit[seed][pcs[seed]]
             if any(seed_edges & chosen for chosen in found):
                 continue    # its set would most likely repeat one already found
-            chosen = self._close(seed_edges, state, on, live, log)
-            if chosen is not None and chosen != on:
+            chosen = self._close(seed_edges, state, on, live, log, found)
+            if chosen is not None:
                 found.append(chosen)
                 if not chosen & ~seed_edges:
                     break
@@ -161,8 +161,10 @@ class StubbornSets:
         return found
 
     def _close(self, seed_edges: int, state: State, on: int, live: int,
-               log: dict[int, bool]) -> Optional[int]:
-        """The enabled edges of a stubborn set grown from `seed_edges`; None when one is visible.
+               log: dict[int, bool], found: list[int]) -> Optional[int]:
+        """The enabled edges of a stubborn set grown from `seed_edges`; None when one is visible,
+        or as soon as they are every enabled edge or hold a set in `found`: no use then (a
+        superset of a set that fails the cycle proviso fails it too), so the growth stops early.
 
         on: the enabled edges; live: the edges their threads can still reach."""
         pcs, values = state.pcs, state.values
@@ -206,6 +208,10 @@ class StubbornSets:
             new = adds & live & ~taken
             if new:
                 taken |= new
+                if new & on:
+                    chosen = taken & on
+                    if chosen == on or any(not earlier & ~chosen for earlier in found):
+                        return None
                 stack.extend(_ids(new))
         return taken & on
 
