@@ -74,11 +74,20 @@ def _time_ours(model, names: list[str], options: EngineOptions):
 
 
 def _time_spin(model, names: list[str], timeout: float):
-    """SPIN's verdicts, pipeline seconds, pan seconds and largest pan state count; None on timeout."""
+    """SPIN's verdicts, pipeline seconds, pan seconds and largest pan state count; None on timeout.
+    Safety properties from one exported pan (SpinBuild.decide_all); liveness ones (livelock,
+    hung_task, ...) from pan -a -f on their never claims (promela_liveness.LivenessBuild)."""
+    from ..promela_liveness import LivenessBuild
+    safety, live = liveness.split(model, names)
     t0 = time.perf_counter()
+    runs = {}
     try:
-        with SpinBuild(model, names, opt="-O0", timeout=timeout) as build:
-            runs = build.decide_all()
+        if safety:
+            with SpinBuild(model, safety, opt="-O0", timeout=timeout) as build:
+                runs.update(build.decide_all())
+        if live:
+            with LivenessBuild(model, live, timeout=timeout) as build:
+                runs.update((name, build.run(name)) for name in live)
     except subprocess.TimeoutExpired:
         return None
     total = time.perf_counter() - t0
@@ -191,7 +200,8 @@ def render_section(rows: list[SeedRow], started: str, load: str, timeout: float)
            "engine deciding all of them in one call (partial-order reduction on); the SPIN "
            "pipeline is spin -a + gcc -O0 + pan over every property as tests/test_promela.py "
            "runs it (one pan run decides every assertion property that holds; each violation "
-           "costs one more run; deadlock has its own); pan s is pan alone summed over those runs, "
+           "costs one more run; deadlock has its own; each liveness property is one more build "
+           "and pan -a -f run on its never claim); pan s is pan alone summed over those runs, "
            "pan states its largest run's. Every property both checkers decide has the same verdict. "
            "Z3 certificates: of the safety properties ours proved, how many `check --certify` backs "
            f"with an inductive invariant a separate Z3 solver checks, within {Z3_SECONDS:g} s per spec, "
