@@ -117,7 +117,7 @@ def _check_on_one_graph(model: Model, names: list[str], live: list[str], options
     results, explorer, exploration = _search(model, names, options, reduce=False, progress=progress,
                                              record_graph=True)
     # A search a limit cut short leaves the liveness engine to build (and bound) its own graph.
-    graph = explorer.state_graph() if exploration.exhaustive else None
+    graph = explorer.state_graph() if exploration.exhaustive and explorer.successors is not None else None
     spent = explorer.elapsed()
     explorer.nodes = {}     # the traces are built: free the search's bookkeeping for the cycle search
     return {**results, **liveness.check_all(model, live, options, graph=graph, spent=spent)}
