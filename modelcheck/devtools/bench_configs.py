@@ -109,8 +109,8 @@ def kept_section(path: str, heading: str = HEADING) -> list[str]:
     if heading not in lines:
         return []
     start = lines.index(heading)
-    end = next((i for i in range(start + 1, len(lines))
-                if lines[i].startswith("## ") or lines[i].startswith("![")), len(lines))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("## ", "![", "No plot:"))),
+               len(lines))
     return lines[start:end]
 
 
