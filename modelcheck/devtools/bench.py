@@ -18,6 +18,7 @@ Writes results/bench.md and results/bench.png (log-scale time against size, and 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import resource
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 
 from . import bench_configs, bench_jobs, bench_seeds
 from ..checker import run_engine
+from ..engines.certify import EXACT_LIMIT
 from ..frontend import load_text
 from ..promela import SpinBuild, spin_available
 from ..result import EngineOptions, Verdict
@@ -131,7 +133,7 @@ UNREDUCED_UP_TO = {"ranges": 8, "devices": 8, "modules": 3}
 SPIN_UP_TO = {"ranges": 32, "devices": 32, "modules": 4}
 # Deep enough for the largest sizes (the ranges family's paths grow by about 6 steps per range).
 MAX_DEPTH = 100_000
-DECIDED = ("holds", "violated")
+DECIDED = bench_seeds.DECIDED
 
 
 def _child_rss_mb() -> float:
@@ -318,7 +320,6 @@ def _growth(first: Row, last: Row, field: str) -> str:
 
 def growth_exponent(first: Row, last: Row, field: str) -> float:
     """k in value ~ size^k between two rows (log-log slope); 0 when the sizes are equal."""
-    import math
     ratio = int(last.size) / int(first.size)
     return math.log(getattr(last, field) / getattr(first, field)) / math.log(ratio) if ratio > 1 else 0.0
 
@@ -368,7 +369,7 @@ def goals(rows: list[Row], seeds: list[bench_seeds.SeedRow], jobs_section: list[
     out.append(f"- Every PROVED safety verdict of the seed specs backed by a Z3-checked certificate "
                f"within {bench_seeds.Z3_SECONDS:g} s: " + ("met." if certified == proved else
                f"not met, {certified} of {proved}; the rest are listed above with the reason "
-               "(beyond 5,000 states the candidates are mined from the reachable states and made "
+               f"(beyond {EXACT_LIMIT:,} states the candidates are mined from the reachable states and made "
                "inductive by Houdini, whose solver questions over thousands of candidates do not "
                "finish in time on these designs). Violations are confirmed by replay on the "
                "reference interpreter, not by a Z3 engine; liveness properties by no Z3 engine at "
@@ -380,14 +381,13 @@ def goals(rows: list[Row], seeds: list[bench_seeds.SeedRow], jobs_section: list[
 
 
 def _jobs_goal(section: list[str]) -> str:
-    import re
-    runs = [(int(m.group(2)), float(m.group(3)), float(m.group(4))) for line in section
-            if (m := re.match(r"\| (\d+) \| (\d+) \| ([\d.]+) s \| ([\d.]+)x \|", line))]
-    if not runs:
+    runs = bench_jobs.rows_in_section(section)
+    single = [r["seconds"] for r in runs if r["jobs"] == 1]
+    parallel = [r["speedup"] for r in runs if r["jobs"] == 2 and r["speedup"] is not None]
+    if not single or not parallel:
         return (f"`check specs/ --no-cache --no-trace` under {SPECS_SECONDS:g} s and `--jobs 2` "
                 "close to 2x: not measured (python -m modelcheck.devtools.bench_jobs specs/).")
-    single = min(wall for jobs, wall, _ in runs if jobs == 1)
-    speedup = max(x for jobs, _, x in runs if jobs == 2)
+    single, speedup = min(single), max(parallel)
     return (f"`check specs/ --no-cache --no-trace` under {SPECS_SECONDS:g} s: "
             f"{'met' if single < SPECS_SECONDS else 'not met'} ({single:g} s with --jobs 1, the "
             f"Parallel runs section below); `--jobs 2` close to 2x (at least {JOBS_SPEEDUP:g}x): "

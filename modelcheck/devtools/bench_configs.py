@@ -109,9 +109,7 @@ def kept_section(path: str, heading: str = HEADING) -> list[str]:
     if heading not in lines:
         return []
     start = lines.index(heading)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("## ", "![", "No plot:"))),
-               len(lines))
-    return lines[start:end]
+    return lines[start:bench_seeds.section_end(lines, start)]
 
 
 def main(argv=None) -> int:

@@ -96,6 +96,17 @@ def render_section(paths: list[str], rows: list[dict], count: int, when: str) ->
     return lines + ["", _reading(rows), ""]
 
 
+ROW = re.compile(r"\| (\d+) \| (\d+) \| ([\d.]+) s \| ([\d.]+x|-) \|")
+
+
+def rows_in_section(lines: list[str]) -> list[dict]:
+    """The runs a section render_section wrote lists: round, jobs, seconds and speed-up over
+    --jobs 1 (None where the round had no --jobs 1 run)."""
+    return [dict(round=int(m.group(1)), jobs=int(m.group(2)), seconds=float(m.group(3)),
+                 speedup=None if m.group(4) == "-" else float(m.group(4)[:-1]))
+            for line in lines if (m := ROW.match(line))]
+
+
 def _reading(rows: list[dict]) -> str:
     """One sentence on what the table shows, from its numbers."""
     def speedup(row):

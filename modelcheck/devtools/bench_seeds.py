@@ -28,6 +28,7 @@ GOAL_SECONDS = 1.0
 UNREDUCED_NOTES = ["seed002-dax-cxl-mode.probe"]
 TIMEOUT = -1.0      # seconds field of a checker that ran out of time
 NOT_RUN = -2.0      # seconds field of a measurement that was not made
+DECIDED = ("holds", "violated")    # a checker's verdicts that are not a limit's
 Z3_SECONDS = 60.0   # the time each spec's certificates get (the goal: every proof Z3-checked within it)
 WHOLE_GRAPH = "the whole state graph, unreduced: the fair-cycle search of livelock/hung_task needs it"
 REDUCED = "partial-order reduced"
@@ -108,14 +109,14 @@ def measure_seed(path: Path, timeout: float, unreduced: bool = False) -> SeedRow
     row = SeedRow(path.name, len(names), ours_seconds,
                   max(_states_from(r.argument) for r in results.values()), TIMEOUT, TIMEOUT, -1,
                   search=_how_searched(model, results))
-    row.undecided += [f"ours: {n} ({v})" for n, v in ours.items() if v not in ("holds", "violated")]
+    row.undecided += [f"ours: {n} ({v})" for n, v in ours.items() if v not in DECIDED]
     spin = _time_spin(model, names, timeout)
     if spin is None:
         row.undecided.append("SPIN: every property (timeout)")
     else:
         verdicts, row.spin_total, row.pan_seconds, row.pan_states = spin
-        row.undecided += [f"SPIN: {n} ({v})" for n, v in verdicts.items() if v not in ("holds", "violated")]
-        differ = [n for n in names if {ours[n], verdicts[n]} <= {"holds", "violated"}
+        row.undecided += [f"SPIN: {n} ({v})" for n, v in verdicts.items() if v not in DECIDED]
+        differ = [n for n in names if {ours[n], verdicts[n]} <= set(DECIDED)
                   and ours[n] != verdicts[n]]
         if differ:
             raise SystemExit(f"modelcheck.devtools.bench: verdicts differ on {rel}: " + ", ".join(
@@ -125,7 +126,7 @@ def measure_seed(path: Path, timeout: float, unreduced: bool = False) -> SeedRow
         plain, row.plain_seconds = _time_ours(model, names, EngineOptions(timeout=timeout, reduction=False))
         if any(r.verdict is Verdict.TIMEOUT for r in plain.values()):
             row.plain_seconds = TIMEOUT
-        elif any(_our_verdict(r) != ours[n] for n, r in plain.items() if ours[n] in ("holds", "violated")):
+        elif any(_our_verdict(r) != ours[n] for n, r in plain.items() if ours[n] in DECIDED):
             raise SystemExit(f"modelcheck.devtools.bench: reduced and unreduced verdicts differ on {rel}")
     return row
 
@@ -285,15 +286,20 @@ def _times(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.3g}x" if theirs else "inf"
 
 
+def section_end(lines: list[str], start: int) -> int:
+    """Where the bench.md section whose heading is lines[start] ends: at the next heading, the
+    plot, or the line saying there is no plot."""
+    return next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("## ", "![", "No plot:"))),
+                len(lines))
+
+
 def merge_into(existing: str, section: list[str], heading: str = HEADING) -> str:
     """bench.md with the section under `heading` (the seed section by default) replaced, or
     added before the plot; the rest kept."""
     lines = existing.rstrip("\n").split("\n")
     if heading in lines:
         start = lines.index(heading)
-        end = next((i for i in range(start + 1, len(lines))
-                    if lines[i].startswith("## ") or lines[i].startswith("![")), len(lines))
-        del lines[start:end]
+        del lines[start:section_end(lines, start)]
     at = next((i for i, line in enumerate(lines) if line.startswith("![")), len(lines))
     return "\n".join(lines[:at] + section + lines[at:]) + "\n"
 

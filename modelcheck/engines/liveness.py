@@ -379,11 +379,18 @@ def _tarjan(nodes: list[int], edges, deadline: float) -> list[list[int]]:
     return comps
 
 
+def _by_termination(model: Model, props: list[str]) -> Optional[str]:
+    """Why every execution is finite (termination.finite_argument), when that alone decides
+    `props`: every one is livelock or hung_task. None when it does not."""
+    if all(model.property(p).kind in ("livelock", "hung_task") for p in props):
+        return finite_argument(model)
+    return None
+
+
 def needs_graph(model: Model, props: list[str]) -> bool:
-    """Whether deciding `props` takes the whole state graph: not when every one is livelock or
-    hung_task and the model has no infinite execution (termination.finite_argument)."""
-    return not (all(model.property(p).kind in ("livelock", "hung_task") for p in props)
-                and finite_argument(model) is not None)
+    """Whether deciding `props` takes the whole state graph (the termination argument does not
+    decide them)."""
+    return _by_termination(model, props) is None
 
 
 def check_all(model: Model, props: list[str], options: EngineOptions,
@@ -394,8 +401,8 @@ def check_all(model: Model, props: list[str], options: EngineOptions,
     started = time.monotonic() - spent
     deadline = options.deadline_from(started)
     if graph is None:
-        finite = finite_argument(model)
-        if finite is not None and all(model.property(p).kind in ("livelock", "hung_task") for p in props):
+        finite = _by_termination(model, props)
+        if finite is not None:
             return {p: PropertyResult(p, Verdict.PROVED, ENGINE, time.monotonic() - started,
                                       argument=f"no infinite execution exists: {finite}")
                     for p in props}

@@ -153,7 +153,7 @@ class StubbornSets:
             if any(seed_edges & chosen for chosen in found):
                 continue    # its set would most likely repeat one already found
             chosen = self._close(seed_edges, state, on, live, log, found)
-            if chosen is not None:
+            if chosen is not None and chosen != on:
                 found.append(chosen)
                 if not chosen & ~seed_edges:
                     break
